@@ -1,0 +1,116 @@
+// Package obc holds `nb obc` (ObjectBucketClaims) and its verbs.
+package obc
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/MakeNowJust/heredoc"
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/nbctl/nb/pkg/cmdutil"
+	"github.com/nbctl/nb/pkg/exitcode"
+	"github.com/nbctl/nb/pkg/iostreams"
+	"github.com/nbctl/nb/pkg/manifest"
+)
+
+// CreateOptions are the inputs of `nb obc create`.
+type CreateOptions struct {
+	IO        *iostreams.IOStreams
+	ReadFile  func(string) ([]byte, error)
+	Namespace func() (string, error)
+
+	Input                 manifest.Claim
+	ReplicationPolicyFile string
+	Create                *cmdutil.CreateFlags
+}
+
+// NewCmdCreate returns `nb obc create`.
+func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Command {
+	opts := &CreateOptions{IO: f.IOStreams, ReadFile: f.ReadFile, Namespace: f.Namespace, Create: cmdutil.NewCreateFlags()}
+	cmd := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Claim a bucket with an ObjectBucketClaim",
+		Example: heredoc.Doc(`
+			# a bucket named federated-bucket-<uuid> placed by the class mirror1
+			nb obc create federated-bucket --bucketclass mirror1
+			# a bucket named exactly my-bucket, claimed from the namespace of an application
+			nb obc create my-bucket --exact --app-namespace shop --bucketclass mirror1`),
+		Args: cmdutil.ExactArgs("NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Input.Name = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return opts.Run(cmd.Context())
+		},
+	}
+	in := &opts.Input
+	fl := cmd.Flags()
+	fl.StringVar(&in.BucketClass, "bucketclass", "", "the BucketClass that places the bucket's data (default: the StorageClass's)")
+	fl.BoolVar(&in.Exact, "exact", false, "name the bucket exactly NAME instead of NAME-<uuid>")
+	fl.StringVar(&in.AppNamespace, "app-namespace", "", "the namespace of the claim and its ConfigMap and Secret (default: --namespace)")
+	fl.StringVar(&in.StorageClass, "storage-class", "", "the provisioner's StorageClass (default: <namespace>.noobaa.io)")
+	fl.StringVar(&in.MaxSize, "max-size", "", "quota on the bucket's size, e.g. 100Gi")
+	fl.StringVar(&in.MaxObjects, "max-objects", "", "quota on the bucket's number of objects")
+	fl.StringVar(&in.Path, "path", "", "a folder of the namespace store to serve (namespace bucket classes)")
+	fl.StringVar(&opts.ReplicationPolicyFile, "replication-policy", "", "a JSON file with the bucket replication rules")
+	fl.StringVar(&in.BucketType, "bucket-type", "", `"vector" for a vector bucket; leave out for a data bucket`)
+	fl.IntVar(&in.UID, "uid", -1, "NSFS account: the file system user ID (with --gid)")
+	fl.IntVar(&in.GID, "gid", -1, "NSFS account: the file system group ID (with --uid)")
+	fl.StringVar(&in.DistinguishedName, "distinguished-name", "", "NSFS account: the file system user name")
+	opts.Create.AddFlags(cmd)
+	return cmd
+}
+
+// Run validates and prints or creates the claim.
+func (o *CreateOptions) Run(ctx context.Context) error {
+	if err := o.Complete(); err != nil {
+		return err
+	}
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	claim := o.Input.Build()
+	if o.Create.DryRun == cmdutil.DryRunClient {
+		return o.Create.PrintClientDryRun(o.IO, []runtime.Object{claim})
+	}
+	return fmt.Errorf("create obc %q: nb cannot reach a cluster yet; use --dry-run=client -o yaml and apply the output", o.Input.Name)
+}
+
+// Complete fills in the namespaces and reads the replication policy.
+func (o *CreateOptions) Complete() error {
+	ns, err := o.Namespace()
+	if err != nil {
+		return err
+	}
+	o.Input.NooBaaNamespace = ns
+	if o.Input.AppNamespace == "" {
+		o.Input.AppNamespace = ns
+	}
+	if o.ReplicationPolicyFile != "" {
+		raw, err := o.ReadFile(o.ReplicationPolicyFile)
+		if err != nil {
+			return exitcode.Usagef("--replication-policy", "cannot read %s: %v", o.ReplicationPolicyFile, pathErr(err))
+		}
+		o.Input.ReplicationPolicy = string(raw)
+	}
+	return nil
+}
+
+// Validate checks the inputs.
+func (o *CreateOptions) Validate() error {
+	if err := o.Create.Validate(); err != nil {
+		return err
+	}
+	return o.Input.Validate()
+}
+
+func pathErr(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,121 @@
+package cmdutil
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"github.com/nbctl/nb/pkg/exitcode"
+	"github.com/nbctl/nb/pkg/iostreams"
+	"github.com/nbctl/nb/pkg/manifest"
+	"github.com/nbctl/nb/pkg/printer"
+)
+
+// Dry-run strategies, as kubectl spells them.
+const (
+	DryRunNone   = "none"
+	DryRunClient = "client"
+	DryRunServer = "server"
+)
+
+// CreateFlags are the output flags every create command shares:
+// --dry-run, -o and --show-secrets.
+type CreateFlags struct {
+	DryRun      string
+	PrintFlags  *genericclioptions.PrintFlags
+	ShowSecrets bool
+}
+
+// NewCreateFlags returns the flags with kubectl's defaults.
+func NewCreateFlags() *CreateFlags {
+	return &CreateFlags{DryRun: DryRunNone, PrintFlags: genericclioptions.NewPrintFlags("created")}
+}
+
+// AddFlags registers the flags on cmd.
+func (c *CreateFlags) AddFlags(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&c.DryRun, "dry-run", c.DryRun,
+		`"client" prints the objects without sending them; "server" sends them for validation without persisting; "none" creates them`)
+	cmd.Flags().Lookup("dry-run").NoOptDefVal = DryRunClient
+	c.PrintFlags.AddFlags(cmd)
+	cmd.Flags().BoolVar(&c.ShowSecrets, "show-secrets", false, "print Secret values instead of masking them")
+}
+
+// Validate checks the values of the flags.
+func (c *CreateFlags) Validate() error {
+	switch c.DryRun {
+	case DryRunNone, DryRunClient, DryRunServer:
+	default:
+		return exitcode.Usagef("--dry-run", "invalid value %q: use none, client or server", c.DryRun)
+	}
+	if _, err := c.PrintFlags.ToPrinter(); err != nil {
+		return exitcode.Usagef("--output", "%v", err)
+	}
+	return nil
+}
+
+// PrintClientDryRun prints what a create would send, touching no cluster:
+// the objects in -o format (Secret values masked unless --show-secrets),
+// or one "kind/name created (dry run)" line each.
+func (c *CreateFlags) PrintClientDryRun(io *iostreams.IOStreams, objs []runtime.Object) error {
+	us, err := manifest.ToUnstructuredList(objs)
+	if err != nil {
+		return err
+	}
+	masked := false
+	if !c.ShowSecrets {
+		us, masked = printer.MaskSecrets(us)
+	}
+	flags := *c.PrintFlags
+	if err := flags.Complete("%s (dry run)"); err != nil {
+		return err
+	}
+	if err := printer.Print(io.Out, &flags, us); err != nil {
+		return err
+	}
+	if masked && printer.IsStructured(&flags) {
+		fmt.Fprintln(io.ErrOut, "note: Secret values are masked; add --show-secrets to print them (for example to pipe to kubectl apply)")
+	}
+	return nil
+}
+
+// ExactArgs requires exactly the named positional arguments.
+func ExactArgs(names ...string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < len(names) {
+			return exitcode.Usagef(names[len(args)], "%s is required: %s", names[len(args)], cmd.UseLine())
+		}
+		if len(args) > len(names) {
+			return exitcode.Usagef("", "unexpected argument %q: %s", args[len(names)], cmd.UseLine())
+		}
+		return nil
+	}
+}
+
+// SubcommandRequired makes a group command fail with a usage error naming
+// the valid subcommands when it is run with an unknown one, and print its
+// help when run alone.
+func SubcommandRequired(cmd *cobra.Command) {
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return cmd.Help()
+		}
+		var names []string
+		for _, c := range cmd.Commands() {
+			if c.IsAvailableCommand() {
+				names = append(names, c.Name())
+			}
+		}
+		return exitcode.Usagef("", "unknown %s %q for %q: use one of %s", subject(cmd), args[0], cmd.CommandPath(), strings.Join(names, ", "))
+	}
+}
+
+func subject(cmd *cobra.Command) string {
+	if s, ok := cmd.Annotations["subject"]; ok {
+		return s
+	}
+	return "command"
+}

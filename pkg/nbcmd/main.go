@@ -1,0 +1,66 @@
+// Package nbcmd runs nb: it builds the factory and command tree, runs the
+// command with a context that Ctrl-C cancels, prints the error if any, and
+// maps it to the exit code. It is the only place that does so.
+package nbcmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nbctl/nb/pkg/cmd/root"
+	"github.com/nbctl/nb/pkg/cmdutil"
+	"github.com/nbctl/nb/pkg/exitcode"
+)
+
+// Main runs nb with the process's arguments and returns the exit code.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, cmdutil.NewFactory(), os.Args[1:])
+}
+
+// Run runs nb with args and returns the exit code.
+func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
+	cmd := root.NewCmdRoot(f)
+	cmd.SetArgs(args)
+	cmd.SetIn(f.IOStreams.In)
+	cmd.SetOut(f.IOStreams.Out)
+	cmd.SetErr(f.IOStreams.ErrOut)
+	executed, err := cmd.ExecuteContextC(ctx)
+	if err == nil {
+		return exitcode.OK
+	}
+	code := exitcode.Of(err)
+	var silent *exitcode.SilentError
+	switch {
+	case errors.As(err, &silent):
+	case code == exitcode.Interrupted:
+		fmt.Fprintln(f.IOStreams.ErrOut, "interrupted")
+	default:
+		fmt.Fprintf(f.IOStreams.ErrOut, "error: %s\n", err)
+		if isFlagParseError(err) {
+			fmt.Fprintf(f.IOStreams.ErrOut, "See '%s --help' for usage.\n", commandPath(executed))
+		}
+	}
+	return code
+}
+
+// isFlagParseError reports errors of cobra's own parsing (unknown flag,
+// bad flag value), which do not name a fix by themselves.
+func isFlagParseError(err error) bool {
+	var u *exitcode.UsageError
+	return errors.As(err, &u) && u.Flag == ""
+}
+
+func commandPath(c *cobra.Command) string {
+	if c == nil {
+		return "nb"
+	}
+	return c.CommandPath()
+}
