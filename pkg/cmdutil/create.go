@@ -99,6 +99,9 @@ func ExactArgs(names ...string) cobra.PositionalArgs {
 // help when run alone.
 func SubcommandRequired(cmd *cobra.Command) {
 	cmd.Args = cobra.ArbitraryArgs
+	// Flags meant for a subcommand must not hide the real mistake, an
+	// unknown subcommand, behind "unknown flag".
+	cmd.FParseErrWhitelist.UnknownFlags = true
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if len(args) == 0 {
 			return cmd.Help()

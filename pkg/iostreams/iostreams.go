@@ -76,6 +76,9 @@ func (s *IOStreams) SetStdoutTTY(v bool) { s.outTTY = v }
 // SetStderrTTY overrides terminal detection of stderr (tests).
 func (s *IOStreams) SetStderrTTY(v bool) { s.errTTY = v }
 
+// SetPasswordReader replaces the no-echo terminal reader (tests).
+func (s *IOStreams) SetPasswordReader(f func(fd int) ([]byte, error)) { s.readPassword = f }
+
 // ColorEnabled reports whether output may be coloured.
 func (s *IOStreams) ColorEnabled() bool { return s.colorEnabled }
 

@@ -43,6 +43,9 @@ func (c *Claim) Validate() error {
 	if err := ValidateName("NAME", "ObjectBucketClaim", c.Name); err != nil {
 		return err
 	}
+	if err := ValidateNamespace("--namespace", c.NooBaaNamespace); err != nil {
+		return err
+	}
 	if err := ValidateNamespace("--app-namespace", c.AppNamespace); err != nil {
 		return err
 	}

@@ -1,0 +1,70 @@
+package nbcmd
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestSecretsMaskedByDefault(t *testing.T) {
+	r := runNB(t, awsEnv, "", "backingstore", "create", "aws-s3", "aws1", "--target-bucket", "nb-bucket", "--dry-run=client", "-o", "yaml")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stdout, "env-secret") || strings.Contains(r.stdout, "AKIAENVEXAMPLE") {
+		t.Errorf("secret values printed without --show-secrets:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stdout, "AWS_SECRET_ACCESS_KEY: '********'") {
+		t.Errorf("masked key missing:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "--show-secrets") {
+		t.Errorf("no hint about masking on stderr: %q", r.stderr)
+	}
+}
+
+func TestSecretsNeverInNameOutput(t *testing.T) {
+	r := runNB(t, awsEnv, "", "backingstore", "create", "aws-s3", "aws1", "--target-bucket", "nb-bucket", "--dry-run")
+	want := "secret/backing-store-aws-s3-aws1 created (dry run)\nbackingstore.noobaa.io/aws1 created (dry run)\n"
+	if r.code != 0 || r.stdout != want || r.stderr != "" {
+		t.Errorf("got %+v", r)
+	}
+}
+
+func TestJSONListOfSecretThenStore(t *testing.T) {
+	r := runNB(t, awsEnv, "", "namespacestore", "create", "aws-s3", "n1", "--target-bucket", "nb-bucket", "--dry-run=client", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var list struct {
+		APIVersion, Kind string
+		Items            []struct{ Kind string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, r.stdout)
+	}
+	if list.Kind != "List" || list.APIVersion != "v1" || len(list.Items) != 2 || list.Items[0].Kind != "Secret" || list.Items[1].Kind != "NamespaceStore" {
+		t.Errorf("got %+v", list)
+	}
+}
+
+func TestSingleObjectJSONIsNotAList(t *testing.T) {
+	r := runNB(t, nil, "", "bucketclass", "create", "placement-bucketclass", "b1", "--backingstores", "a", "--dry-run", "-o", "json")
+	var obj map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &obj); err != nil || obj["kind"] != "BucketClass" {
+		t.Errorf("got %v %v", obj, err)
+	}
+}
+
+func TestJSONPathOutput(t *testing.T) {
+	r := runNB(t, nil, "", "obc", "create", "c1", "--dry-run", "-o", "jsonpath={.spec.storageClassName}", "-n", "store")
+	if r.code != 0 || r.stdout != "store.noobaa.io" {
+		t.Errorf("got %+v", r)
+	}
+}
+
+func TestNotYetOnCluster(t *testing.T) {
+	r := runNB(t, nil, "", "obc", "create", "c1")
+	if r.code != 1 || !strings.Contains(r.stderr, "--dry-run=client") || r.stdout != "" {
+		t.Errorf("got %+v", r)
+	}
+}
