@@ -1,7 +1,6 @@
 package cmdutil
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,7 +10,6 @@ import (
 	"github.com/nbctl/nb/pkg/exitcode"
 	"github.com/nbctl/nb/pkg/iostreams"
 	"github.com/nbctl/nb/pkg/manifest"
-	"github.com/nbctl/nb/pkg/printer"
 )
 
 // Dry-run strategies, as kubectl spells them.
@@ -27,6 +25,7 @@ type CreateFlags struct {
 	DryRun      string
 	PrintFlags  *genericclioptions.PrintFlags
 	ShowSecrets bool
+	Wait        WaitFlags
 }
 
 // NewCreateFlags returns the flags with kubectl's defaults.
@@ -34,8 +33,9 @@ func NewCreateFlags() *CreateFlags {
 	return &CreateFlags{DryRun: DryRunNone, PrintFlags: genericclioptions.NewPrintFlags("created")}
 }
 
-// AddFlags registers the flags on cmd.
-func (c *CreateFlags) AddFlags(cmd *cobra.Command) {
+// AddFlags registers the flags on cmd; goal names the state --wait waits for.
+func (c *CreateFlags) AddFlags(cmd *cobra.Command, goal string) {
+	AddWaitFlags(cmd, &c.Wait, goal)
 	cmd.Flags().StringVar(&c.DryRun, "dry-run", c.DryRun,
 		`"client" prints the objects without sending them; "server" sends them for validation without persisting; "none" creates them`)
 	cmd.Flags().Lookup("dry-run").NoOptDefVal = DryRunClient
@@ -64,21 +64,7 @@ func (c *CreateFlags) PrintClientDryRun(io *iostreams.IOStreams, objs []runtime.
 	if err != nil {
 		return err
 	}
-	masked := false
-	if !c.ShowSecrets {
-		us, masked = printer.MaskSecrets(us)
-	}
-	flags := *c.PrintFlags
-	if err := flags.Complete("%s (dry run)"); err != nil {
-		return err
-	}
-	if err := printer.Print(io.Out, &flags, us); err != nil {
-		return err
-	}
-	if masked && printer.IsStructured(&flags) {
-		fmt.Fprintln(io.ErrOut, "note: Secret values are masked; add --show-secrets to print them (for example to pipe to kubectl apply)")
-	}
-	return nil
+	return c.print(io, us, "%s (dry run)")
 }
 
 // ExactArgs requires exactly the named positional arguments.

@@ -4,6 +4,7 @@ import (
 	"os"
 
 	"github.com/nbctl/nb/pkg/iostreams"
+	"github.com/nbctl/nb/pkg/kube"
 )
 
 // Factory carries the dependencies commands need. It is built once in
@@ -16,14 +17,16 @@ type Factory struct {
 	ReadFile func(string) ([]byte, error)
 	// Namespace returns the namespace commands work in.
 	Namespace func() (string, error)
+	// KubeClient returns a client of the selected cluster.
+	KubeClient func() (*kube.Client, error)
 }
 
-// NewFactory returns a factory wired to the real process environment.
+// NewFactory returns a factory wired to the real process environment; the
+// root command fills in Namespace and KubeClient from its flags.
 func NewFactory() *Factory {
 	return &Factory{
 		IOStreams: iostreams.System(),
 		Getenv:    os.Getenv,
 		ReadFile:  os.ReadFile,
-		Namespace: func() (string, error) { return "noobaa", nil },
 	}
 }

@@ -61,10 +61,3 @@ func TestJSONPathOutput(t *testing.T) {
 		t.Errorf("got %+v", r)
 	}
 }
-
-func TestNotYetOnCluster(t *testing.T) {
-	r := runNB(t, nil, "", "obc", "create", "c1")
-	if r.code != 1 || !strings.Contains(r.stderr, "--dry-run=client") || r.stdout != "" {
-		t.Errorf("got %+v", r)
-	}
-}

@@ -3,24 +3,26 @@ package bucketclass
 
 import (
 	"context"
-	"fmt"
 	"os"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 	"github.com/nbctl/nb/pkg/cmdutil"
 	"github.com/nbctl/nb/pkg/exitcode"
 	"github.com/nbctl/nb/pkg/iostreams"
+	"github.com/nbctl/nb/pkg/kube"
 	"github.com/nbctl/nb/pkg/manifest"
 )
 
 // CreateOptions are the inputs of `nb bucketclass create`.
 type CreateOptions struct {
-	IO        *iostreams.IOStreams
-	ReadFile  func(string) ([]byte, error)
-	Namespace func() (string, error)
+	IO         *iostreams.IOStreams
+	ReadFile   func(string) ([]byte, error)
+	Namespace  func() (string, error)
+	KubeClient func() (*kube.Client, error)
 
 	Input manifest.BucketClass
 	// Placement and BackingStores describe the first tier; Tiers (from
@@ -46,7 +48,7 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Co
 }
 
 func newOptions(f *cmdutil.Factory) *CreateOptions {
-	return &CreateOptions{IO: f.IOStreams, ReadFile: f.ReadFile, Namespace: f.Namespace, Create: cmdutil.NewCreateFlags()}
+	return &CreateOptions{IO: f.IOStreams, ReadFile: f.ReadFile, Namespace: f.Namespace, KubeClient: f.KubeClient, Create: cmdutil.NewCreateFlags()}
 }
 
 func newCmdPlacement(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Command {
@@ -83,7 +85,7 @@ func addCommonFlags(cmd *cobra.Command, opts *CreateOptions) {
 	cmd.Flags().StringVar(&opts.Input.MaxSize, "max-size", "", "quota on the size of each bucket, e.g. 100Gi (1Gi to 1023Pi)")
 	cmd.Flags().StringVar(&opts.Input.MaxObjects, "max-objects", "", "quota on the number of objects in each bucket")
 	cmd.Flags().StringVar(&opts.ReplicationPolicyFile, "replication-policy", "", "a JSON file with the bucket replication rules")
-	opts.Create.AddFlags(cmd)
+	opts.Create.AddFlags(cmd, "Ready")
 }
 
 func newCmdNamespace(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Command {
@@ -144,7 +146,9 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 	if o.Create.DryRun == cmdutil.DryRunClient {
 		return o.Create.PrintClientDryRun(o.IO, []runtime.Object{bc})
 	}
-	return fmt.Errorf("create bucketclass %q: nb cannot reach a cluster yet; use --dry-run=client -o yaml and apply the output", o.Input.Name)
+	return o.Create.CreateOnCluster(ctx, o.IO, o.KubeClient, []runtime.Object{bc}, cmdutil.Kind{
+		GVR: nbv1.BucketClassGVR, Kind: "BucketClass", Noun: "bucketclass", Condition: kube.BucketClassReady, Goal: "Ready", OwnedBySystem: true,
+	})
 }
 
 // Complete turns the flags into tiers and reads the replication policy.

@@ -3,24 +3,26 @@ package obc
 
 import (
 	"context"
-	"fmt"
 	"os"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
 	"github.com/nbctl/nb/pkg/cmdutil"
 	"github.com/nbctl/nb/pkg/exitcode"
 	"github.com/nbctl/nb/pkg/iostreams"
+	"github.com/nbctl/nb/pkg/kube"
 	"github.com/nbctl/nb/pkg/manifest"
 )
 
 // CreateOptions are the inputs of `nb obc create`.
 type CreateOptions struct {
-	IO        *iostreams.IOStreams
-	ReadFile  func(string) ([]byte, error)
-	Namespace func() (string, error)
+	IO         *iostreams.IOStreams
+	ReadFile   func(string) ([]byte, error)
+	Namespace  func() (string, error)
+	KubeClient func() (*kube.Client, error)
 
 	Input                 manifest.Claim
 	ReplicationPolicyFile string
@@ -29,7 +31,7 @@ type CreateOptions struct {
 
 // NewCmdCreate returns `nb obc create`.
 func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Command {
-	opts := &CreateOptions{IO: f.IOStreams, ReadFile: f.ReadFile, Namespace: f.Namespace, Create: cmdutil.NewCreateFlags()}
+	opts := &CreateOptions{IO: f.IOStreams, ReadFile: f.ReadFile, Namespace: f.Namespace, KubeClient: f.KubeClient, Create: cmdutil.NewCreateFlags()}
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Claim a bucket with an ObjectBucketClaim",
@@ -61,7 +63,7 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Co
 	fl.IntVar(&in.UID, "uid", -1, "NSFS account: the file system user ID (with --gid)")
 	fl.IntVar(&in.GID, "gid", -1, "NSFS account: the file system group ID (with --uid)")
 	fl.StringVar(&in.DistinguishedName, "distinguished-name", "", "NSFS account: the file system user name")
-	opts.Create.AddFlags(cmd)
+	opts.Create.AddFlags(cmd, "Bound")
 	return cmd
 }
 
@@ -77,7 +79,9 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 	if o.Create.DryRun == cmdutil.DryRunClient {
 		return o.Create.PrintClientDryRun(o.IO, []runtime.Object{claim})
 	}
-	return fmt.Errorf("create obc %q: nb cannot reach a cluster yet; use --dry-run=client -o yaml and apply the output", o.Input.Name)
+	return o.Create.CreateOnCluster(ctx, o.IO, o.KubeClient, []runtime.Object{claim}, cmdutil.Kind{
+		GVR: obv1.ObjectBucketClaimGVR, Kind: "ObjectBucketClaim", Noun: "obc", Condition: kube.ClaimBound, Goal: "Bound",
+	})
 }
 
 // Complete fills in the namespaces and reads the replication policy.

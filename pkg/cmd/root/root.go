@@ -12,8 +12,9 @@ import (
 	"github.com/nbctl/nb/pkg/exitcode"
 )
 
-// NewCmdRoot returns `nb` with every subcommand. It registers the global
-// flags and points f.Namespace at -n/--namespace.
+// NewCmdRoot returns `nb` with every subcommand. It registers the cluster
+// flags and, unless a test already set them, points f.Namespace and
+// f.KubeClient at those flags.
 func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "nb",
@@ -24,9 +25,17 @@ ObjectBucketClaims, and proves that a bucket survives the loss of a store.`,
 		SilenceErrors: true,
 	}
 	cmdutil.SubcommandRequired(cmd)
-	var namespace string
-	cmd.PersistentFlags().StringVarP(&namespace, "namespace", "n", "noobaa", "the namespace NooBaa runs in")
-	f.Namespace = func() (string, error) { return namespace, nil }
+	cf := cmdutil.NewConfigFlags()
+	cf.AddFlags(cmd.PersistentFlags())
+	cmd.PersistentFlags().Lookup("namespace").Usage = `the namespace NooBaa runs in (default: the kubeconfig context's, else "noobaa")`
+	bound := &cmdutil.Factory{}
+	cmdutil.BindCluster(bound, cf, cmd.PersistentFlags())
+	if f.Namespace == nil {
+		f.Namespace = bound.Namespace
+	}
+	if f.KubeClient == nil {
+		f.KubeClient = bound.KubeClient
+	}
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitcode.UsageError{Err: err}
 	})

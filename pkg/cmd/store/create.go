@@ -11,19 +11,22 @@ import (
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
+	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 	"github.com/nbctl/nb/pkg/cmdutil"
 	"github.com/nbctl/nb/pkg/credentials"
 	"github.com/nbctl/nb/pkg/exitcode"
 	"github.com/nbctl/nb/pkg/iostreams"
+	"github.com/nbctl/nb/pkg/kube"
 	"github.com/nbctl/nb/pkg/manifest"
 )
 
 // CreateOptions are the inputs of a store create.
 type CreateOptions struct {
-	IO        *iostreams.IOStreams
-	Getenv    func(string) string
-	ReadFile  func(string) ([]byte, error)
-	Namespace func() (string, error)
+	IO         *iostreams.IOStreams
+	Getenv     func(string) string
+	ReadFile   func(string) ([]byte, error)
+	Namespace  func() (string, error)
+	KubeClient func() (*kube.Client, error)
 
 	Input manifest.Store
 	// CredentialFlags holds the credential flags the user set.
@@ -55,7 +58,7 @@ func NewCmdCreate(f *cmdutil.Factory, kind manifest.StoreKind, runF func(*Create
 
 func newCmdCreateType(f *cmdutil.Factory, kind manifest.StoreKind, t manifest.StoreType, runF func(*CreateOptions) error) *cobra.Command {
 	opts := &CreateOptions{
-		IO: f.IOStreams, Getenv: f.Getenv, ReadFile: f.ReadFile, Namespace: f.Namespace,
+		IO: f.IOStreams, Getenv: f.Getenv, ReadFile: f.ReadFile, Namespace: f.Namespace, KubeClient: f.KubeClient,
 		Input:  manifest.Store{Kind: kind, Type: t.Name},
 		Create: cmdutil.NewCreateFlags(),
 	}
@@ -139,7 +142,7 @@ func newCmdCreateType(f *cmdutil.Factory, kind manifest.StoreKind, t manifest.St
 			fl.BoolVar(&in.Archive, "archive", false, "mark the store as an IBM Deep Archive target")
 		}
 	}
-	opts.Create.AddFlags(cmd)
+	opts.Create.AddFlags(cmd, "Ready")
 	return cmd
 }
 
@@ -180,7 +183,14 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 	if o.Create.DryRun == cmdutil.DryRunClient {
 		return o.Create.PrintClientDryRun(o.IO, objs.Objects())
 	}
-	return fmt.Errorf("create %s %q: nb cannot reach a cluster yet; use --dry-run=client -o yaml and apply the output", strings.ToLower(o.Input.Kind.String()), o.Input.Name)
+	return o.Create.CreateOnCluster(ctx, o.IO, o.KubeClient, objs.Objects(), kindOf(o.Input.Kind))
+}
+
+func kindOf(k manifest.StoreKind) cmdutil.Kind {
+	if k == manifest.Namespace {
+		return cmdutil.Kind{GVR: nbv1.NamespaceStoreGVR, Kind: "NamespaceStore", Noun: "namespacestore", Condition: kube.StoreReady, Goal: "Ready", OwnedBySystem: true}
+	}
+	return cmdutil.Kind{GVR: nbv1.BackingStoreGVR, Kind: "BackingStore", Noun: "backingstore", Condition: kube.StoreReady, Goal: "Ready", OwnedBySystem: true}
 }
 
 // Complete fills in what the flags leave implicit.

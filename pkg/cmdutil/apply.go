@@ -1,0 +1,149 @@
+package cmdutil
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/nbctl/nb/pkg/exitcode"
+	"github.com/nbctl/nb/pkg/iostreams"
+	"github.com/nbctl/nb/pkg/kube"
+	"github.com/nbctl/nb/pkg/manifest"
+	"github.com/nbctl/nb/pkg/printer"
+)
+
+// WaitFlags are --wait and --timeout.
+type WaitFlags struct {
+	Wait    bool
+	Timeout time.Duration
+}
+
+// AddWaitFlags registers --wait and --timeout.
+func AddWaitFlags(cmd *cobra.Command, w *WaitFlags, what string) {
+	w.Wait, w.Timeout = true, 5*time.Minute
+	cmd.Flags().BoolVar(&w.Wait, "wait", true, "wait until the object is "+what+" (exit 3 if rejected, 4 on timeout)")
+	cmd.Flags().DurationVar(&w.Timeout, "timeout", 5*time.Minute, "how long --wait waits")
+}
+
+// Kind describes a CR kind for creating and waiting.
+type Kind struct {
+	GVR  schema.GroupVersionResource
+	Kind string
+	// Noun is the nb command noun.
+	Noun      string
+	Condition kube.Condition
+	// Goal names the state waited for ("Ready", "Bound").
+	Goal string
+	// OwnedBySystem makes the NooBaa system CR the object's controller.
+	OwnedBySystem bool
+}
+
+// CreateOnCluster creates objs (an optional Secret, then the CR) on the
+// cluster, then waits for the CR unless told not to, printing kubectl-style
+// lines on stdout and progress on stderr.
+func (c *CreateFlags) CreateOnCluster(ctx context.Context, io *iostreams.IOStreams, newClient func() (*kube.Client, error), objs []runtime.Object, k Kind) error {
+	if c.Wait.Timeout <= 0 && c.Wait.Wait {
+		return exitcode.Usagef("--timeout", "must be greater than zero, e.g. 5m")
+	}
+	client, err := newClient()
+	if err != nil {
+		return err
+	}
+	us, err := manifest.ToUnstructuredList(objs)
+	if err != nil {
+		return err
+	}
+	req := kube.CreateRequest{Object: us[len(us)-1], GVR: k.GVR, Noun: k.Noun, ServerDryRun: c.DryRun == DryRunServer}
+	if len(us) > 1 {
+		req.Secret = us[0]
+	}
+	ns := req.Object.GetNamespace()
+	if k.OwnedBySystem {
+		sys, err := client.System(ctx, ns)
+		if err != nil {
+			return err
+		}
+		if sys == nil {
+			fmt.Fprintln(io.ErrOut, "warning: "+kube.NoSystemWarning(ns))
+		} else {
+			kube.SetControllerOwner(req.Object, sys)
+		}
+	}
+	res, err := client.Create(ctx, req)
+	if err != nil {
+		return err
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintln(io.ErrOut, "warning: "+w)
+	}
+	created := []*unstructured.Unstructured{}
+	if res.Secret != nil {
+		created = append(created, res.Secret)
+	}
+	created = append(created, res.Object)
+	if c.DryRun == DryRunServer {
+		return c.print(io, created, "%s (server dry run)")
+	}
+	structured := printer.IsStructured(c.PrintFlags)
+	if !structured {
+		if err := c.print(io, created, "%s"); err != nil {
+			return err
+		}
+	}
+	if !c.Wait.Wait {
+		if structured {
+			return c.print(io, created, "%s")
+		}
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.Wait.Timeout)
+	defer cancel()
+	label := kube.Kind(k.GVR, req.Object.GetName())
+	prog := startProgress(io, label)
+	warned := map[string]bool{}
+	final, err := client.Wait(ctx, kube.WaitRequest{
+		GVR: k.GVR, Kind: k.Kind, Noun: k.Noun, Namespace: ns, Name: req.Object.GetName(), Condition: k.Condition,
+		OnProgress: func(p kube.Progress) { prog.Update(p.String()) },
+		OnWarning: func(reason, msg string) {
+			line := fmt.Sprintf("warning: %s event %s: %s", k.Noun, reason, msg)
+			if !warned[line] {
+				warned[line] = true
+				prog.Println(line)
+			}
+		},
+	})
+	prog.Stop()
+	if err != nil {
+		return err
+	}
+	if structured {
+		created[len(created)-1] = final
+		return c.print(io, created, "%s")
+	}
+	_, p := k.Condition(final)
+	fmt.Fprintf(io.ErrOut, "%s is %s\n", label, p.String())
+	return nil
+}
+
+func (c *CreateFlags) print(io *iostreams.IOStreams, objs []*unstructured.Unstructured, op string) error {
+	masked := false
+	if !c.ShowSecrets {
+		objs, masked = printer.MaskSecrets(objs)
+	}
+	flags := *c.PrintFlags
+	if err := flags.Complete(op); err != nil {
+		return err
+	}
+	if err := printer.Print(io.Out, &flags, objs); err != nil {
+		return err
+	}
+	if masked && printer.IsStructured(&flags) {
+		fmt.Fprintln(io.ErrOut, "note: Secret values are masked; add --show-secrets to print them")
+	}
+	return nil
+}
