@@ -66,7 +66,7 @@ func needCluster(t *testing.T) {
 }
 
 // newNamespace creates a namespace unique to the test.
-func newNamespace(t *testing.T) string {
+func newNamespace(t testing.TB) string {
 	t.Helper()
 	name := fmt.Sprintf("t%d", time.Now().UnixNano()%1e12)
 	if _, err := core.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
@@ -76,7 +76,7 @@ func newNamespace(t *testing.T) string {
 }
 
 // startNB runs nb against cfg in the background; cancel interrupts it.
-func startNB(t *testing.T, cfg *rest.Config, env map[string]string, args ...string) (results <-chan result, cancel func()) {
+func startNB(t testing.TB, cfg *rest.Config, env map[string]string, args ...string) (results <-chan result, cancel func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan result, 1)
@@ -108,7 +108,7 @@ func runCluster(t *testing.T, env map[string]string, args ...string) result {
 }
 
 // waitFor polls until the object exists (the operator's view of a create).
-func waitFor(t *testing.T, gvr schema.GroupVersionResource, ns, name string) *unstructured.Unstructured {
+func waitFor(t testing.TB, gvr schema.GroupVersionResource, ns, name string) *unstructured.Unstructured {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -123,7 +123,7 @@ func waitFor(t *testing.T, gvr schema.GroupVersionResource, ns, name string) *un
 }
 
 // setStatus plays the operator: it writes status through the subresource.
-func setStatus(t *testing.T, gvr schema.GroupVersionResource, ns, name string, status map[string]interface{}) {
+func setStatus(t testing.TB, gvr schema.GroupVersionResource, ns, name string, status map[string]interface{}) {
 	t.Helper()
 	for i := 0; i < 10; i++ {
 		obj := waitFor(t, gvr, ns, name)
