@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
+	"github.com/nbctl/nb/pkg/exitcode"
 )
 
 var secretGVR = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
@@ -165,4 +166,26 @@ func Kind(gvr schema.GroupVersionResource, name string) string {
 		r += "." + gvr.Group
 	}
 	return r + "/" + name
+}
+
+// CheckSecretKeys verifies that an existing Secret holds every key, as the
+// operator requires of a Secret reused with --secret-name.
+func (c *Client) CheckSecretKeys(ctx context.Context, ns, name string, keys []string) error {
+	s, err := c.Core.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return exitcode.Usagef("--secret-name", "secret %q does not exist in namespace %q: create it first, or leave --secret-name out to have nb create one", name, ns)
+	}
+	if err != nil {
+		return c.Translate(err, Action{Verb: "get", Resource: secretGVR.GroupResource(), Name: name, Namespace: ns})
+	}
+	var missing []string
+	for _, k := range keys {
+		if len(s.Data[k]) == 0 && s.StringData[k] == "" {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		return exitcode.Usagef("--secret-name", "secret %q lacks %s: add the keys, or leave --secret-name out to have nb create the Secret", name, strings.Join(missing, ", "))
+	}
+	return nil
 }

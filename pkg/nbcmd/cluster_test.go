@@ -405,3 +405,36 @@ func TestClusterCRDsMissing(t *testing.T) {
 		t.Fatalf("got %+v", r)
 	}
 }
+
+func TestClusterSecretNameIsChecked(t *testing.T) {
+	needCluster(t)
+	ns := newNamespace(t)
+	partial := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "half", Namespace: ns}, StringData: map[string]string{"AWS_ACCESS_KEY_ID": "a"}}
+	full := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "full", Namespace: ns}, StringData: map[string]string{"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "s"}}
+	for _, s := range []*corev1.Secret{partial, full} {
+		if _, err := core.CoreV1().Secrets(ns).Create(context.Background(), s, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := []string{"backingstore", "create", "aws-s3", "x1", "--target-bucket", "nb-bucket", "-n", ns, "--wait=false", "--secret-name"}
+	r := runCluster(t, nil, append(base, "absent")...)
+	if r.code != 2 || !strings.Contains(r.stderr, `secret "absent" does not exist`) {
+		t.Errorf("absent: %+v", r)
+	}
+	r = runCluster(t, nil, append(base, "half")...)
+	if r.code != 2 || !strings.Contains(r.stderr, `secret "half" lacks AWS_SECRET_ACCESS_KEY`) {
+		t.Errorf("half: %+v", r)
+	}
+	r = runCluster(t, nil, append(base, "full")...)
+	if r.code != 0 || r.stdout != "backingstore.noobaa.io/x1 created\n" {
+		t.Fatalf("full: %+v", r)
+	}
+	bs := waitFor(t, nbv1.BackingStoreGVR, ns, "x1")
+	if name, _, _ := unstructured.NestedString(bs.Object, "spec", "awsS3", "secret", "name"); name != "full" {
+		t.Errorf("secret ref %q", name)
+	}
+	s, _ := core.CoreV1().Secrets(ns).Get(context.Background(), "full", metav1.GetOptions{})
+	if len(s.OwnerReferences) != 0 {
+		t.Errorf("a reused Secret must not be owned by the store: %+v", s.OwnerReferences)
+	}
+}

@@ -183,6 +183,15 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 	if o.Create.DryRun == cmdutil.DryRunClient {
 		return o.Create.PrintClientDryRun(o.IO, objs.Objects())
 	}
+	if o.Input.SecretName != "" {
+		client, err := o.KubeClient()
+		if err != nil {
+			return err
+		}
+		if err := client.CheckSecretKeys(ctx, o.Input.Namespace, o.Input.SecretName, manifest.MandatorySecretKeys(o.Input.StoreType())); err != nil {
+			return err
+		}
+	}
 	return o.Create.CreateOnCluster(ctx, o.IO, o.KubeClient, objs.Objects(), kindOf(o.Input.Kind))
 }
 
