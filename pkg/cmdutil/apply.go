@@ -8,10 +8,10 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/nbctl/nb/pkg/exitcode"
 	"github.com/nbctl/nb/pkg/iostreams"
+	"github.com/nbctl/nb/pkg/kinds"
 	"github.com/nbctl/nb/pkg/kube"
 	"github.com/nbctl/nb/pkg/manifest"
 	"github.com/nbctl/nb/pkg/printer"
@@ -30,33 +30,20 @@ func AddWaitFlags(cmd *cobra.Command, w *WaitFlags, what string) {
 	cmd.Flags().DurationVar(&w.Timeout, "timeout", 5*time.Minute, "how long --wait waits")
 }
 
-// Kind describes a CR kind for creating and waiting.
-type Kind struct {
-	GVR  schema.GroupVersionResource
-	Kind string
-	// Noun is the nb command noun.
-	Noun      string
-	Condition kube.Condition
-	// Goal names the state waited for ("Ready", "Bound").
-	Goal string
-	// OwnedBySystem makes the NooBaa system CR the object's controller.
-	OwnedBySystem bool
-}
-
 // CreateOnCluster creates objs (an optional Secret, then the CR) on the
 // cluster, then waits for the CR unless told not to, printing kubectl-style
 // lines on stdout and progress on stderr.
-func (c *CreateFlags) CreateOnCluster(ctx context.Context, io *iostreams.IOStreams, newClient func() (*kube.Client, error), objs []runtime.Object, k Kind) error {
+func (c *CreateFlags) CreateOnCluster(ctx context.Context, io *iostreams.IOStreams, newClient func() (*kube.Client, error), objs []runtime.Object, k *kinds.Kind) (*unstructured.Unstructured, error) {
 	if c.Wait.Timeout <= 0 && c.Wait.Wait {
-		return exitcode.Usagef("--timeout", "must be greater than zero, e.g. 5m")
+		return nil, exitcode.Usagef("--timeout", "must be greater than zero, e.g. 5m")
 	}
 	client, err := newClient()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	us, err := manifest.ToUnstructuredList(objs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req := kube.CreateRequest{Object: us[len(us)-1], GVR: k.GVR, Noun: k.Noun, ServerDryRun: c.DryRun == DryRunServer}
 	if len(us) > 1 {
@@ -66,7 +53,7 @@ func (c *CreateFlags) CreateOnCluster(ctx context.Context, io *iostreams.IOStrea
 	if k.OwnedBySystem {
 		sys, err := client.System(ctx, ns)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if sys == nil {
 			fmt.Fprintln(io.ErrOut, "warning: "+kube.NoSystemWarning(ns))
@@ -76,7 +63,7 @@ func (c *CreateFlags) CreateOnCluster(ctx context.Context, io *iostreams.IOStrea
 	}
 	res, err := client.Create(ctx, req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, w := range res.Warnings {
 		fmt.Fprintln(io.ErrOut, "warning: "+w)
@@ -87,19 +74,19 @@ func (c *CreateFlags) CreateOnCluster(ctx context.Context, io *iostreams.IOStrea
 	}
 	created = append(created, res.Object)
 	if c.DryRun == DryRunServer {
-		return c.print(io, created, "%s (server dry run)")
+		return res.Object, c.print(io, created, "%s (server dry run)")
 	}
 	structured := printer.IsStructured(c.PrintFlags)
 	if !structured {
 		if err := c.print(io, created, "%s"); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if !c.Wait.Wait {
 		if structured {
-			return c.print(io, created, "%s")
+			return res.Object, c.print(io, created, "%s")
 		}
-		return nil
+		return res.Object, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.Wait.Timeout)
 	defer cancel()
@@ -119,15 +106,15 @@ func (c *CreateFlags) CreateOnCluster(ctx context.Context, io *iostreams.IOStrea
 	})
 	prog.Stop()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if structured {
 		created[len(created)-1] = final
-		return c.print(io, created, "%s")
+		return final, c.print(io, created, "%s")
 	}
 	_, p := k.Condition(final)
 	fmt.Fprintf(io.ErrOut, "%s is %s\n", label, p.String())
-	return nil
+	return final, nil
 }
 
 func (c *CreateFlags) print(io *iostreams.IOStreams, objs []*unstructured.Unstructured, op string) error {

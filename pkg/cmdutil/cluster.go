@@ -1,7 +1,9 @@
 package cmdutil
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -60,6 +62,9 @@ func BindCluster(f *Factory, cf *genericclioptions.ConfigFlags, flags *pflag.Fla
 		if _, err := time.ParseDuration(*cf.Timeout); err != nil {
 			return nil, exitcode.Usagef("--request-timeout", "invalid duration %q: use e.g. 30s or 1m", *cf.Timeout)
 		}
+		if !hasClusterConfig(cf) {
+			return nil, errors.New("no Kubernetes cluster is configured: no kubeconfig was found (KUBECONFIG, ~/.kube/config) and nb is not running in a pod; pass --kubeconfig, or set KUBECONFIG")
+		}
 		cfg, err := cf.ToRESTConfig()
 		if err != nil {
 			return nil, fmt.Errorf("no usable Kubernetes configuration (%v): pass --kubeconfig or set KUBECONFIG", err)
@@ -76,4 +81,17 @@ func BindCluster(f *Factory, cf *genericclioptions.ConfigFlags, flags *pflag.Fla
 // StaticClient returns a KubeClient func for a fixed REST config (tests).
 func StaticClient(cfg *rest.Config) func() (*kube.Client, error) {
 	return func() (*kube.Client, error) { return kube.NewClient(cfg) }
+}
+
+// hasClusterConfig reports whether a kubeconfig names a cluster, or nb
+// runs inside a pod; otherwise client-go would quietly try localhost:8080.
+func hasClusterConfig(cf *genericclioptions.ConfigFlags) bool {
+	if os.Getenv("KUBERNETES_SERVICE_HOST") != "" {
+		return true
+	}
+	raw, err := cf.ToRawKubeConfigLoader().RawConfig()
+	if err != nil {
+		return true // let ToRESTConfig report what is wrong with it
+	}
+	return len(raw.Clusters) > 0
 }

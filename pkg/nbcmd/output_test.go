@@ -61,3 +61,13 @@ func TestJSONPathOutput(t *testing.T) {
 		t.Errorf("got %+v", r)
 	}
 }
+
+func TestNoKubeconfigSaysSo(t *testing.T) {
+	t.Setenv("KUBECONFIG", t.TempDir()+"/missing")
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	r := runNB(t, nil, "", "obc", "create", "c1")
+	if r.code != 1 || !strings.Contains(r.stderr, "no Kubernetes cluster is configured") || strings.Contains(r.stderr, "8080") {
+		t.Errorf("got %+v", r)
+	}
+}

@@ -71,3 +71,25 @@ func isJSON(format string) bool { return format == "json" }
 func IsStructured(flags *genericclioptions.PrintFlags) bool {
 	return flags.OutputFormat != nil && *flags.OutputFormat != "" && *flags.OutputFormat != "name"
 }
+
+// PrintList writes objects as a v1 List for json and yaml (as kubectl
+// get does), and one by one for the other formats.
+func PrintList(w io.Writer, flags *genericclioptions.PrintFlags, objs []*unstructured.Unstructured) error {
+	p, err := flags.ToPrinter()
+	if err != nil {
+		return fmt.Errorf("output format: %w", err)
+	}
+	if f := *flags.OutputFormat; f == "json" || f == "yaml" {
+		list := &unstructured.UnstructuredList{Object: map[string]interface{}{"apiVersion": "v1", "kind": "List", "metadata": map[string]interface{}{}}}
+		for _, o := range objs {
+			list.Items = append(list.Items, *o)
+		}
+		return p.PrintObj(list, w)
+	}
+	for _, o := range objs {
+		if err := p.PrintObj(o, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}

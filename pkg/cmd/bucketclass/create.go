@@ -9,10 +9,11 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
+	"github.com/nbctl/nb/pkg/cmd/resource"
 	"github.com/nbctl/nb/pkg/cmdutil"
 	"github.com/nbctl/nb/pkg/exitcode"
 	"github.com/nbctl/nb/pkg/iostreams"
+	"github.com/nbctl/nb/pkg/kinds"
 	"github.com/nbctl/nb/pkg/kube"
 	"github.com/nbctl/nb/pkg/manifest"
 )
@@ -70,15 +71,17 @@ func newCmdPlacement(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra
 			return opts.Run(cmd.Context())
 		},
 	}
-	addPlacementFlags(cmd, opts)
+	addPlacementFlags(f, cmd, opts)
 	cmd.Flags().StringArrayVar(&opts.Tiers, "tier", nil, "a tier as PLACEMENT:STORE[,STORE...], e.g. Mirror:aws1,pv1; repeat for a second tier (instead of --placement/--backingstores)")
 	addCommonFlags(cmd, opts)
 	return cmd
 }
 
-func addPlacementFlags(cmd *cobra.Command, opts *CreateOptions) {
+func addPlacementFlags(f *cmdutil.Factory, cmd *cobra.Command, opts *CreateOptions) {
 	cmd.Flags().StringVar(&opts.Placement, "placement", "", "Mirror or Spread; leave out for a single store")
 	cmd.Flags().StringSliceVar(&opts.BackingStores, "backingstores", nil, "backing stores of the tier, comma-separated")
+	_ = cmd.RegisterFlagCompletionFunc("placement", cobra.FixedCompletions([]string{"Mirror", "Spread"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("backingstores", resource.CompleteNamesList(f, kinds.BackingStore))
 }
 
 func addCommonFlags(cmd *cobra.Command, opts *CreateOptions) {
@@ -119,14 +122,18 @@ func newCmdNamespace(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra
 		switch kind.name {
 		case "single":
 			sub.Flags().StringVar(&policy.Resource, "resource", "", "the namespace store to serve")
+			_ = sub.RegisterFlagCompletionFunc("resource", resource.CompleteNames(f, kinds.NamespaceStore))
 		case "multi":
 			sub.Flags().StringSliceVar(&policy.ReadResources, "read-resources", nil, "namespace stores to read from, comma-separated")
 			sub.Flags().StringVar(&policy.WriteResource, "write-resource", "", "the namespace store to write to (default: read-only)")
+			_ = sub.RegisterFlagCompletionFunc("read-resources", resource.CompleteNamesList(f, kinds.NamespaceStore))
+			_ = sub.RegisterFlagCompletionFunc("write-resource", resource.CompleteNames(f, kinds.NamespaceStore))
 		case "cache":
 			sub.Flags().StringVar(&policy.HubResource, "hub-resource", "", "the namespace store to cache")
+			_ = sub.RegisterFlagCompletionFunc("hub-resource", resource.CompleteNames(f, kinds.NamespaceStore))
 			sub.Flags().IntVar(&policy.TTL, "ttl", 0, "milliseconds before a cached object is revalidated (0: always compare ETags, negative: never)")
 			sub.Flags().StringVar(&policy.Prefix, "prefix", "", "cache only keys with this prefix")
-			addPlacementFlags(sub, opts)
+			addPlacementFlags(f, sub, opts)
 		}
 		addCommonFlags(sub, opts)
 		cmd.AddCommand(sub)
@@ -146,9 +153,8 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 	if o.Create.DryRun == cmdutil.DryRunClient {
 		return o.Create.PrintClientDryRun(o.IO, []runtime.Object{bc})
 	}
-	return o.Create.CreateOnCluster(ctx, o.IO, o.KubeClient, []runtime.Object{bc}, cmdutil.Kind{
-		GVR: nbv1.BucketClassGVR, Kind: "BucketClass", Noun: "bucketclass", Condition: kube.BucketClassReady, Goal: "Ready", OwnedBySystem: true,
-	})
+	_, err := o.Create.CreateOnCluster(ctx, o.IO, o.KubeClient, []runtime.Object{bc}, kinds.BucketClass)
+	return err
 }
 
 // Complete turns the flags into tiers and reads the replication policy.

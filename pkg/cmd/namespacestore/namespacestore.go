@@ -4,8 +4,10 @@ package namespacestore
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/nbctl/nb/pkg/cmd/resource"
 	"github.com/nbctl/nb/pkg/cmd/store"
 	"github.com/nbctl/nb/pkg/cmdutil"
+	"github.com/nbctl/nb/pkg/kinds"
 	"github.com/nbctl/nb/pkg/manifest"
 )
 
@@ -17,6 +19,11 @@ func NewCmdNamespaceStore(f *cmdutil.Factory) *cobra.Command {
 		Short:   "Manage NamespaceStores: storage whose objects NooBaa serves as they are",
 	}
 	cmdutil.SubcommandRequired(cmd)
-	cmd.AddCommand(store.NewCmdCreate(f, manifest.Namespace, nil))
+	cmd.AddCommand(
+		store.NewCmdCreate(f, manifest.Namespace, nil),
+		resource.NewCmdStatus(f, kinds.NamespaceStore, nil),
+		resource.NewCmdList(f, kinds.NamespaceStore, nil),
+		resource.NewCmdDelete(f, kinds.NamespaceStore, nil),
+	)
 	return cmd
 }

@@ -9,12 +9,14 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
+	"github.com/nbctl/nb/pkg/cmd/resource"
 	"github.com/nbctl/nb/pkg/cmdutil"
 	"github.com/nbctl/nb/pkg/exitcode"
 	"github.com/nbctl/nb/pkg/iostreams"
+	"github.com/nbctl/nb/pkg/kinds"
 	"github.com/nbctl/nb/pkg/kube"
 	"github.com/nbctl/nb/pkg/manifest"
+	"github.com/nbctl/nb/pkg/printer"
 )
 
 // CreateOptions are the inputs of `nb obc create`.
@@ -52,6 +54,7 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Co
 	in := &opts.Input
 	fl := cmd.Flags()
 	fl.StringVar(&in.BucketClass, "bucketclass", "", "the BucketClass that places the bucket's data (default: the StorageClass's)")
+	_ = cmd.RegisterFlagCompletionFunc("bucketclass", resource.CompleteNames(f, kinds.BucketClass))
 	fl.BoolVar(&in.Exact, "exact", false, "name the bucket exactly NAME instead of NAME-<uuid>")
 	fl.StringVar(&in.AppNamespace, "app-namespace", "", "the namespace of the claim and its ConfigMap and Secret (default: --namespace)")
 	fl.StringVar(&in.StorageClass, "storage-class", "", "the provisioner's StorageClass (default: <namespace>.noobaa.io)")
@@ -79,9 +82,15 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 	if o.Create.DryRun == cmdutil.DryRunClient {
 		return o.Create.PrintClientDryRun(o.IO, []runtime.Object{claim})
 	}
-	return o.Create.CreateOnCluster(ctx, o.IO, o.KubeClient, []runtime.Object{claim}, cmdutil.Kind{
-		GVR: obv1.ObjectBucketClaimGVR, Kind: "ObjectBucketClaim", Noun: "obc", Condition: kube.ClaimBound, Goal: "Bound",
-	})
+	bound, err := o.Create.CreateOnCluster(ctx, o.IO, o.KubeClient, []runtime.Object{claim}, kinds.ObjectBucketClaim)
+	if err != nil || !o.Create.Wait.Wait || o.Create.DryRun != cmdutil.DryRunNone || printer.IsStructured(o.Create.PrintFlags) {
+		return err
+	}
+	client, err := o.KubeClient()
+	if err != nil {
+		return err
+	}
+	return resource.PrintConnection(ctx, o.IO, client, bound, o.Create.ShowSecrets)
 }
 
 // Complete fills in the namespaces and reads the replication policy.

@@ -11,11 +11,11 @@ import (
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
-	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 	"github.com/nbctl/nb/pkg/cmdutil"
 	"github.com/nbctl/nb/pkg/credentials"
 	"github.com/nbctl/nb/pkg/exitcode"
 	"github.com/nbctl/nb/pkg/iostreams"
+	"github.com/nbctl/nb/pkg/kinds"
 	"github.com/nbctl/nb/pkg/kube"
 	"github.com/nbctl/nb/pkg/manifest"
 )
@@ -192,14 +192,15 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	return o.Create.CreateOnCluster(ctx, o.IO, o.KubeClient, objs.Objects(), kindOf(o.Input.Kind))
+	_, err = o.Create.CreateOnCluster(ctx, o.IO, o.KubeClient, objs.Objects(), kindOf(o.Input.Kind))
+	return err
 }
 
-func kindOf(k manifest.StoreKind) cmdutil.Kind {
+func kindOf(k manifest.StoreKind) *kinds.Kind {
 	if k == manifest.Namespace {
-		return cmdutil.Kind{GVR: nbv1.NamespaceStoreGVR, Kind: "NamespaceStore", Noun: "namespacestore", Condition: kube.StoreReady, Goal: "Ready", OwnedBySystem: true}
+		return kinds.NamespaceStore
 	}
-	return cmdutil.Kind{GVR: nbv1.BackingStoreGVR, Kind: "BackingStore", Noun: "backingstore", Condition: kube.StoreReady, Goal: "Ready", OwnedBySystem: true}
+	return kinds.BackingStore
 }
 
 // Complete fills in what the flags leave implicit.
