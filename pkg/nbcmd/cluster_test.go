@@ -22,7 +22,9 @@ import (
 	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
 	"github.com/nbctl/nb/pkg/cmdutil"
+	"github.com/nbctl/nb/pkg/exitcode"
 	"github.com/nbctl/nb/pkg/iostreams"
+	"github.com/nbctl/nb/pkg/kube"
 )
 
 // The cluster tier runs against a real kube-apiserver and etcd with nb's
@@ -258,7 +260,7 @@ func TestClusterInterruptExits130AndKeepsObjects(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	cancel()
 	r := <-ch
-	if r.code != 130 {
+	if r.code != 130 || !strings.Contains(r.stderr, `interrupted: stopped waiting for backingstore "pv-int" (it was left as it is`) {
 		t.Fatalf("exit %d, want 130: %s", r.code, r.stderr)
 	}
 	waitFor(t, nbv1.BackingStoreGVR, ns, "pv-int")
@@ -436,5 +438,27 @@ func TestClusterSecretNameIsChecked(t *testing.T) {
 	s, _ := core.CoreV1().Secrets(ns).Get(context.Background(), "full", metav1.GetOptions{})
 	if len(s.OwnerReferences) != 0 {
 		t.Errorf("a reused Secret must not be owned by the store: %+v", s.OwnerReferences)
+	}
+}
+
+// TestClusterServerValidationNamesFields sends an object the CRD schema
+// rejects (nb's own validation would stop it first) and checks that the
+// translated error carries the field path.
+func TestClusterServerValidationNamesFields(t *testing.T) {
+	needCluster(t)
+	ns := newNamespace(t)
+	client, err := kube.NewClient(restCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := &unstructured.Unstructured{Object: map[string]interface{}{
+		"apiVersion": "noobaa.io/v1alpha1", "kind": "BucketClass",
+		"metadata": map[string]interface{}{"name": "bad", "namespace": ns},
+		"spec": map[string]interface{}{"placementPolicy": map[string]interface{}{"tiers": []interface{}{
+			map[string]interface{}{"placement": "mirror", "backingStores": []interface{}{"a", "b"}}}}},
+	}}
+	_, err = client.Create(context.Background(), kube.CreateRequest{Object: bad, GVR: nbv1.BucketClassGVR, Noun: "bucketclass"})
+	if exitcode.Of(err) != exitcode.Rejected || !strings.Contains(err.Error(), "spec.placementPolicy.tiers[0].placement") || !strings.Contains(err.Error(), `"Mirror"`) {
+		t.Fatalf("got %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -41,7 +42,13 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 	switch {
 	case errors.As(err, &silent):
 	case code == exitcode.Interrupted:
-		fmt.Fprintln(f.IOStreams.ErrOut, "interrupted")
+		msg := strings.TrimSuffix(err.Error(), ": "+context.Canceled.Error())
+		if msg == context.Canceled.Error() {
+			msg = ""
+		} else {
+			msg = ": " + msg
+		}
+		fmt.Fprintf(f.IOStreams.ErrOut, "interrupted%s\n", msg)
 	default:
 		fmt.Fprintf(f.IOStreams.ErrOut, "error: %s\n", err)
 		if isFlagParseError(err) {

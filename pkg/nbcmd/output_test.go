@@ -2,6 +2,7 @@ package nbcmd
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -69,5 +70,42 @@ func TestNoKubeconfigSaysSo(t *testing.T) {
 	r := runNB(t, nil, "", "obc", "create", "c1")
 	if r.code != 1 || !strings.Contains(r.stderr, "no Kubernetes cluster is configured") || strings.Contains(r.stderr, "8080") {
 		t.Errorf("got %+v", r)
+	}
+}
+
+func TestNamespaceFromKubeconfigContext(t *testing.T) {
+	dir := t.TempDir()
+	kubeconfig := dir + "/config"
+	cfg := `apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {server: "https://127.0.0.1:6443"}
+users:
+- name: u
+  user: {token: t}
+contexts:
+- name: with-ns
+  context: {cluster: c, user: u, namespace: storage-team}
+- name: without-ns
+  context: {cluster: c, user: u}
+current-context: with-ns
+`
+	if err := os.WriteFile(kubeconfig, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KUBECONFIG", kubeconfig)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "storage-team"},
+		{[]string{"--context", "without-ns"}, "noobaa"},
+		{[]string{"-n", "explicit"}, "explicit"},
+	} {
+		args := append([]string{"obc", "create", "c1", "--dry-run", "-o", "jsonpath={.metadata.namespace}"}, tc.args...)
+		if r := runNB(t, nil, "", args...); r.stdout != tc.want {
+			t.Errorf("%v: namespace %q, want %q (%s)", tc.args, r.stdout, tc.want, r.stderr)
+		}
 	}
 }
