@@ -1,0 +1,127 @@
+// Package blockstore is the narrow storage interface nb's data path places
+// blocks on, in the manner of restic's backend: every call takes a context,
+// errors are classified (not found, unavailable, corrupt, permanent), and
+// every driver passes one shared conformance suite (package storetest).
+//
+// A block is an opaque byte slice of at most a chunk's size; integrity
+// (checksums) is the caller's concern, so drivers stay simple. Drivers:
+// mem (tests), dir (a pv-pool of directories), s3 (any S3 endpoint), and
+// faulty (a decorator that injects failures).
+package blockstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Store holds blocks under keys. Keys are slash-separated paths of
+// [a-zA-Z0-9._-] segments. Implementations must be safe for concurrent use.
+type Store interface {
+	// Name identifies the store in reports and errors.
+	Name() string
+	// Put stores data under key atomically: after a crash or an error a
+	// reader sees the old block, the whole new block, or nothing.
+	Put(ctx context.Context, key string, data []byte) error
+	// Get returns the whole block.
+	Get(ctx context.Context, key string) ([]byte, error)
+	// Stat returns the block's size.
+	Stat(ctx context.Context, key string) (int64, error)
+	// Delete removes a block; deleting a missing block is not an error.
+	Delete(ctx context.Context, key string) error
+	// List calls fn for every key with the prefix, in no set order.
+	List(ctx context.Context, prefix string, fn func(key string) error) error
+	// Capacity reports the space the store has.
+	Capacity(ctx context.Context) (Capacity, error)
+}
+
+// Capacity is a store's space in bytes. Total 0 means unknown (unbounded).
+type Capacity struct {
+	Total int64
+	Used  int64
+}
+
+// Free is what is left, or -1 when the total is unknown.
+func (c Capacity) Free() int64 {
+	if c.Total <= 0 {
+		return -1
+	}
+	if f := c.Total - c.Used; f > 0 {
+		return f
+	}
+	return 0
+}
+
+// Error classes.
+var (
+	// ErrNotFound: no block under the key.
+	ErrNotFound = errors.New("block not found")
+	// ErrUnavailable: the store cannot be reached now; retrying later or
+	// reading another copy may work.
+	ErrUnavailable = errors.New("store unavailable")
+	// ErrCorrupt: the block exists but its content is wrong.
+	ErrCorrupt = errors.New("block corrupt")
+	// ErrNoSpace: the store is full.
+	ErrNoSpace = errors.New("store full")
+	// ErrPermanent: the request can never succeed (bad key, denied).
+	ErrPermanent = errors.New("permanent store error")
+)
+
+// Error wraps a driver error with its class, the store and the key.
+type Error struct {
+	Class error
+	Store string
+	Op    string
+	Key   string
+	Err   error
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("%s %s %q: %v", e.Store, e.Op, e.Key, e.Class)
+	if e.Err != nil && e.Err != e.Class {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Unwrap lets errors.Is match both the class and the cause.
+func (e *Error) Unwrap() []error { return []error{e.Class, e.Err} }
+
+// Errorf classifies err for store, op and key.
+func Errorf(class error, store, op, key string, err error) error {
+	return &Error{Class: class, Store: store, Op: op, Key: key, Err: err}
+}
+
+// IsNotFound reports whether err means the block does not exist.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// IsUnavailable reports whether err means the store cannot be reached.
+func IsUnavailable(err error) bool { return errors.Is(err, ErrUnavailable) }
+
+// ValidKey checks a key's syntax.
+func ValidKey(key string) error {
+	if key == "" || len(key) > 512 || key[0] == '/' || key[len(key)-1] == '/' {
+		return fmt.Errorf("invalid block key %q", key)
+	}
+	seg := 0
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		switch {
+		case c == '/':
+			if seg == 0 {
+				return fmt.Errorf("invalid block key %q: empty segment", key)
+			}
+			seg = 0
+			continue
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
+		case c == '.':
+			if seg == 0 && (i+1 == len(key) || key[i+1] == '.' || key[i+1] == '/') {
+				return fmt.Errorf("invalid block key %q: . and .. segments are not allowed", key)
+			}
+		default:
+			return fmt.Errorf("invalid block key %q: character %q", key, c)
+		}
+		seg++
+	}
+	return nil
+}

@@ -1,0 +1,310 @@
+// Package dir is a block store on local directories: the local form of a
+// pv-pool, numVolumes folders each of a fixed size. Blocks are spread
+// across the volumes by a hash of their key, and written atomically: a
+// temporary file is written and fsynced, renamed into place, and the folder
+// is fsynced, so a crash leaves the old block or the new one.
+package dir
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/nbctl/nb/pkg/blockstore"
+)
+
+// tmpPrefix starts temporary files; "~" never occurs in a block key.
+const tmpPrefix = "~tmp-"
+
+// Store is a set of volume folders.
+type Store struct {
+	name       string
+	volumes    []string
+	volumeSize int64
+	// NoSync skips fsync (benchmarks of the sync cost only).
+	NoSync bool
+
+	mu   sync.Mutex
+	used []int64
+}
+
+// Open opens (creating if needed) numVolumes volumes of volumeSize bytes
+// each under root (volumeSize 0: unbounded). It removes temporary files a
+// crash left behind and measures what the volumes hold.
+func Open(name, root string, numVolumes int, volumeSize int64) (*Store, error) {
+	if numVolumes < 1 {
+		return nil, fmt.Errorf("dir store %s: need at least one volume", name)
+	}
+	s := &Store{name: name, volumeSize: volumeSize, used: make([]int64, numVolumes)}
+	for i := 0; i < numVolumes; i++ {
+		v := filepath.Join(root, fmt.Sprintf("vol-%02d", i))
+		if err := os.MkdirAll(v, 0o750); err != nil {
+			return nil, fmt.Errorf("dir store %s: %w", name, err)
+		}
+		s.volumes = append(s.volumes, v)
+		err := filepath.WalkDir(v, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			if strings.HasPrefix(d.Name(), tmpPrefix) {
+				return os.Remove(p)
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			s.used[i] += info.Size()
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("dir store %s: scan %s: %w", name, v, err)
+		}
+	}
+	return s, nil
+}
+
+// Name implements blockstore.Store.
+func (s *Store) Name() string { return s.name }
+
+// Volumes returns the volume folders (tests fail a store by moving them).
+func (s *Store) Volumes() []string { return append([]string(nil), s.volumes...) }
+
+func (s *Store) volumeOf(key string) int {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return int(h.Sum32() % uint32(len(s.volumes)))
+}
+
+func (s *Store) path(key string) (int, string) {
+	v := s.volumeOf(key)
+	return v, filepath.Join(s.volumes[v], filepath.FromSlash(key))
+}
+
+// classify maps an OS error to a class; a volume folder that is gone
+// (unmounted, moved away) makes the store unavailable, not the block absent.
+func (s *Store) classify(op, key string, v int, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if _, serr := os.Stat(s.volumes[v]); serr != nil {
+			return blockstore.Errorf(blockstore.ErrUnavailable, s.name, op, key, fmt.Errorf("volume %s: %w", s.volumes[v], serr))
+		}
+		return blockstore.Errorf(blockstore.ErrNotFound, s.name, op, key, nil)
+	case errors.Is(err, syscall.ENOSPC):
+		return blockstore.Errorf(blockstore.ErrNoSpace, s.name, op, key, err)
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EIO), errors.Is(err, syscall.EROFS):
+		return blockstore.Errorf(blockstore.ErrUnavailable, s.name, op, key, err)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	return blockstore.Errorf(blockstore.ErrUnavailable, s.name, op, key, err)
+}
+
+// Put implements blockstore.Store.
+func (s *Store) Put(ctx context.Context, key string, data []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := blockstore.ValidKey(key); err != nil {
+		return blockstore.Errorf(blockstore.ErrPermanent, s.name, "put", key, err)
+	}
+	v, p := s.path(key)
+	if _, err := os.Stat(s.volumes[v]); err != nil {
+		return s.classify("put", key, v, err)
+	}
+	var old int64
+	if info, err := os.Stat(p); err == nil {
+		old = info.Size()
+	}
+	s.mu.Lock()
+	if s.volumeSize > 0 && s.used[v]-old+int64(len(data)) > s.volumeSize {
+		s.mu.Unlock()
+		return blockstore.Errorf(blockstore.ErrNoSpace, s.name, "put", key, fmt.Errorf("volume %d is full", v))
+	}
+	s.used[v] += int64(len(data)) - old
+	s.mu.Unlock()
+	if err := s.writeAtomic(p, data); err != nil {
+		s.mu.Lock()
+		s.used[v] -= int64(len(data)) - old
+		s.mu.Unlock()
+		return s.classify("put", key, v, err)
+	}
+	return nil
+}
+
+func (s *Store) writeAtomic(p string, data []byte) error {
+	dir := filepath.Dir(p)
+	if err := s.mkdirAll(dir); err != nil {
+		return err
+	}
+	var rnd [8]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, tmpPrefix+hex.EncodeToString(rnd[:]))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil && !s.NoSync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, p)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return s.syncDir(dir)
+}
+
+// mkdirAll creates dir and fsyncs each new folder's parent, so that the
+// folder itself survives a crash.
+func (s *Store) mkdirAll(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if err := s.mkdirAll(parent); err != nil {
+		return err
+	}
+	if err := os.Mkdir(dir, 0o750); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return s.syncDir(parent)
+}
+
+func (s *Store) syncDir(dir string) error {
+	if s.NoSync {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Get implements blockstore.Store.
+func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := blockstore.ValidKey(key); err != nil {
+		return nil, blockstore.Errorf(blockstore.ErrPermanent, s.name, "get", key, err)
+	}
+	v, p := s.path(key)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, s.classify("get", key, v, err)
+	}
+	return data, nil
+}
+
+// Stat implements blockstore.Store.
+func (s *Store) Stat(ctx context.Context, key string) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if err := blockstore.ValidKey(key); err != nil {
+		return 0, blockstore.Errorf(blockstore.ErrPermanent, s.name, "stat", key, err)
+	}
+	v, p := s.path(key)
+	info, err := os.Stat(p)
+	if err != nil {
+		return 0, s.classify("stat", key, v, err)
+	}
+	return info.Size(), nil
+}
+
+// Delete implements blockstore.Store.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := blockstore.ValidKey(key); err != nil {
+		return blockstore.Errorf(blockstore.ErrPermanent, s.name, "delete", key, err)
+	}
+	v, p := s.path(key)
+	info, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, serr := os.Stat(s.volumes[v]); serr != nil {
+			return s.classify("delete", key, v, err)
+		}
+		return nil
+	}
+	if err != nil {
+		return s.classify("delete", key, v, err)
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return s.classify("delete", key, v, err)
+	}
+	s.mu.Lock()
+	s.used[v] -= info.Size()
+	s.mu.Unlock()
+	return s.syncDir(filepath.Dir(p))
+}
+
+// List implements blockstore.Store.
+func (s *Store) List(ctx context.Context, prefix string, fn func(string) error) error {
+	for v, root := range s.volumes {
+		if _, err := os.Stat(root); err != nil {
+			return s.classify("list", prefix, v, err)
+		}
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if cerr := ctx.Err(); cerr != nil {
+				return cerr
+			}
+			if d.IsDir() || strings.HasPrefix(d.Name(), tmpPrefix) {
+				return nil
+			}
+			rel, err := filepath.Rel(root, p)
+			if err != nil {
+				return err
+			}
+			key := filepath.ToSlash(rel)
+			if strings.HasPrefix(key, prefix) {
+				return fn(key)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Capacity implements blockstore.Store.
+func (s *Store) Capacity(ctx context.Context) (blockstore.Capacity, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var c blockstore.Capacity
+	for _, u := range s.used {
+		c.Used += u
+	}
+	if s.volumeSize > 0 {
+		c.Total = s.volumeSize * int64(len(s.volumes))
+	}
+	return c, ctx.Err()
+}

@@ -1,0 +1,112 @@
+package dir
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/nbctl/nb/pkg/blockstore"
+	"github.com/nbctl/nb/pkg/blockstore/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) blockstore.Store {
+		s, err := Open("pv1", t.TempDir(), 3, 1<<30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+func TestBlocksSpreadAcrossVolumes(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open("pv1", t.TempDir(), 4, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 64; i++ {
+		if err := s.Put(ctx, "b/"+string(rune('a'+i%26))+string(rune('a'+i/26)), []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, v := range s.Volumes() {
+		entries, _ := os.ReadDir(filepath.Join(v, "b"))
+		if len(entries) == 0 {
+			t.Errorf("volume %s holds no block", v)
+		}
+	}
+}
+
+func TestVolumeSizeLimitsPuts(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open("small", t.TempDir(), 1, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, "a", make([]byte, 80)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, "b", make([]byte, 30)); !errors.Is(err, blockstore.ErrNoSpace) {
+		t.Fatalf("want ErrNoSpace, got %v", err)
+	}
+	if c, _ := s.Capacity(ctx); c.Total != 100 || c.Used != 80 || c.Free() != 20 {
+		t.Errorf("capacity %+v", c)
+	}
+}
+
+func TestReopenCountsUseAndRemovesTempFiles(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	s, err := Open("pv", root, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, "k/a", make([]byte, 500)); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(s.Volumes()[0], "k", tmpPrefix+"dead")
+	if err := os.WriteFile(stale, []byte("torn"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open("pv", root, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s2.Capacity(ctx); c.Used != 500 {
+		t.Errorf("used %d after reopen", c.Used)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a crash's temporary file survived reopening")
+	}
+	var keys []string
+	_ = s2.List(ctx, "", func(k string) error { keys = append(keys, k); return nil })
+	if len(keys) != 1 {
+		t.Errorf("keys %v", keys)
+	}
+}
+
+// TestMissingVolumeIsUnavailable: a volume that is gone (unmounted, moved
+// away) is a failed store, not a missing block.
+func TestMissingVolumeIsUnavailable(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	s, err := Open("pv", root, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, "a", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(s.Volumes()[0], filepath.Join(root, "away")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, "a"); !blockstore.IsUnavailable(err) {
+		t.Errorf("get: %v", err)
+	}
+	if err := s.Put(ctx, "b", []byte("x")); !blockstore.IsUnavailable(err) {
+		t.Errorf("put: %v", err)
+	}
+}

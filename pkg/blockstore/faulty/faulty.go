@@ -1,0 +1,146 @@
+// Package faulty decorates a block store with failures: offline, slow,
+// failing after N bytes written, failing a fraction of calls, or returning
+// corrupted bytes. Tests and `nb verify` use it to fail stores on purpose.
+package faulty
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/nbctl/nb/pkg/blockstore"
+)
+
+// Faults are the failures to inject. The zero value injects none.
+type Faults struct {
+	// Offline makes every call fail with ErrUnavailable.
+	Offline bool
+	// Delay is added to every call (it honours cancellation).
+	Delay time.Duration
+	// FailAfterBytes, when > 0, fails every Put once that many bytes
+	// have been written through the decorator.
+	FailAfterBytes int64
+	// FailFraction fails that fraction (0..1) of calls as unavailable.
+	FailFraction float64
+	// Corrupt flips a byte of every block Get returns.
+	Corrupt bool
+}
+
+// Store is a faulty decorator.
+type Store struct {
+	inner blockstore.Store
+	mu    sync.Mutex
+	f     Faults
+	rnd   *rand.Rand
+	bytes int64
+}
+
+var errInjected = errors.New("injected failure")
+
+// New wraps inner; seed makes FailFraction deterministic.
+func New(inner blockstore.Store, seed uint64) *Store {
+	return &Store{inner: inner, rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+}
+
+// Set replaces the faults.
+func (s *Store) Set(f Faults) {
+	s.mu.Lock()
+	s.f = f
+	s.bytes = 0
+	s.mu.Unlock()
+}
+
+// Faults returns the current faults.
+func (s *Store) Faults() Faults {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.f
+}
+
+// Inner returns the decorated store.
+func (s *Store) Inner() blockstore.Store { return s.inner }
+
+// before applies the faults common to every call.
+func (s *Store) before(ctx context.Context, op, key string, size int64) error {
+	s.mu.Lock()
+	f := s.f
+	fail := f.FailFraction > 0 && s.rnd.Float64() < f.FailFraction
+	over := false
+	if op == "put" && f.FailAfterBytes > 0 {
+		over = s.bytes+size > f.FailAfterBytes
+		if !over {
+			s.bytes += size
+		}
+	}
+	s.mu.Unlock()
+	if f.Delay > 0 {
+		t := time.NewTimer(f.Delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	if f.Offline || fail || over {
+		return blockstore.Errorf(blockstore.ErrUnavailable, s.inner.Name(), op, key, errInjected)
+	}
+	return nil
+}
+
+// Name implements blockstore.Store.
+func (s *Store) Name() string { return s.inner.Name() }
+
+// Put implements blockstore.Store.
+func (s *Store) Put(ctx context.Context, key string, data []byte) error {
+	if err := s.before(ctx, "put", key, int64(len(data))); err != nil {
+		return err
+	}
+	return s.inner.Put(ctx, key, data)
+}
+
+// Get implements blockstore.Store.
+func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	if err := s.before(ctx, "get", key, 0); err != nil {
+		return nil, err
+	}
+	d, err := s.inner.Get(ctx, key)
+	if err == nil && s.Faults().Corrupt && len(d) > 0 {
+		d[len(d)/2] ^= 0x5a
+	}
+	return d, err
+}
+
+// Stat implements blockstore.Store.
+func (s *Store) Stat(ctx context.Context, key string) (int64, error) {
+	if err := s.before(ctx, "stat", key, 0); err != nil {
+		return 0, err
+	}
+	return s.inner.Stat(ctx, key)
+}
+
+// Delete implements blockstore.Store.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := s.before(ctx, "delete", key, 0); err != nil {
+		return err
+	}
+	return s.inner.Delete(ctx, key)
+}
+
+// List implements blockstore.Store.
+func (s *Store) List(ctx context.Context, prefix string, fn func(string) error) error {
+	if err := s.before(ctx, "list", prefix, 0); err != nil {
+		return err
+	}
+	return s.inner.List(ctx, prefix, fn)
+}
+
+// Capacity implements blockstore.Store.
+func (s *Store) Capacity(ctx context.Context) (blockstore.Capacity, error) {
+	if err := s.before(ctx, "capacity", "", 0); err != nil {
+		return blockstore.Capacity{}, err
+	}
+	return s.inner.Capacity(ctx)
+}
