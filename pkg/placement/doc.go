@@ -1,0 +1,93 @@
+// Package placement is nb's embedded data path: it stores objects on a set
+// of block stores (package blockstore) the way a BucketClass says, so that
+// `nb verify` can upload an object, really fail stores and read it back
+// without NooBaa itself.
+//
+// # Writing
+//
+// An object is read as a stream and cut into chunks of ChunkSize bytes
+// (default 4 MiB; the last one shorter). Parallelism workers write chunks
+// at once from a fixed set of Parallelism+1 buffers, so memory stays about
+// ChunkSize × (Parallelism+1) whatever the object's size. Each chunk goes
+// to the first tier of the policy that takes it:
+//
+//   - Mirror: the chunk is written to every store of the tier in parallel
+//     and acknowledged when every reachable store holds it (NooBaa itself
+//     mirrors asynchronously, so right after its PUT a single copy may
+//     exist; here there is no such window). A store that is down is
+//     skipped and the object is marked Degraded.
+//   - Spread: the chunk goes to one store of the tier, chosen by weighted
+//     rendezvous hashing of (object, chunk, store) with the stores' free
+//     space as weights: deterministic, and proportional to free space. A
+//     store that is down or full passes the chunk to the next in rank.
+//   - Spread with erasure coding (K+M, the BucketClass annotation
+//     nb.noobaa.io/erasure-coding): the chunk is split into K data and M
+//     parity shards (klauspost/reedsolomon), each on a different store of
+//     the tier; any K shards rebuild the chunk, so the tier survives M lost
+//     stores.
+//
+// When every chunk is written, the manifest is copied to every store that
+// holds a block of the object, and then committed to the metadata store
+// (bbolt) in one transaction. Only then does the new version become
+// visible; the previous version's blocks are deleted afterwards. A crash
+// or error before the commit leaves the previous version intact, and the
+// new blocks are deleted (or collected later by Scrub).
+//
+// # Reading
+//
+// Get reads chunks in order with Parallelism chunks in flight. Every
+// block's header CRC and its manifest entry (size, CRC-32C) are checked; a
+// missing, unreachable or corrupt block is replaced by another copy or
+// rebuilt from parity, and the whole object's SHA-256 is checked at the
+// end. Wrong bytes are never returned: a chunk with no good copy fails the
+// read with ErrUnreadable.
+//
+// # Repair
+//
+// Heal re-creates the copies and shards degraded objects lack once their
+// stores are back. Scrub reads every block of every object, repairs what a
+// good copy or parity can rebuild, and reports what is lost. Recover
+// rebuilds a bucket's metadata from the manifest copies on its stores.
+//
+// # On-store layout
+//
+// Every store holds two kinds of entries under its root (a dir volume, or
+// a prefix of an S3 bucket):
+//
+//	blocks/<id[0:2]>/<id>/<chunk>           a full copy of chunk <chunk> (Mirror, Spread)
+//	blocks/<id[0:2]>/<id>/<chunk>.<shard>   shard <shard> of an erasure-coded chunk
+//	manifests/<bucket>/<h>/<id>             a copy of the object's manifest
+//
+// where <id> is the 32-hex-digit random ID of one version of one object
+// and <h> the first 16 bytes of SHA-256(object key) in hex (object keys are
+// arbitrary; store keys are not). Both kinds are blocks: a 16-byte header
+// followed by the payload.
+//
+//	offset  size  field
+//	0       4     magic "NBK1"
+//	4       1     format version, 1
+//	5       1     kind: 1 data, 2 manifest
+//	6       2     reserved, zero
+//	8       4     payload length, big endian
+//	12      4     CRC-32C (Castagnoli) of the payload, big endian
+//
+// # Manifest format
+//
+// The manifest (format version 1) is JSON:
+//
+//	{"v":1, "bucket":"b", "key":"k", "id":"<32 hex>", "size":N,
+//	 "sha256":"<64 hex>", "created":"RFC 3339", "chunkSize":4194304,
+//	 "degraded":false,
+//	 "tiers":[{"placement":"Mirror","stores":["pv1","aws1"]},
+//	          {"placement":"Spread","stores":["a","b","c"],"k":2,"m":1}],
+//	 "chunks":[{"size":4194304,"crc":123,"tier":0,"placement":"Mirror",
+//	            "blocks":[{"store":"pv1","key":"blocks/..","shard":-1,"size":4194304,"crc":123}, ...]},
+//	           {"size":100,"crc":456,"tier":1,"placement":"Spread","k":2,"m":1,
+//	            "blocks":[{"store":"a","key":"blocks/...0","shard":0,"size":50,"crc":789}, ...]}]}
+//
+// "tiers" is the policy the object was written with and tells Heal where
+// copies belong. A copy block has shard -1 and the chunk's size and CRC; a
+// shard block has its shard number and the shard's size (ceil(size/k)) and
+// CRC. DecodeManifest rejects any manifest whose sizes, shards, tiers or
+// placements do not add up.
+package placement

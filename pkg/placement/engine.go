@@ -1,0 +1,587 @@
+package placement
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/klauspost/reedsolomon"
+
+	"github.com/nbctl/nb/pkg/blockstore"
+)
+
+// Defaults of an Engine.
+const (
+	DefaultChunkSize   = 4 << 20
+	DefaultParallelism = 4
+)
+
+// Errors of the data path.
+var (
+	// ErrUnreadable: no copy or not enough shards of a chunk could be
+	// read and verified.
+	ErrUnreadable = errors.New("data unreadable")
+	// ErrNoStore: no store of any tier could take a chunk.
+	ErrNoStore = errors.New("no store can take the data")
+)
+
+// Engine stores objects on block stores as a policy says. It is safe for
+// concurrent use.
+type Engine struct {
+	// Stores are the block stores by name.
+	Stores map[string]blockstore.Store
+	Meta   *Meta
+	// ChunkSize and Parallelism bound memory: about ChunkSize ×
+	// (Parallelism+1) per Put or Get, whatever the object's size.
+	ChunkSize   int
+	Parallelism int
+	Now         func() time.Time
+}
+
+func (e *Engine) chunkSize() int {
+	if e.ChunkSize <= 0 {
+		return DefaultChunkSize
+	}
+	return e.ChunkSize
+}
+
+func (e *Engine) parallelism() int {
+	if e.Parallelism <= 0 {
+		return DefaultParallelism
+	}
+	return e.Parallelism
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now == nil {
+		return time.Now().UTC()
+	}
+	return e.Now().UTC()
+}
+
+// writeState is what one Put knows about its stores.
+type writeState struct {
+	objectID string
+	weights  map[string]float64
+	mu       sync.Mutex
+	down     map[string]error
+	degraded bool
+	// written records every block written, for cleanup on failure.
+	written []Block
+}
+
+func (w *writeState) isDown(store string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.down[store] != nil
+}
+
+func (w *writeState) markDown(store string, err error) {
+	w.mu.Lock()
+	w.down[store] = err
+	w.mu.Unlock()
+}
+
+func (w *writeState) record(b Block) {
+	w.mu.Lock()
+	w.written = append(w.written, b)
+	w.mu.Unlock()
+}
+
+func newObjectID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("object id: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+func blockKey(objectID string, chunk, shard int) string {
+	if shard < 0 {
+		return fmt.Sprintf("blocks/%s/%s/%d", objectID[:2], objectID, chunk)
+	}
+	return fmt.Sprintf("blocks/%s/%s/%d.%d", objectID[:2], objectID, chunk, shard)
+}
+
+func manifestKey(bucket, key, objectID string) string {
+	h := sha256.Sum256([]byte(key))
+	return fmt.Sprintf("manifests/%s/%s/%s", bucket, hex.EncodeToString(h[:16]), objectID)
+}
+
+// Put streams r into bucket/key. The new version becomes visible only
+// when all its chunks are written (one metadata transaction); until then
+// readers see the previous version, and a failed Put leaves it in place.
+func (e *Engine) Put(ctx context.Context, bucket, key string, pol Policy, r io.Reader) (*Manifest, error) {
+	if err := pol.Validate(); err != nil {
+		return nil, err
+	}
+	for _, t := range pol.Tiers {
+		for _, s := range t.Stores {
+			if e.Stores[s] == nil {
+				return nil, fmt.Errorf("store %q of the policy is not known", s)
+			}
+		}
+	}
+	id, err := newObjectID()
+	if err != nil {
+		return nil, err
+	}
+	st := &writeState{objectID: id, weights: map[string]float64{}, down: map[string]error{}}
+	for _, t := range pol.Tiers {
+		for _, s := range t.Stores {
+			c, err := e.Stores[s].Capacity(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				st.down[s] = err
+				continue
+			}
+			st.weights[s] = weight(c)
+		}
+	}
+	man := &Manifest{Version: ManifestVersion, Bucket: bucket, Key: key, ObjectID: id, ChunkSize: e.chunkSize(), Tiers: pol.Tiers}
+	chunks, size, sum, err := e.writeChunks(ctx, st, pol, r)
+	if err == nil {
+		man.Chunks, man.Size, man.SHA256, man.Created, man.Degraded = chunks, size, sum, e.now(), st.degraded
+		err = e.writeManifestBlocks(ctx, man)
+	}
+	var replaced *Manifest
+	if err == nil {
+		replaced, err = e.Meta.Commit(man)
+	}
+	if err != nil {
+		e.deleteBlocks(context.WithoutCancel(ctx), st.written)
+		return nil, fmt.Errorf("put %s/%s: %w", bucket, key, err)
+	}
+	if replaced != nil {
+		e.collect(context.WithoutCancel(ctx), replaced)
+	}
+	return man, nil
+}
+
+// weight is a store's share of Spread placement: its free space, or a
+// large constant for stores of unknown size (S3).
+func weight(c blockstore.Capacity) float64 {
+	switch f := c.Free(); {
+	case f < 0:
+		return 1 << 50
+	case f == 0:
+		return 1
+	default:
+		return float64(f)
+	}
+}
+
+type chunkJob struct {
+	idx int
+	buf []byte // header room + payload
+}
+
+// writeChunks reads r chunk by chunk into a fixed set of buffers and
+// writes them with Parallelism workers.
+func (e *Engine) writeChunks(ctx context.Context, st *writeState, pol Policy, r io.Reader) ([]Chunk, int64, string, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	size := e.chunkSize()
+	par := e.parallelism()
+	free := make(chan []byte, par+1)
+	for i := 0; i < par+1; i++ {
+		free <- nil // buffers are allocated on first use
+	}
+	jobs := make(chan chunkJob)
+	var mu sync.Mutex
+	var chunks []Chunk
+	var wg sync.WaitGroup
+	for w := 0; w < par; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				c, err := e.writeChunk(ctx, st, pol, j.idx, j.buf)
+				free <- j.buf[:cap(j.buf)]
+				if err != nil {
+					cancel(fmt.Errorf("chunk %d: %w", j.idx, err))
+					continue
+				}
+				mu.Lock()
+				for len(chunks) <= j.idx {
+					chunks = append(chunks, Chunk{})
+				}
+				chunks[j.idx] = c
+				mu.Unlock()
+			}
+		}()
+	}
+	h := sha256.New()
+	var total int64
+	var readErr error
+	for idx := 0; ; idx++ {
+		var buf []byte
+		select {
+		case buf = <-free:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		if buf == nil {
+			buf = make([]byte, headerSize+size)
+		}
+		n, err := io.ReadFull(r, buf[headerSize:headerSize+size])
+		if n > 0 {
+			h.Write(buf[headerSize : headerSize+n])
+			total += int64(n)
+			select {
+			case jobs <- chunkJob{idx: idx, buf: buf[:headerSize+n]}:
+			case <-ctx.Done():
+			}
+		} else {
+			free <- buf
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if err != nil {
+			readErr = fmt.Errorf("read the object: %w", err)
+			break
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if readErr != nil {
+		return nil, 0, "", readErr
+	}
+	if err := context.Cause(ctx); err != nil {
+		return nil, 0, "", err
+	}
+	return chunks, total, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// writeChunk places one chunk on the first tier that takes it.
+func (e *Engine) writeChunk(ctx context.Context, st *writeState, pol Policy, idx int, block []byte) (Chunk, error) {
+	payload := block[headerSize:]
+	var lastErr error
+	for ti, t := range pol.Tiers {
+		c := Chunk{Size: len(payload), Tier: ti, Placement: t.Placement, DataShards: t.DataShards, ParityShards: t.ParityShards}
+		var err error
+		switch {
+		case t.Placement == "Mirror":
+			c.CRC = sealBlock(block, kindData)
+			c.Blocks, err = e.writeMirror(ctx, st, t, idx, block, c.CRC)
+		case t.ParityShards > 0:
+			c.CRC = crc(payload)
+			c.Blocks, err = e.writeShards(ctx, st, t, idx, payload)
+		default:
+			c.CRC = sealBlock(block, kindData)
+			var b Block
+			b, err = e.writeOne(ctx, st, rank(t.Stores, st, idx), blockKey(st.objectID, idx, -1), -1, block, c.CRC, nil)
+			c.Blocks = []Block{b}
+		}
+		if err == nil {
+			return c, nil
+		}
+		if ctx.Err() != nil {
+			return Chunk{}, ctx.Err()
+		}
+		lastErr = err
+	}
+	return Chunk{}, lastErr
+}
+
+func (e *Engine) writeMirror(ctx context.Context, st *writeState, t Tier, idx int, block []byte, sum uint32) ([]Block, error) {
+	key := blockKey(st.objectID, idx, -1)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var blocks []Block
+	var errs []error
+	for _, s := range t.Stores {
+		if st.isDown(s) {
+			continue
+		}
+		wg.Add(1)
+		go func(s string) {
+			defer wg.Done()
+			err := e.Stores[s].Put(ctx, key, block)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				st.markDown(s, err)
+				return
+			}
+			b := Block{Store: s, Key: key, Shard: -1, Size: len(block) - headerSize, CRC: sum}
+			st.record(b)
+			blocks = append(blocks, b)
+		}(s)
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if len(blocks) == 0 {
+		return nil, fmt.Errorf("%w: every mirror of the tier failed: %w", ErrNoStore, errors.Join(errs...))
+	}
+	if len(blocks) < len(t.Stores) {
+		st.mu.Lock()
+		st.degraded = true
+		st.mu.Unlock()
+	}
+	sort.Slice(blocks, func(i, j int) bool { return blocks[i].Store < blocks[j].Store })
+	return blocks, nil
+}
+
+// writeOne writes a block to the first store of candidates that takes it,
+// skipping stores that are down or in exclude.
+func (e *Engine) writeOne(ctx context.Context, st *writeState, candidates []string, key string, shard int, block []byte, sum uint32, exclude map[string]bool) (Block, error) {
+	var errs []error
+	for _, s := range candidates {
+		if exclude[s] || st.isDown(s) {
+			continue
+		}
+		err := e.Stores[s].Put(ctx, key, block)
+		if err == nil {
+			b := Block{Store: s, Key: key, Shard: shard, Size: len(block) - headerSize, CRC: sum}
+			st.record(b)
+			return b, nil
+		}
+		if ctx.Err() != nil {
+			return Block{}, ctx.Err()
+		}
+		errs = append(errs, err)
+		if !errors.Is(err, blockstore.ErrNoSpace) {
+			st.markDown(s, err)
+		}
+	}
+	return Block{}, fmt.Errorf("%w: %w", ErrNoStore, errors.Join(errs...))
+}
+
+func (e *Engine) writeShards(ctx context.Context, st *writeState, t Tier, idx int, payload []byte) ([]Block, error) {
+	shards, err := encodeShards(t.DataShards, t.ParityShards, payload)
+	if err != nil {
+		return nil, err
+	}
+	ranked := rank(t.Stores, st, idx)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	used := map[string]bool{}
+	var blocks []Block
+	var errs []error
+	// First choice: shard i on the i-th ranked store; a failed store's
+	// shard moves to a spare store of the tier, never to one that holds
+	// another shard of this chunk.
+	for i, shard := range shards {
+		first := ""
+		if i < len(ranked) {
+			first = ranked[i]
+		}
+		wg.Add(1)
+		go func(i int, shard []byte, first string) {
+			defer wg.Done()
+			key := blockKey(st.objectID, idx, i)
+			sum := sealBlock(shard, kindData)
+			candidates := append([]string{first}, ranked...)
+			for {
+				mu.Lock()
+				target := ""
+				for _, c := range candidates {
+					if c != "" && !used[c] && !st.isDown(c) {
+						target = c
+						break
+					}
+				}
+				if target != "" {
+					used[target] = true
+				}
+				mu.Unlock()
+				if target == "" {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("shard %d: no store left", i))
+					mu.Unlock()
+					return
+				}
+				if err := e.Stores[target].Put(ctx, key, shard); err != nil {
+					if ctx.Err() != nil {
+						return
+					}
+					st.markDown(target, err)
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+					continue
+				}
+				b := Block{Store: target, Key: key, Shard: i, Size: len(shard) - headerSize, CRC: sum}
+				st.record(b)
+				mu.Lock()
+				blocks = append(blocks, b)
+				mu.Unlock()
+				return
+			}
+		}(i, shard, first)
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if len(blocks) < t.DataShards {
+		return nil, fmt.Errorf("%w: only %d of %d shards written: %w", ErrNoStore, len(blocks), len(shards), errors.Join(errs...))
+	}
+	if len(blocks) < len(shards) {
+		st.mu.Lock()
+		st.degraded = true
+		st.mu.Unlock()
+	}
+	sort.Slice(blocks, func(i, j int) bool { return blocks[i].Shard < blocks[j].Shard })
+	return blocks, nil
+}
+
+// encodeShards splits payload into k data and m parity shards, each in a
+// buffer with header room.
+func encodeShards(k, m int, payload []byte) ([][]byte, error) {
+	enc, err := reedsolomon.New(k, m)
+	if err != nil {
+		return nil, fmt.Errorf("erasure coder %d+%d: %w", k, m, err)
+	}
+	shardSize := (len(payload) + k - 1) / k
+	bufs := make([][]byte, k+m)
+	shards := make([][]byte, k+m)
+	for i := range bufs {
+		bufs[i] = make([]byte, headerSize+shardSize)
+		shards[i] = bufs[i][headerSize:]
+		if i < k {
+			start := i * shardSize
+			if start < len(payload) {
+				copy(shards[i], payload[start:min(start+shardSize, len(payload))])
+			}
+		}
+	}
+	if err := enc.Encode(shards); err != nil {
+		return nil, fmt.Errorf("erasure encode: %w", err)
+	}
+	return bufs, nil
+}
+
+// rank orders a tier's stores for a chunk by weighted rendezvous hashing:
+// deterministic for an object and chunk, and proportional to free space.
+func rank(stores []string, st *writeState, idx int) []string {
+	type scored struct {
+		name  string
+		score float64
+	}
+	var list []scored
+	for _, s := range stores {
+		h := fnv.New64a()
+		fmt.Fprintf(h, "%s/%d/%s", st.objectID, idx, s)
+		u := (float64(h.Sum64()>>11) + 0.5) / (1 << 53)
+		w := st.weights[s]
+		if w == 0 {
+			w = 1
+		}
+		list = append(list, scored{s, w / -math.Log(u)})
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].score > list[j].score })
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = s.name
+	}
+	return out
+}
+
+// writeManifestBlocks copies the manifest to every store holding a block
+// of the object, so that the bucket can be rebuilt from its stores.
+func (e *Engine) writeManifestBlocks(ctx context.Context, man *Manifest) error {
+	raw, err := EncodeManifest(man)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, headerSize+len(raw))
+	copy(buf[headerSize:], raw)
+	sealBlock(buf, kindManifest)
+	key := manifestKey(man.Bucket, man.Key, man.ObjectID)
+	for _, s := range man.stores() {
+		if err := e.Stores[s].Put(ctx, key, buf); err != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// stores lists the stores holding blocks of the object.
+func (m *Manifest) stores() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range m.Chunks {
+		for _, b := range c.Blocks {
+			if !seen[b.Store] {
+				seen[b.Store] = true
+				out = append(out, b.Store)
+			}
+		}
+	}
+	if len(out) == 0 {
+		for _, t := range m.Tiers {
+			out = append(out, t.Stores...)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (e *Engine) deleteBlocks(ctx context.Context, blocks []Block) bool {
+	ok := true
+	for _, b := range blocks {
+		if s := e.Stores[b.Store]; s == nil || s.Delete(ctx, b.Key) != nil {
+			ok = false
+		}
+	}
+	return ok
+}
+
+// collect deletes a replaced or deleted version's blocks and manifest
+// copies; what a down store still holds stays on the garbage list.
+func (e *Engine) collect(ctx context.Context, man *Manifest) {
+	var blocks []Block
+	for _, c := range man.Chunks {
+		blocks = append(blocks, c.Blocks...)
+	}
+	for _, s := range man.stores() {
+		blocks = append(blocks, Block{Store: s, Key: manifestKey(man.Bucket, man.Key, man.ObjectID)})
+	}
+	if e.deleteBlocks(ctx, blocks) {
+		_ = e.Meta.Forget(man.ObjectID)
+	}
+}
+
+// Delete removes an object and its blocks.
+func (e *Engine) Delete(ctx context.Context, bucket, key string) error {
+	man, err := e.Meta.Remove(bucket, key)
+	if err != nil {
+		return err
+	}
+	e.collect(ctx, man)
+	return nil
+}
+
+// CollectGarbage retries deleting the blocks of replaced versions.
+func (e *Engine) CollectGarbage(ctx context.Context) error {
+	list, err := e.Meta.Garbage()
+	if err != nil {
+		return err
+	}
+	for _, m := range list {
+		e.collect(ctx, m)
+	}
+	return nil
+}
+
+// Stat returns an object's manifest.
+func (e *Engine) Stat(bucket, key string) (*Manifest, error) { return e.Meta.Get(bucket, key) }

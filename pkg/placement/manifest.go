@@ -1,0 +1,198 @@
+package placement
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ManifestVersion is the manifest format version nb writes.
+const ManifestVersion = 1
+
+// Limits a manifest must respect (also what the decoder enforces).
+const (
+	MaxChunkSize   = 64 << 20
+	MaxShards      = 32
+	maxChunks      = 1 << 24
+	maxBlocksChunk = 64
+)
+
+// Manifest describes one version of an object: where every block of
+// every chunk is and how to check it. It is kept in the metadata store
+// and, so that a bucket can be recovered from its stores alone, on every
+// store that holds a block of the object.
+type Manifest struct {
+	Version  int       `json:"v"`
+	Bucket   string    `json:"bucket"`
+	Key      string    `json:"key"`
+	ObjectID string    `json:"id"`
+	Size     int64     `json:"size"`
+	SHA256   string    `json:"sha256"`
+	Created  time.Time `json:"created"`
+	// ChunkSize is the size of every chunk but the last.
+	ChunkSize int `json:"chunkSize"`
+	// Degraded is set when a write could not place every copy or shard
+	// the policy asks for; heal clears it.
+	Degraded bool `json:"degraded,omitempty"`
+	// Tiers is the policy the object was written with; Chunk.Tier
+	// indexes it. Heal uses it to know where copies belong.
+	Tiers  []Tier  `json:"tiers"`
+	Chunks []Chunk `json:"chunks"`
+}
+
+// Chunk is a slice of the object and the blocks that hold it.
+type Chunk struct {
+	Size int    `json:"size"`
+	CRC  uint32 `json:"crc"`
+	Tier int    `json:"tier"`
+	// Placement is Mirror (every block is a full copy) or Spread; with
+	// ParityShards > 0 the blocks are Reed-Solomon shards.
+	Placement    string  `json:"placement"`
+	DataShards   int     `json:"k,omitempty"`
+	ParityShards int     `json:"m,omitempty"`
+	Blocks       []Block `json:"blocks"`
+}
+
+// Block is one copy (Shard -1) or one shard of a chunk on a store.
+type Block struct {
+	Store string `json:"store"`
+	Key   string `json:"key"`
+	Shard int    `json:"shard"`
+	Size  int    `json:"size"`
+	CRC   uint32 `json:"crc"`
+}
+
+// Erasure reports whether the chunk is erasure coded.
+func (c *Chunk) Erasure() bool { return c.ParityShards > 0 }
+
+// ErrBadManifest means a manifest failed to decode or validate.
+var ErrBadManifest = errors.New("invalid manifest")
+
+// EncodeManifest serializes a manifest.
+func EncodeManifest(m *Manifest) ([]byte, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return json.Marshal(m)
+}
+
+// DecodeManifest parses and validates a manifest.
+func DecodeManifest(b []byte) (*Manifest, error) {
+	m := &Manifest{}
+	if err := json.Unmarshal(b, m); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadManifest, err)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func bad(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrBadManifest, fmt.Sprintf(format, args...))
+}
+
+// Validate checks that a manifest is self-consistent: sizes add up, every
+// chunk has blocks of its placement's shape, and nothing is out of range.
+func (m *Manifest) Validate() error {
+	switch {
+	case m.Version != ManifestVersion:
+		return bad("version %d", m.Version)
+	case m.Bucket == "" || m.Key == "":
+		return bad("no bucket or key")
+	case len(m.ObjectID) != 32 || !isHex(m.ObjectID):
+		return bad("object id %q", m.ObjectID)
+	case len(m.SHA256) != 64 || !isHex(m.SHA256):
+		return bad("sha256 %q", m.SHA256)
+	case m.Size < 0:
+		return bad("size %d", m.Size)
+	case m.ChunkSize <= 0 || m.ChunkSize > MaxChunkSize:
+		return bad("chunk size %d", m.ChunkSize)
+	case len(m.Chunks) > maxChunks:
+		return bad("%d chunks", len(m.Chunks))
+	case len(m.Tiers) < 1 || len(m.Tiers) > 2:
+		return bad("%d tiers", len(m.Tiers))
+	}
+	if err := (Policy{Tiers: m.Tiers}).Validate(); err != nil {
+		return bad("policy: %v", err)
+	}
+	var total int64
+	for i := range m.Chunks {
+		c := &m.Chunks[i]
+		last := i == len(m.Chunks)-1
+		if c.Size <= 0 || c.Size > m.ChunkSize || (!last && c.Size != m.ChunkSize) {
+			return bad("chunk %d size %d", i, c.Size)
+		}
+		total += int64(c.Size)
+		if err := c.validate(i, m.Tiers); err != nil {
+			return err
+		}
+	}
+	if total != m.Size {
+		return bad("chunks hold %d bytes, size is %d", total, m.Size)
+	}
+	return nil
+}
+
+func (c *Chunk) validate(i int, tiers []Tier) error {
+	if c.Tier < 0 || c.Tier >= len(tiers) {
+		return bad("chunk %d tier %d", i, c.Tier)
+	}
+	if t := tiers[c.Tier]; t.Placement != c.Placement || t.DataShards != c.DataShards || t.ParityShards != c.ParityShards {
+		return bad("chunk %d does not follow its tier's placement", i)
+	}
+	if len(c.Blocks) == 0 || len(c.Blocks) > maxBlocksChunk {
+		return bad("chunk %d has %d blocks", i, len(c.Blocks))
+	}
+	switch c.Placement {
+	case "Mirror", "Spread":
+	default:
+		return bad("chunk %d placement %q", i, c.Placement)
+	}
+	if c.Erasure() {
+		if c.DataShards < 1 || c.ParityShards < 1 || c.DataShards+c.ParityShards > MaxShards {
+			return bad("chunk %d has %d+%d shards", i, c.DataShards, c.ParityShards)
+		}
+		shardSize := (c.Size + c.DataShards - 1) / c.DataShards
+		seen := map[int]bool{}
+		for j, b := range c.Blocks {
+			if b.Shard < 0 || b.Shard >= c.DataShards+c.ParityShards || seen[b.Shard] {
+				return bad("chunk %d block %d shard %d", i, j, b.Shard)
+			}
+			seen[b.Shard] = true
+			if b.Size != shardSize {
+				return bad("chunk %d shard %d size %d, want %d", i, b.Shard, b.Size, shardSize)
+			}
+			if err := b.validate(i, j); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if c.DataShards != 0 {
+		return bad("chunk %d has data shards without parity", i)
+	}
+	for j, b := range c.Blocks {
+		if b.Shard != -1 || b.Size != c.Size || b.CRC != c.CRC {
+			return bad("chunk %d copy %d does not match the chunk", i, j)
+		}
+		if err := b.validate(i, j); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *Block) validate(i, j int) error {
+	if b.Store == "" || b.Key == "" || len(b.Key) > 512 {
+		return bad("chunk %d block %d has no store or key", i, j)
+	}
+	return nil
+}
+
+func isHex(s string) bool {
+	_, err := hex.DecodeString(s)
+	return err == nil
+}

@@ -1,0 +1,199 @@
+package placement
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+var (
+	bucketObjects = []byte("objects")
+	bucketGarbage = []byte("garbage")
+)
+
+// ErrNoObject means the bucket has no object under the key.
+var ErrNoObject = errors.New("no such object")
+
+// Meta is the embedded metadata store (bbolt): the current manifest of
+// every object, and the manifests of replaced objects whose blocks are
+// still to be deleted. Swapping a manifest is one transaction, which is
+// what makes an object's replacement atomic.
+type Meta struct {
+	db *bolt.DB
+}
+
+// OpenMeta opens (creating) the metadata file.
+func OpenMeta(path string) (*Meta, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("metadata: %w", err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 10 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("metadata %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketObjects, bucketGarbage} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("metadata %s: %w", path, err)
+	}
+	return &Meta{db: db}, nil
+}
+
+// Close closes the file.
+func (m *Meta) Close() error { return m.db.Close() }
+
+func objectKey(bucket, key string) []byte { return []byte(bucket + "\x00" + key) }
+
+// Get returns an object's current manifest.
+func (m *Meta) Get(bucket, key string) (*Manifest, error) {
+	var raw []byte
+	err := m.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketObjects).Get(objectKey(bucket, key)); v != nil {
+			raw = append([]byte(nil), v...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("metadata: %w", err)
+	}
+	if raw == nil {
+		return nil, fmt.Errorf("%w: %s/%s", ErrNoObject, bucket, key)
+	}
+	return DecodeManifest(raw)
+}
+
+// Commit makes man the object's current version; the one it replaces, if
+// any, moves to the garbage list in the same transaction.
+func (m *Meta) Commit(man *Manifest) (replaced *Manifest, err error) {
+	raw, err := EncodeManifest(man)
+	if err != nil {
+		return nil, err
+	}
+	err = m.db.Update(func(tx *bolt.Tx) error {
+		objs := tx.Bucket(bucketObjects)
+		k := objectKey(man.Bucket, man.Key)
+		if old := objs.Get(k); old != nil {
+			if replaced, err = DecodeManifest(old); err != nil {
+				return err
+			}
+			if replaced.ObjectID == man.ObjectID {
+				replaced = nil
+			} else if err := tx.Bucket(bucketGarbage).Put([]byte(replaced.ObjectID), old); err != nil {
+				return err
+			}
+		}
+		return objs.Put(k, raw)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("metadata commit %s/%s: %w", man.Bucket, man.Key, err)
+	}
+	return replaced, nil
+}
+
+// Remove drops the object and queues its blocks for deletion.
+func (m *Meta) Remove(bucket, key string) (*Manifest, error) {
+	var gone *Manifest
+	err := m.db.Update(func(tx *bolt.Tx) error {
+		objs := tx.Bucket(bucketObjects)
+		k := objectKey(bucket, key)
+		old := objs.Get(k)
+		if old == nil {
+			return fmt.Errorf("%w: %s/%s", ErrNoObject, bucket, key)
+		}
+		var err error
+		if gone, err = DecodeManifest(old); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketGarbage).Put([]byte(gone.ObjectID), old); err != nil {
+			return err
+		}
+		return objs.Delete(k)
+	})
+	return gone, err
+}
+
+// Garbage lists replaced manifests whose blocks are still to be deleted.
+func (m *Meta) Garbage() ([]*Manifest, error) {
+	var out []*Manifest
+	err := m.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketGarbage).ForEach(func(_, v []byte) error {
+			man, err := DecodeManifest(v)
+			if err != nil {
+				return err
+			}
+			out = append(out, man)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Forget drops a garbage entry once its blocks are deleted.
+func (m *Meta) Forget(objectID string) error {
+	return m.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketGarbage).Delete([]byte(objectID)) })
+}
+
+// List returns the current manifests of a bucket ("" for all buckets).
+func (m *Meta) List(bucket string) ([]*Manifest, error) {
+	var out []*Manifest
+	err := m.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketObjects).Cursor()
+		prefix := []byte(bucket + "\x00")
+		var k, v []byte
+		if bucket == "" {
+			k, v = c.First()
+		} else {
+			k, v = c.Seek(prefix)
+		}
+		for ; k != nil; k, v = c.Next() {
+			if bucket != "" && !hasPrefix(k, prefix) {
+				break
+			}
+			man, err := DecodeManifest(v)
+			if err != nil {
+				return err
+			}
+			out = append(out, man)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Update rewrites the current manifest of an object if it is still the
+// same version (heal and scrub use it after repairing blocks).
+func (m *Meta) Update(man *Manifest) error {
+	raw, err := EncodeManifest(man)
+	if err != nil {
+		return err
+	}
+	return m.db.Update(func(tx *bolt.Tx) error {
+		objs := tx.Bucket(bucketObjects)
+		k := objectKey(man.Bucket, man.Key)
+		cur := objs.Get(k)
+		if cur == nil {
+			return fmt.Errorf("%w: %s/%s", ErrNoObject, man.Bucket, man.Key)
+		}
+		old, err := DecodeManifest(cur)
+		if err != nil {
+			return err
+		}
+		if old.ObjectID != man.ObjectID {
+			return fmt.Errorf("%s/%s was replaced meanwhile", man.Bucket, man.Key)
+		}
+		return objs.Put(k, raw)
+	})
+}
+
+func hasPrefix(b, p []byte) bool { return len(b) >= len(p) && string(b[:len(p)]) == string(p) }

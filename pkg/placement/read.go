@@ -1,0 +1,219 @@
+package placement
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/klauspost/reedsolomon"
+)
+
+// ReadStats counts what a read met on its way.
+type ReadStats struct {
+	// BadBlocks were missing, unreachable or failed their check; the data
+	// came from another copy or was rebuilt from parity.
+	BadBlocks int
+}
+
+// Get streams bucket/key to w, verifying every block and the whole
+// object's SHA-256. A chunk whose copies are all bad fails the read with
+// ErrUnreadable; wrong bytes are never written to w.
+func (e *Engine) Get(ctx context.Context, bucket, key string, w io.Writer) (*Manifest, ReadStats, error) {
+	man, err := e.Meta.Get(bucket, key)
+	if err != nil {
+		return nil, ReadStats{}, err
+	}
+	stats, err := e.ReadManifest(ctx, man, w)
+	return man, stats, err
+}
+
+type chunkResult struct {
+	data []byte
+	bad  int
+	err  error
+}
+
+// ReadManifest streams the object a manifest describes, with up to
+// Parallelism chunks in flight.
+func (e *Engine) ReadManifest(ctx context.Context, man *Manifest, w io.Writer) (ReadStats, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	par := e.parallelism()
+	slots := make([]chan chunkResult, len(man.Chunks))
+	sem := make(chan struct{}, par)
+	for i := range man.Chunks {
+		slots[i] = make(chan chunkResult, 1)
+	}
+	var wg sync.WaitGroup
+	// Cancel first so that the launcher and readers stop, then wait for
+	// them: nothing outlives the call.
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := range man.Chunks {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				data, bad, err := e.readChunk(ctx, man, i)
+				slots[i] <- chunkResult{data, bad, err}
+			}(i)
+		}
+	}()
+	h := sha256.New()
+	var stats ReadStats
+	for i := range man.Chunks {
+		var r chunkResult
+		select {
+		case r = <-slots[i]:
+		case <-ctx.Done():
+			return stats, ctx.Err()
+		}
+		<-sem
+		stats.BadBlocks += r.bad
+		if r.err != nil {
+			return stats, fmt.Errorf("read %s/%s chunk %d: %w", man.Bucket, man.Key, i, r.err)
+		}
+		h.Write(r.data)
+		if _, err := w.Write(r.data); err != nil {
+			return stats, fmt.Errorf("write %s/%s: %w", man.Bucket, man.Key, err)
+		}
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != man.SHA256 {
+		return stats, fmt.Errorf("%w: %s/%s: SHA-256 %s, manifest says %s", ErrUnreadable, man.Bucket, man.Key, got, man.SHA256)
+	}
+	return stats, nil
+}
+
+// readChunk returns a chunk's verified bytes and how many bad blocks it
+// met.
+func (e *Engine) readChunk(ctx context.Context, man *Manifest, i int) ([]byte, int, error) {
+	c := &man.Chunks[i]
+	if c.Erasure() {
+		return e.readShards(ctx, c)
+	}
+	bad := 0
+	var errs []error
+	for _, b := range c.Blocks {
+		data, err := e.readBlock(ctx, b)
+		if err == nil {
+			return data, bad, nil
+		}
+		if ctx.Err() != nil {
+			return nil, bad, ctx.Err()
+		}
+		bad++
+		errs = append(errs, err)
+	}
+	return nil, bad, fmt.Errorf("%w: every copy failed: %w", ErrUnreadable, errors.Join(errs...))
+}
+
+// readBlock fetches and checks one block against its manifest entry.
+func (e *Engine) readBlock(ctx context.Context, b Block) ([]byte, error) {
+	s := e.Stores[b.Store]
+	if s == nil {
+		return nil, fmt.Errorf("store %q is not known", b.Store)
+	}
+	raw, err := s.Get(ctx, b.Key)
+	if err != nil {
+		return nil, err
+	}
+	payload, err := openBlock(raw, kindData)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", b.Store, b.Key, err)
+	}
+	if len(payload) != b.Size || crc(payload) != b.CRC {
+		return nil, fmt.Errorf("%s %s: %w: does not match the manifest", b.Store, b.Key, ErrBadBlock)
+	}
+	return payload, nil
+}
+
+// readShards reads shards until k verified ones are in hand, then rebuilds
+// the data shards that are missing.
+func (e *Engine) readShards(ctx context.Context, c *Chunk) ([]byte, int, error) {
+	k, m := c.DataShards, c.ParityShards
+	shards := make([][]byte, k+m)
+	type res struct {
+		shard int
+		data  []byte
+		err   error
+	}
+	results := make(chan res, len(c.Blocks))
+	// Data shards first: with all of them no decoding is needed.
+	order := make([]Block, 0, len(c.Blocks))
+	for _, b := range c.Blocks {
+		if b.Shard < k {
+			order = append(order, b)
+		}
+	}
+	for _, b := range c.Blocks {
+		if b.Shard >= k {
+			order = append(order, b)
+		}
+	}
+	next, inflight, good, bad := 0, 0, 0, 0
+	var errs []error
+	launch := func() {
+		b := order[next]
+		next++
+		inflight++
+		go func() {
+			d, err := e.readBlock(ctx, b)
+			results <- res{b.Shard, d, err}
+		}()
+	}
+	for next < len(order) && inflight < k {
+		launch()
+	}
+	for inflight > 0 {
+		r := <-results
+		inflight--
+		if r.err != nil {
+			bad++
+			errs = append(errs, r.err)
+			if next < len(order) && ctx.Err() == nil {
+				launch()
+			}
+			continue
+		}
+		shards[r.shard] = r.data
+		good++
+		if good == k {
+			break
+		}
+	}
+	// Let stragglers finish without blocking: results is buffered.
+	if good < k {
+		if ctx.Err() != nil {
+			return nil, bad, ctx.Err()
+		}
+		return nil, bad, fmt.Errorf("%w: %d of %d shards readable, %d needed: %w", ErrUnreadable, good, k+m, k, errors.Join(errs...))
+	}
+	enc, err := reedsolomon.New(k, m)
+	if err != nil {
+		return nil, bad, err
+	}
+	if err := enc.ReconstructData(shards); err != nil {
+		return nil, bad, fmt.Errorf("%w: rebuild from parity: %w", ErrUnreadable, err)
+	}
+	out := make([]byte, 0, c.Size)
+	for i := 0; i < k && len(out) < c.Size; i++ {
+		out = append(out, shards[i][:min(len(shards[i]), c.Size-len(out))]...)
+	}
+	if crc(out) != c.CRC {
+		return nil, bad, fmt.Errorf("%w: rebuilt chunk fails its CRC", ErrUnreadable)
+	}
+	return out, bad, nil
+}
