@@ -66,8 +66,12 @@ func data(n int, seed uint64) []byte {
 	return b
 }
 
-func mirror(stores ...string) Policy { return Policy{Tiers: []Tier{{Placement: "Mirror", Stores: stores}}} }
-func spread(stores ...string) Policy { return Policy{Tiers: []Tier{{Placement: "Spread", Stores: stores}}} }
+func mirror(stores ...string) Policy {
+	return Policy{Tiers: []Tier{{Placement: "Mirror", Stores: stores}}}
+}
+func spread(stores ...string) Policy {
+	return Policy{Tiers: []Tier{{Placement: "Spread", Stores: stores}}}
+}
 func erasure(k, m int, stores ...string) Policy {
 	return Policy{Tiers: []Tier{{Placement: "Spread", Stores: stores, DataShards: k, ParityShards: m}}}
 }
