@@ -370,6 +370,7 @@ func (e *Engine) writeShards(ctx context.Context, st *writeState, t Tier, idx in
 	if err != nil {
 		return nil, err
 	}
+	defer putShardBufs(shards)
 	ranked := rank(t.Stores, st, idx)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -455,19 +456,39 @@ func encodeShards(k, m int, payload []byte) ([][]byte, error) {
 	bufs := make([][]byte, k+m)
 	shards := make([][]byte, k+m)
 	for i := range bufs {
-		bufs[i] = make([]byte, headerSize+shardSize)
+		bufs[i] = getShardBuf(headerSize + shardSize)
 		shards[i] = bufs[i][headerSize:]
 		if i < k {
 			start := i * shardSize
+			n := 0
 			if start < len(payload) {
-				copy(shards[i], payload[start:min(start+shardSize, len(payload))])
+				n = copy(shards[i], payload[start:min(start+shardSize, len(payload))])
 			}
+			clear(shards[i][n:])
 		}
 	}
 	if err := enc.Encode(shards); err != nil {
 		return nil, fmt.Errorf("erasure encode: %w", err)
 	}
 	return bufs, nil
+}
+
+// shardBufs recycles shard buffers: erasure coding would otherwise
+// allocate k+m buffers per chunk.
+var shardBufs sync.Pool
+
+func getShardBuf(n int) []byte {
+	if b, ok := shardBufs.Get().(*[]byte); ok && cap(*b) >= n {
+		return (*b)[:n]
+	}
+	return make([]byte, n)
+}
+
+func putShardBufs(bufs [][]byte) {
+	for i := range bufs {
+		b := bufs[i]
+		shardBufs.Put(&b)
+	}
 }
 
 // rank orders a tier's stores for a chunk by weighted rendezvous hashing:

@@ -1,0 +1,131 @@
+// Command datapath measures nb's data path on local dir stores: Mirror
+// write and read of a file, Spread and erasure-coded Spread writes, and the
+// process's peak RSS. bench/datapath.sh runs it next to a cp baseline.
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nbctl/nb/pkg/blockstore"
+	"github.com/nbctl/nb/pkg/blockstore/dir"
+	"github.com/nbctl/nb/pkg/placement"
+)
+
+func main() {
+	file := flag.String("file", "", "the file to store")
+	root := flag.String("root", "", "where the stores live (emptied first)")
+	mode := flag.String("mode", "mirror", "mirror-write, read, spread-write, ec-write, stream (write+read of a generated object)")
+	size := flag.Int64("size", 4<<30, "object size for -mode stream")
+	flag.Parse()
+	if err := run(*mode, *file, *root, *size); err != nil {
+		fmt.Fprintln(os.Stderr, "datapath:", err)
+		os.Exit(1)
+	}
+}
+
+func engine(root string, stores int) (*placement.Engine, []string, error) {
+	meta, err := placement.OpenMeta(filepath.Join(root, "meta.db"))
+	if err != nil {
+		return nil, nil, err
+	}
+	e := &placement.Engine{Stores: map[string]blockstore.Store{}, Meta: meta}
+	var names []string
+	for i := 0; i < stores; i++ {
+		name := fmt.Sprintf("pv%d", i)
+		s, err := dir.Open(name, filepath.Join(root, name), 1, 0)
+		if err != nil {
+			return nil, nil, err
+		}
+		e.Stores[name] = s
+		names = append(names, name)
+	}
+	return e, names, nil
+}
+
+func run(mode, file, root string, size int64) error {
+	ctx := context.Background()
+	e, names, err := engine(root, 6)
+	if err != nil {
+		return err
+	}
+	policies := map[string]placement.Policy{
+		"mirror-write": {Tiers: []placement.Tier{{Placement: "Mirror", Stores: names[:2]}}},
+		"read":         {Tiers: []placement.Tier{{Placement: "Mirror", Stores: names[:2]}}},
+		"spread-write": {Tiers: []placement.Tier{{Placement: "Spread", Stores: names}}},
+		"ec-write":     {Tiers: []placement.Tier{{Placement: "Spread", Stores: names, DataShards: 4, ParityShards: 2}}},
+		"stream":       {Tiers: []placement.Tier{{Placement: "Mirror", Stores: names[:2]}}},
+	}
+	pol, ok := policies[mode]
+	if !ok {
+		return fmt.Errorf("unknown mode %q", mode)
+	}
+	start := time.Now()
+	var n int64
+	switch mode {
+	case "read":
+		var w countWriter
+		if _, _, err := e.Get(ctx, "bench", "obj", &w); err != nil {
+			return err
+		}
+		n = int64(w)
+	case "stream":
+		man, err := e.Put(ctx, "bench", "big", pol, io.LimitReader(pattern{}, size))
+		if err != nil {
+			return err
+		}
+		var w countWriter
+		if _, err := e.ReadManifest(ctx, man, &w); err != nil {
+			return err
+		}
+		n = 2 * int64(w)
+	default:
+		f, err := os.Open(file)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		man, err := e.Put(ctx, "bench", "obj", pol, f)
+		if err != nil {
+			return err
+		}
+		n = man.Size
+	}
+	el := time.Since(start)
+	fmt.Printf("%s %d bytes %.3f s %.0f MB/s peak-rss %s\n", mode, n, el.Seconds(), float64(n)/el.Seconds()/1e6, peakRSS())
+	return nil
+}
+
+type countWriter int64
+
+func (c *countWriter) Write(p []byte) (int, error) { *c += countWriter(len(p)); return len(p), nil }
+
+// pattern is an endless cheap non-constant stream.
+type pattern struct{}
+
+func (pattern) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(i*7 + i>>8)
+	}
+	return len(p), nil
+}
+
+func peakRSS() string {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "?"
+	}
+	for _, line := range bytes.Split(raw, []byte("\n")) {
+		if s, ok := strings.CutPrefix(string(line), "VmHWM:"); ok {
+			return strings.Join(strings.Fields(s), "")
+		}
+	}
+	return "?"
+}
