@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -38,7 +39,7 @@ func newRig(t testing.TB, n int, capacity int64, chunk int) *rig {
 		f := faulty.New(m, uint64(i))
 		r.mems[name], r.faults[name], stores[name] = m, f, f
 	}
-	r.eng = &Engine{Stores: stores, Meta: meta, ChunkSize: chunk, Parallelism: 3}
+	r.eng = &Engine{Stores: stores, Meta: meta, ChunkSize: chunk, Parallelism: 3, VerifyObjectHash: true}
 	return r
 }
 
@@ -396,5 +397,20 @@ func TestPolicyFromBucketClassAndPromise(t *testing.T) {
 	}
 	if err := erasure(4, 2, "a", "b").Validate(); err == nil || !strings.Contains(err.Error(), "needs 6 stores") {
 		t.Errorf("got %v", err)
+	}
+}
+
+// TestObjectHashCatchesAWrongManifest: with VerifyObjectHash, a manifest
+// whose blocks are individually sound but describe other bytes fails.
+func TestObjectHashCatchesAWrongManifest(t *testing.T) {
+	r := newRig(t, 1, 0, 100)
+	man := r.put(t, "k", spread("s0"), data(300, 21))
+	man.SHA256 = strings.Repeat("0", 64)
+	if _, err := r.eng.ReadManifest(context.Background(), man, io.Discard); !errors.Is(err, ErrUnreadable) {
+		t.Fatalf("want ErrUnreadable, got %v", err)
+	}
+	r.eng.VerifyObjectHash = false
+	if _, err := r.eng.ReadManifest(context.Background(), man, io.Discard); err != nil {
+		t.Fatalf("without the object hash the blocks alone decide: %v", err)
 	}
 }
