@@ -12,7 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
@@ -122,18 +121,7 @@ func (c *Client) Delete(ctx context.Context, gvr schema.GroupVersionResource, ob
 // WaitGone watches until the object is gone (its finalizers released). On
 // timeout the error names the finalizers still holding it.
 func (c *Client) WaitGone(ctx context.Context, gvr schema.GroupVersionResource, noun string, obj *unstructured.Unstructured) error {
-	ri := c.Watch.Resource(gvr).Namespace(obj.GetNamespace())
-	selector := fields.OneTermEqualSelector("metadata.name", obj.GetName()).String()
-	lw := &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.FieldSelector = selector
-			return ri.List(ctx, o)
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.FieldSelector = selector
-			return ri.Watch(ctx, o)
-		},
-	}
+	lw := c.nameListWatch(gvr, obj.GetNamespace(), obj.GetName())
 	last := obj
 	gone := func(store cache.Store) (bool, error) {
 		for _, o := range store.List() {

@@ -148,18 +148,7 @@ type WaitRequest struct {
 // returned), it is rejected (a RejectedError), ctx times out (a
 // TimeoutError naming the last phase and event) or is cancelled.
 func (c *Client) Wait(ctx context.Context, req WaitRequest) (*unstructured.Unstructured, error) {
-	ri := c.Watch.Resource(req.GVR).Namespace(req.Namespace)
-	selector := fields.OneTermEqualSelector("metadata.name", req.Name).String()
-	lw := &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.FieldSelector = selector
-			return ri.List(ctx, o)
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.FieldSelector = selector
-			return ri.Watch(ctx, o)
-		},
-	}
+	lw := c.nameListWatch(req.GVR, req.Namespace, req.Name)
 
 	var mu sync.Mutex
 	var last Progress
@@ -274,5 +263,21 @@ func (c *Client) forwardWarnings(ctx context.Context, w watch.Interface, rv *str
 				report(ev.Reason, strings.TrimSpace(ev.Message))
 			}
 		}
+	}
+}
+
+// nameListWatch lists and watches one object by name.
+func (c *Client) nameListWatch(gvr schema.GroupVersionResource, ns, name string) cache.ListerWatcher {
+	ri := c.Watch.Resource(gvr).Namespace(ns)
+	selector := fields.OneTermEqualSelector("metadata.name", name).String()
+	return &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.FieldSelector = selector
+			return ri.List(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.FieldSelector = selector
+			return ri.Watch(ctx, o)
+		},
 	}
 }

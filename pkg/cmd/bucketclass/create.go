@@ -3,7 +3,6 @@ package bucketclass
 
 import (
 	"context"
-	"os"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
@@ -179,9 +178,9 @@ func (o *CreateOptions) Complete() error {
 		o.Input.Tiers = []manifest.TierInput{{Flag: "--backingstores", Placement: o.Placement, Stores: o.BackingStores}}
 	}
 	if o.ReplicationPolicyFile != "" {
-		raw, err := o.ReadFile(o.ReplicationPolicyFile)
+		raw, err := cmdutil.ReadFlagFile(o.ReadFile, "--replication-policy", o.ReplicationPolicyFile)
 		if err != nil {
-			return exitcode.Usagef("--replication-policy", "cannot read %s: %v", o.ReplicationPolicyFile, pathErr(err))
+			return err
 		}
 		o.Input.ReplicationPolicy = string(raw)
 	}
@@ -194,11 +193,4 @@ func (o *CreateOptions) Validate() error {
 		return err
 	}
 	return o.Input.Validate()
-}
-
-func pathErr(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
-	}
-	return err
 }

@@ -3,7 +3,6 @@ package obc
 
 import (
 	"context"
-	"os"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/nbctl/nb/pkg/cmd/resource"
 	"github.com/nbctl/nb/pkg/cmdutil"
-	"github.com/nbctl/nb/pkg/exitcode"
 	"github.com/nbctl/nb/pkg/iostreams"
 	"github.com/nbctl/nb/pkg/kinds"
 	"github.com/nbctl/nb/pkg/kube"
@@ -104,9 +102,9 @@ func (o *CreateOptions) Complete() error {
 		o.Input.AppNamespace = ns
 	}
 	if o.ReplicationPolicyFile != "" {
-		raw, err := o.ReadFile(o.ReplicationPolicyFile)
+		raw, err := cmdutil.ReadFlagFile(o.ReadFile, "--replication-policy", o.ReplicationPolicyFile)
 		if err != nil {
-			return exitcode.Usagef("--replication-policy", "cannot read %s: %v", o.ReplicationPolicyFile, pathErr(err))
+			return err
 		}
 		o.Input.ReplicationPolicy = string(raw)
 	}
@@ -119,11 +117,4 @@ func (o *CreateOptions) Validate() error {
 		return err
 	}
 	return o.Input.Validate()
-}
-
-func pathErr(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
-	}
-	return err
 }

@@ -5,7 +5,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/MakeNowJust/heredoc"
@@ -239,9 +238,9 @@ func (o *CreateOptions) resolveCredentials(ctx context.Context) error {
 		if path == "" {
 			return exitcode.Usagef("--private-key-json-file", "a service-account key file is required: pass --private-key-json-file, set GOOGLE_APPLICATION_CREDENTIALS, or reuse a Secret with --secret-name")
 		}
-		raw, err := o.ReadFile(path)
+		raw, err := cmdutil.ReadFlagFile(o.ReadFile, flag, path)
 		if err != nil {
-			return exitcode.Usagef(flag, "cannot read %s: %v", path, pathErr(err))
+			return err
 		}
 		doc, err := manifest.GoogleServiceAccountKey(flag, raw)
 		if err != nil {
@@ -261,11 +260,4 @@ func (o *CreateOptions) resolveCredentials(ctx context.Context) error {
 	}
 	in.SecretData = data
 	return nil
-}
-
-func pathErr(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
-	}
-	return err
 }
