@@ -24,8 +24,9 @@ func main() {
 	root := flag.String("root", "", "where the stores live (emptied first)")
 	mode := flag.String("mode", "mirror", "mirror-write, read, spread-write, ec-write, stream (write+read of a generated object)")
 	size := flag.Int64("size", 4<<30, "object size for -mode stream")
+	par := flag.Int("parallel", placement.DefaultParallelism, "chunks in flight")
 	flag.Parse()
-	if err := run(*mode, *file, *root, *size); err != nil {
+	if err := run(*mode, *file, *root, *size, *par); err != nil {
 		fmt.Fprintln(os.Stderr, "datapath:", err)
 		os.Exit(1)
 	}
@@ -50,12 +51,13 @@ func engine(root string, stores int) (*placement.Engine, []string, error) {
 	return e, names, nil
 }
 
-func run(mode, file, root string, size int64) error {
+func run(mode, file, root string, size int64, par int) error {
 	ctx := context.Background()
 	e, names, err := engine(root, 6)
 	if err != nil {
 		return err
 	}
+	e.Parallelism = par
 	policies := map[string]placement.Policy{
 		"mirror-write": {Tiers: []placement.Tier{{Placement: "Mirror", Stores: names[:2]}}},
 		"read":         {Tiers: []placement.Tier{{Placement: "Mirror", Stores: names[:2]}}},

@@ -35,6 +35,23 @@ type Store interface {
 	Capacity(ctx context.Context) (Capacity, error)
 }
 
+// Reader is implemented by stores that can read a block into a buffer the
+// caller owns, so that a reader can recycle buffers instead of allocating
+// one per block.
+type Reader interface {
+	// GetInto returns the block in buf[:n] when it fits, else in a new
+	// slice.
+	GetInto(ctx context.Context, key string, buf []byte) ([]byte, error)
+}
+
+// GetInto reads a block into buf when the store supports it.
+func GetInto(ctx context.Context, s Store, key string, buf []byte) ([]byte, error) {
+	if r, ok := s.(Reader); ok {
+		return r.GetInto(ctx, key, buf)
+	}
+	return s.Get(ctx, key)
+}
+
 // Capacity is a store's space in bytes. Total 0 means unknown (unbounded).
 type Capacity struct {
 	Total int64

@@ -11,6 +11,8 @@ import (
 	"sync"
 
 	"github.com/klauspost/reedsolomon"
+
+	"github.com/nbctl/nb/pkg/blockstore"
 )
 
 // ReadStats counts what a read met on its way.
@@ -34,8 +36,10 @@ func (e *Engine) Get(ctx context.Context, bucket, key string, w io.Writer) (*Man
 
 type chunkResult struct {
 	data []byte
-	bad  int
-	err  error
+	// buf is the buffer data lives in, to recycle once written.
+	buf []byte
+	bad int
+	err error
 }
 
 // ReadManifest streams the object a manifest describes, with up to
@@ -45,7 +49,12 @@ func (e *Engine) ReadManifest(ctx context.Context, man *Manifest, w io.Writer) (
 	defer cancel()
 	par := e.parallelism()
 	slots := make([]chan chunkResult, len(man.Chunks))
-	sem := make(chan struct{}, par)
+	// bufs both bounds the chunks in flight and recycles their buffers,
+	// so a read holds about Parallelism chunks of memory.
+	bufs := make(chan []byte, par)
+	for i := 0; i < par; i++ {
+		bufs <- nil
+	}
 	for i := range man.Chunks {
 		slots[i] = make(chan chunkResult, 1)
 	}
@@ -60,16 +69,17 @@ func (e *Engine) ReadManifest(ctx context.Context, man *Manifest, w io.Writer) (
 	go func() {
 		defer wg.Done()
 		for i := range man.Chunks {
+			var buf []byte
 			select {
-			case sem <- struct{}{}:
+			case buf = <-bufs:
 			case <-ctx.Done():
 				return
 			}
 			wg.Add(1)
 			go func(i int) {
 				defer wg.Done()
-				data, bad, err := e.readChunk(ctx, man, i)
-				slots[i] <- chunkResult{data, bad, err}
+				data, used, bad, err := e.readChunk(ctx, man, i, buf)
+				slots[i] <- chunkResult{data, used, bad, err}
 			}(i)
 		}
 	}()
@@ -85,7 +95,6 @@ func (e *Engine) ReadManifest(ctx context.Context, man *Manifest, w io.Writer) (
 		case <-ctx.Done():
 			return stats, ctx.Err()
 		}
-		<-sem
 		stats.BadBlocks += r.bad
 		if r.err != nil {
 			return stats, fmt.Errorf("read %s/%s chunk %d: %w", man.Bucket, man.Key, i, r.err)
@@ -96,6 +105,7 @@ func (e *Engine) ReadManifest(ctx context.Context, man *Manifest, w io.Writer) (
 		if _, err := w.Write(r.data); err != nil {
 			return stats, fmt.Errorf("write %s/%s: %w", man.Bucket, man.Key, err)
 		}
+		bufs <- r.buf
 	}
 	if h == nil {
 		return stats, nil
@@ -106,12 +116,13 @@ func (e *Engine) ReadManifest(ctx context.Context, man *Manifest, w io.Writer) (
 	return stats, nil
 }
 
-// readChunk returns a chunk's verified bytes and how many bad blocks it
-// met.
-func (e *Engine) readChunk(ctx context.Context, man *Manifest, i int) ([]byte, int, error) {
+// readChunk returns a chunk's verified bytes, the buffer they live in
+// (buf when the block fit), and how many bad blocks it met.
+func (e *Engine) readChunk(ctx context.Context, man *Manifest, i int, buf []byte) ([]byte, []byte, int, error) {
 	c := &man.Chunks[i]
 	if c.Erasure() {
-		return e.readShards(ctx, c)
+		data, bad, err := e.readShards(ctx, c)
+		return data, buf, bad, err
 	}
 	bad := 0
 	var errs []error
@@ -120,37 +131,47 @@ func (e *Engine) readChunk(ctx context.Context, man *Manifest, i int) ([]byte, i
 	n := len(c.Blocks)
 	for j := 0; j < n; j++ {
 		b := c.Blocks[(i+j)%n]
-		data, err := e.readBlock(ctx, b)
+		data, raw, err := e.readBlockInto(ctx, b, buf)
+		if raw != nil {
+			buf = raw
+		}
 		if err == nil {
-			return data, bad, nil
+			return data, buf, bad, nil
 		}
 		if ctx.Err() != nil {
-			return nil, bad, ctx.Err()
+			return nil, buf, bad, ctx.Err()
 		}
 		bad++
 		errs = append(errs, err)
 	}
-	return nil, bad, fmt.Errorf("%w: every copy failed: %w", ErrUnreadable, errors.Join(errs...))
+	return nil, buf, bad, fmt.Errorf("%w: every copy failed: %w", ErrUnreadable, errors.Join(errs...))
 }
 
 // readBlock fetches and checks one block against its manifest entry.
 func (e *Engine) readBlock(ctx context.Context, b Block) ([]byte, error) {
+	payload, _, err := e.readBlockInto(ctx, b, nil)
+	return payload, err
+}
+
+// readBlockInto is readBlock reading into buf when the store can; it also
+// returns the buffer the block landed in, for reuse.
+func (e *Engine) readBlockInto(ctx context.Context, b Block, buf []byte) ([]byte, []byte, error) {
 	s := e.Stores[b.Store]
 	if s == nil {
-		return nil, fmt.Errorf("store %q is not known", b.Store)
+		return nil, nil, fmt.Errorf("store %q is not known", b.Store)
 	}
-	raw, err := s.Get(ctx, b.Key)
+	raw, err := blockstore.GetInto(ctx, s, b.Key, buf)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	payload, err := openBlock(raw, kindData)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", b.Store, b.Key, err)
+		return nil, raw, fmt.Errorf("%s %s: %w", b.Store, b.Key, err)
 	}
 	if len(payload) != b.Size || crc(payload) != b.CRC {
-		return nil, fmt.Errorf("%s %s: %w: does not match the manifest", b.Store, b.Key, ErrBadBlock)
+		return nil, raw, fmt.Errorf("%s %s: %w: does not match the manifest", b.Store, b.Key, ErrBadBlock)
 	}
-	return payload, nil
+	return payload, raw, nil
 }
 
 // readShards reads shards until k verified ones are in hand, then rebuilds

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -204,6 +205,12 @@ func (s *Store) syncDir(dir string) error {
 
 // Get implements blockstore.Store.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	return s.GetInto(ctx, key, nil)
+}
+
+// GetInto implements blockstore.Reader: the block is read in one go into
+// buf when it fits, with the kernel told to read ahead the whole file.
+func (s *Store) GetInto(ctx context.Context, key string, buf []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -211,11 +218,25 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, blockstore.Errorf(blockstore.ErrPermanent, s.name, "get", key, err)
 	}
 	v, p := s.path(key)
-	data, err := os.ReadFile(p)
+	f, err := os.Open(p)
 	if err != nil {
 		return nil, s.classify("get", key, v, err)
 	}
-	return data, nil
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, s.classify("get", key, v, err)
+	}
+	size := info.Size()
+	adviseSequential(f, size)
+	if int64(cap(buf)) < size {
+		buf = make([]byte, size)
+	}
+	buf = buf[:size]
+	if _, err := io.ReadFull(f, buf); err != nil {
+		return nil, s.classify("get", key, v, err)
+	}
+	return buf, nil
 }
 
 // Stat implements blockstore.Store.

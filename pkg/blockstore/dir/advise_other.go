@@ -1,0 +1,8 @@
+//go:build !linux
+
+package dir
+
+import "os"
+
+// adviseSequential is a no-op where fadvise does not exist.
+func adviseSequential(*os.File, int64) {}
