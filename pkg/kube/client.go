@@ -9,14 +9,12 @@ import (
 	"time"
 
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
 
 // Client talks to one cluster.
 type Client struct {
 	Dynamic dynamic.Interface
-	Core    kubernetes.Interface
 	// Watch is a dynamic client without a request timeout, for watches
 	// that outlive --request-timeout.
 	Watch dynamic.Interface
@@ -37,15 +35,17 @@ func NewClient(cfg *rest.Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
-	core, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes client: %w", err)
-	}
 	watchCfg := rest.CopyConfig(cfg)
 	watchCfg.Timeout = 0
 	watch, err := dynamic.NewForConfig(watchCfg)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
-	return &Client{Dynamic: dyn, Core: core, Watch: watch, Host: cfg.Host, RequestTimeout: cfg.Timeout}, nil
+	return &Client{Dynamic: dyn, Watch: watch, Host: cfg.Host, RequestTimeout: cfg.Timeout}, nil
+}
+
+// NewDynamicClient serves the client from any dynamic.Interface (the
+// local target's); host names it in messages.
+func NewDynamicClient(dyn dynamic.Interface, host string) *Client {
+	return &Client{Dynamic: dyn, Watch: dyn, Host: host}
 }

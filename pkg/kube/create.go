@@ -171,12 +171,12 @@ func Kind(gvr schema.GroupVersionResource, name string) string {
 // CheckSecretKeys verifies that an existing Secret holds every key, as the
 // operator requires of a Secret reused with --secret-name.
 func (c *Client) CheckSecretKeys(ctx context.Context, ns, name string, keys []string) error {
-	s, err := c.Core.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return exitcode.Usagef("--secret-name", "secret %q does not exist in namespace %q: create it first, or leave --secret-name out to have nb create one", name, ns)
-	}
+	s, err := c.Secret(ctx, ns, name)
 	if err != nil {
-		return c.Translate(err, Action{Verb: "get", Resource: secretGVR.GroupResource(), Name: name, Namespace: ns})
+		return err
+	}
+	if s == nil {
+		return exitcode.Usagef("--secret-name", "secret %q does not exist in namespace %q: create it first, or leave --secret-name out to have nb create one", name, ns)
 	}
 	var missing []string
 	for _, k := range keys {

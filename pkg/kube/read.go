@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
@@ -19,6 +20,27 @@ import (
 
 	"github.com/nbctl/nb/pkg/exitcode"
 )
+
+var (
+	configMapGVR = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+	eventGVR     = schema.GroupVersionResource{Version: "v1", Resource: "events"}
+)
+
+// getTyped reads a core object into out; a missing object leaves out as
+// it is and is no error.
+func (c *Client) getTyped(ctx context.Context, gvr schema.GroupVersionResource, ns, name string, out interface{}) error {
+	u, err := c.Dynamic.Resource(gvr).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return c.Translate(err, Action{Verb: "get", Resource: gvr.GroupResource(), Name: name, Namespace: ns})
+	}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, out); err != nil {
+		return fmt.Errorf("%s %q: %w", gvr.Resource, name, err)
+	}
+	return nil
+}
 
 // ErrNotFound marks an object that does not exist.
 var ErrNotFound = errors.New("not found")
@@ -55,24 +77,18 @@ func (c *Client) List(ctx context.Context, gvr schema.GroupVersionResource, ns s
 
 // Secret reads a Secret; nil, nil when it does not exist.
 func (c *Client) Secret(ctx context.Context, ns, name string) (*corev1.Secret, error) {
-	s, err := c.Core.CoreV1().Secrets(ns).Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, c.Translate(err, Action{Verb: "get", Resource: secretGVR.GroupResource(), Name: name, Namespace: ns})
+	s := &corev1.Secret{}
+	if err := c.getTyped(ctx, secretGVR, ns, name, s); err != nil || s.Name == "" {
+		return nil, err
 	}
 	return s, nil
 }
 
 // ConfigMap reads a ConfigMap; nil, nil when it does not exist.
 func (c *Client) ConfigMap(ctx context.Context, ns, name string) (*corev1.ConfigMap, error) {
-	cm, err := c.Core.CoreV1().ConfigMaps(ns).Get(ctx, name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, c.Translate(err, Action{Verb: "get", Resource: schema.GroupResource{Resource: "configmaps"}, Name: name, Namespace: ns})
+	cm := &corev1.ConfigMap{}
+	if err := c.getTyped(ctx, configMapGVR, ns, name, cm); err != nil || cm.Name == "" {
+		return nil, err
 	}
 	return cm, nil
 }
@@ -83,11 +99,18 @@ func (c *Client) Events(ctx context.Context, ns, kind, name string) ([]corev1.Ev
 		fields.OneTermEqualSelector("involvedObject.name", name),
 		fields.OneTermEqualSelector("involvedObject.kind", kind),
 	).String()
-	list, err := c.Core.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: sel})
+	list, err := c.Dynamic.Resource(eventGVR).Namespace(ns).List(ctx, metav1.ListOptions{FieldSelector: sel})
 	if err != nil {
-		return nil, c.Translate(err, Action{Verb: "list", Resource: schema.GroupResource{Resource: "events"}, Namespace: ns})
+		return nil, c.Translate(err, Action{Verb: "list", Resource: eventGVR.GroupResource(), Namespace: ns})
 	}
-	items := list.Items
+	items := make([]corev1.Event, 0, len(list.Items))
+	for _, u := range list.Items {
+		var e corev1.Event
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &e); err != nil {
+			return nil, fmt.Errorf("event %s: %w", u.GetName(), err)
+		}
+		items = append(items, e)
+	}
 	sort.Slice(items, func(i, j int) bool { return eventTime(items[i]).Time.Before(eventTime(items[j]).Time) })
 	return items, nil
 }

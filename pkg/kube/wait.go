@@ -229,7 +229,7 @@ func (c *Client) watchWarnings(ctx context.Context, done *sync.WaitGroup, req Wa
 		fields.OneTermEqualSelector("involvedObject.kind", req.Kind),
 		fields.OneTermEqualSelector("type", corev1.EventTypeWarning),
 	).String()
-	events := c.Core.CoreV1().Events(req.Namespace)
+	events := c.Watch.Resource(eventGVR).Namespace(req.Namespace)
 	rv := ""
 	for ctx.Err() == nil {
 		w, err := events.Watch(ctx, metav1.ListOptions{FieldSelector: sel, ResourceVersion: rv, AllowWatchBookmarks: true})
@@ -254,11 +254,15 @@ func (c *Client) forwardWarnings(ctx context.Context, w watch.Interface, rv *str
 			if !ok {
 				return
 			}
-			ev, isEvent := e.Object.(*corev1.Event)
-			if !isEvent {
+			u, isObject := e.Object.(*unstructured.Unstructured)
+			if !isObject {
 				continue
 			}
-			*rv = ev.ResourceVersion
+			var ev corev1.Event
+			if runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &ev) != nil {
+				continue
+			}
+			*rv = u.GetResourceVersion()
 			if e.Type == watch.Added || e.Type == watch.Modified {
 				report(ev.Reason, strings.TrimSpace(ev.Message))
 			}
