@@ -59,13 +59,7 @@ var (
 )
 
 func init() {
-	mode := Column{Name: "MODE", Value: func(o *unstructured.Unstructured) string {
-		if m, _, _ := unstructured.NestedString(o.Object, "status", "mode", "modeCode"); m != "" {
-			return m
-		}
-		m, _, _ := unstructured.NestedString(o.Object, "status", "mode")
-		return m
-	}}
+	mode := Column{Name: "MODE", Value: Mode}
 	target := Column{Name: "TARGET", Wide: true, Value: storeTarget}
 	secret := Column{Name: "SECRET", Wide: true, Value: storeSecret}
 	BackingStore.Columns = crdColumns(BackingStore.GVR, mode, target, secret)
@@ -160,6 +154,16 @@ func storeTarget(o *unstructured.Unstructured) string {
 		return fmt.Sprintf("%d volumes", n)
 	}
 	return ""
+}
+
+// Mode returns an object's mode: status.mode.modeCode for stores, the
+// plain status.mode string for bucket classes.
+func Mode(o *unstructured.Unstructured) string {
+	if m, _, _ := unstructured.NestedString(o.Object, "status", "mode", "modeCode"); m != "" {
+		return m
+	}
+	m, _, _ := unstructured.NestedString(o.Object, "status", "mode")
+	return m
 }
 
 // StoresUsedBy returns the backing and namespace stores a BucketClass names.

@@ -50,11 +50,7 @@ func Print(w io.Writer, flags *genericclioptions.PrintFlags, objs []*unstructure
 		return fmt.Errorf("output format: %w", err)
 	}
 	if flags.OutputFormat != nil && isJSON(*flags.OutputFormat) && len(objs) > 1 {
-		list := &unstructured.UnstructuredList{Object: map[string]interface{}{"apiVersion": "v1", "kind": "List", "metadata": map[string]interface{}{}}}
-		for _, o := range objs {
-			list.Items = append(list.Items, *o)
-		}
-		return p.PrintObj(list, w)
+		return p.PrintObj(asList(objs), w)
 	}
 	for _, o := range objs {
 		if err := p.PrintObj(o, w); err != nil {
@@ -80,11 +76,7 @@ func PrintList(w io.Writer, flags *genericclioptions.PrintFlags, objs []*unstruc
 		return fmt.Errorf("output format: %w", err)
 	}
 	if f := *flags.OutputFormat; f == "json" || f == "yaml" {
-		list := &unstructured.UnstructuredList{Object: map[string]interface{}{"apiVersion": "v1", "kind": "List", "metadata": map[string]interface{}{}}}
-		for _, o := range objs {
-			list.Items = append(list.Items, *o)
-		}
-		return p.PrintObj(list, w)
+		return p.PrintObj(asList(objs), w)
 	}
 	for _, o := range objs {
 		if err := p.PrintObj(o, w); err != nil {
@@ -92,4 +84,13 @@ func PrintList(w io.Writer, flags *genericclioptions.PrintFlags, objs []*unstruc
 		}
 	}
 	return nil
+}
+
+// asList wraps objects in a v1 List, as kubectl prints several objects.
+func asList(objs []*unstructured.Unstructured) *unstructured.UnstructuredList {
+	list := &unstructured.UnstructuredList{Object: map[string]interface{}{"apiVersion": "v1", "kind": "List", "metadata": map[string]interface{}{}}}
+	for _, o := range objs {
+		list.Items = append(list.Items, *o)
+	}
+	return list
 }

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -23,6 +22,7 @@ import (
 	"github.com/nbctl/nb/pkg/blockstore"
 	"github.com/nbctl/nb/pkg/blockstore/dir"
 	s3store "github.com/nbctl/nb/pkg/blockstore/s3"
+	"github.com/nbctl/nb/pkg/kinds"
 	"github.com/nbctl/nb/pkg/localstate"
 )
 
@@ -277,7 +277,7 @@ func (r *Reconciler) bucketClass(ctx context.Context, obj *unstructured.Unstruct
 		}
 		return true
 	}
-	backing, namespace := storesOf(obj)
+	backing, namespace := kinds.StoresUsedBy(obj)
 	ns := obj.GetNamespace()
 	_ = check("BackingStore", backing, func(n string) (*unstructured.Unstructured, error) {
 		return r.Store.Get(ctx, nbv1.BackingStoreGVR, ns, n)
@@ -288,25 +288,4 @@ func (r *Reconciler) bucketClass(ctx context.Context, obj *unstructured.Unstruct
 		o.mode = ""
 	}
 	return r.setStatus(ctx, nbv1.BucketClassGVR, obj, o, false, "BucketClass")
-}
-
-func storesOf(bc *unstructured.Unstructured) (backing, namespace []string) {
-	tiers, _, _ := unstructured.NestedSlice(bc.Object, "spec", "placementPolicy", "tiers")
-	for _, t := range tiers {
-		m, _ := t.(map[string]interface{})
-		s, _, _ := unstructured.NestedStringSlice(m, "backingStores")
-		backing = append(backing, s...)
-	}
-	for _, p := range [][]string{{"single", "resource"}, {"multi", "writeResource"}, {"cache", "hubResource"}} {
-		if v, _, _ := unstructured.NestedString(bc.Object, append([]string{"spec", "namespacePolicy"}, p...)...); v != "" && !slices.Contains(namespace, v) {
-			namespace = append(namespace, v)
-		}
-	}
-	reads, _, _ := unstructured.NestedStringSlice(bc.Object, "spec", "namespacePolicy", "multi", "readResources")
-	for _, v := range reads {
-		if !slices.Contains(namespace, v) {
-			namespace = append(namespace, v)
-		}
-	}
-	return backing, namespace
 }

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
+	"github.com/nbctl/nb/pkg/kinds"
 	"github.com/nbctl/nb/pkg/localstate"
 	"github.com/nbctl/nb/pkg/versitygw"
 )
@@ -47,7 +48,7 @@ func status(t *testing.T, r *Reconciler, gvr schema.GroupVersionResource, name s
 		t.Fatal(err)
 	}
 	phase, _, _ = unstructured.NestedString(obj.Object, "status", "phase")
-	mode = modeOf(obj)
+	mode = kinds.Mode(obj)
 	conds, _, _ := unstructured.NestedSlice(obj.Object, "status", "conditions")
 	for _, c := range conds {
 		m := c.(map[string]interface{})

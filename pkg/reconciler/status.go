@@ -9,6 +9,8 @@ import (
 	"github.com/google/uuid"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/nbctl/nb/pkg/kinds"
 )
 
 var eventGVR = schema.GroupVersionResource{Version: "v1", Resource: "events"}
@@ -59,7 +61,7 @@ func conditions(o outcome, now time.Time, old []interface{}) []interface{} {
 // mode change (Warning when Rejected), as the operator does.
 func (r *Reconciler) setStatus(ctx context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured, o outcome, modeIsObject bool, kind string) error {
 	oldPhase, _, _ := unstructured.NestedString(obj.Object, "status", "phase")
-	oldMode := modeOf(obj)
+	oldMode := kinds.Mode(obj)
 	oldReason, oldMessage := "", ""
 	conds, _, _ := unstructured.NestedSlice(obj.Object, "status", "conditions")
 	for _, c := range conds {
@@ -111,14 +113,6 @@ func spaced(kind string) string {
 		b.WriteRune(c)
 	}
 	return b.String()
-}
-
-func modeOf(obj *unstructured.Unstructured) string {
-	if m, _, _ := unstructured.NestedString(obj.Object, "status", "mode", "modeCode"); m != "" {
-		return m
-	}
-	m, _, _ := unstructured.NestedString(obj.Object, "status", "mode")
-	return m
 }
 
 // event records an Event about obj.
