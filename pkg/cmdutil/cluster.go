@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
+	"github.com/nbctl/nb/pkg/controlplane"
 	"github.com/nbctl/nb/pkg/exitcode"
 	"github.com/nbctl/nb/pkg/kube"
 )
@@ -32,50 +33,151 @@ func NewConfigFlags() *genericclioptions.ConfigFlags {
 	return cf
 }
 
-// BindCluster points f.Namespace and f.KubeClient at the config flags.
-// The namespace is the flag's, else the kubeconfig context's, else
-// NooBaa's default "noobaa".
-func BindCluster(f *Factory, cf *genericclioptions.ConfigFlags, flags *pflag.FlagSet) {
-	f.Namespace = func() (string, error) {
-		if fl := flags.Lookup("namespace"); fl != nil && fl.Changed {
-			return *cf.Namespace, nil
+// Targets nb can work on.
+const (
+	TargetAuto  = "auto"
+	TargetLocal = "local"
+	TargetKube  = "kube"
+)
+
+// TargetFlags are --target and --state-dir.
+type TargetFlags struct {
+	Target   string
+	StateDir string
+}
+
+// AddFlags registers the target flags.
+func (t *TargetFlags) AddFlags(flags *pflag.FlagSet) {
+	flags.StringVar(&t.Target, "target", "", `where nb works: "kube" (the cluster of the kubeconfig), "local" (the embedded control plane), or "auto": kube when a kubeconfig names a cluster, else local (default auto, or $NB_TARGET)`)
+	flags.StringVar(&t.StateDir, "state-dir", "", "the local target's state directory (default $NB_STATE_DIR, else $XDG_STATE_HOME/nb, else ~/.local/state/nb)")
+}
+
+// BindTarget points f.Namespace and f.KubeClient at the selected target:
+// a cluster through the config flags, or the local control plane. The
+// first client announces the target on stderr in one line.
+func BindTarget(f *Factory, cf *genericclioptions.ConfigFlags, tf *TargetFlags, flags *pflag.FlagSet) {
+	getenv := f.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	resolve := func() (string, error) {
+		t := tf.Target
+		if t == "" {
+			t = getenv("NB_TARGET")
 		}
-		loader := cf.ToRawKubeConfigLoader()
-		raw, err := loader.RawConfig()
+		switch t {
+		case "", TargetAuto:
+			if hasClusterConfig(cf) {
+				return TargetKube, nil
+			}
+			return TargetLocal, nil
+		case TargetLocal, TargetKube:
+			return t, nil
+		}
+		if tf.Target == "" {
+			return "", exitcode.Usagef("--target", "NB_TARGET=%q is not a target: use auto, local or kube", t)
+		}
+		return "", exitcode.Usagef("--target", "%q is not a target: use auto, local or kube", t)
+	}
+	namespaceFlag := func() (string, bool) {
+		if fl := flags.Lookup("namespace"); fl != nil && fl.Changed {
+			return *cf.Namespace, true
+		}
+		return "", false
+	}
+	f.Namespace = func() (string, error) {
+		if ns, ok := namespaceFlag(); ok {
+			return ns, nil
+		}
+		t, err := resolve()
 		if err != nil {
+			return "", err
+		}
+		if t == TargetLocal {
 			return nbv1.DefaultNamespace, nil
 		}
-		name := raw.CurrentContext
-		if cf.Context != nil && *cf.Context != "" {
-			name = *cf.Context
-		}
-		if c := raw.Contexts[name]; c != nil && c.Namespace != "" {
-			return c.Namespace, nil
-		}
-		return nbv1.DefaultNamespace, nil
+		return kubeconfigNamespace(cf), nil
 	}
 	var client *kube.Client
+	var local *controlplane.ControlPlane
+	f.Local = func() (*controlplane.ControlPlane, error) {
+		if local != nil {
+			return local, nil
+		}
+		t, err := resolve()
+		if err != nil || t != TargetLocal {
+			return nil, err
+		}
+		dir := tf.StateDir
+		if dir == "" {
+			dir = getenv("NB_STATE_DIR")
+		}
+		if dir == "" {
+			if dir, err = controlplane.DefaultDir(getenv); err != nil {
+				return nil, err
+			}
+		}
+		cp, err := controlplane.Open(dir)
+		if err != nil {
+			return nil, fmt.Errorf("local target: %w", err)
+		}
+		local = cp
+		fmt.Fprintf(f.IOStreams.ErrOut, "nb: local target, state in %s\n", cp.Dir)
+		return cp, nil
+	}
 	f.KubeClient = func() (*kube.Client, error) {
 		if client != nil {
 			return client, nil
 		}
-		if _, err := time.ParseDuration(*cf.Timeout); err != nil {
-			return nil, exitcode.Usagef("--request-timeout", "invalid duration %q: use e.g. 30s or 1m", *cf.Timeout)
-		}
-		if !hasClusterConfig(cf) {
-			return nil, errors.New("no Kubernetes cluster is configured: no kubeconfig was found (KUBECONFIG, ~/.kube/config) and nb is not running in a pod; pass --kubeconfig, or set KUBECONFIG")
-		}
-		cfg, err := cf.ToRESTConfig()
+		cp, err := f.Local()
 		if err != nil {
-			return nil, fmt.Errorf("no usable Kubernetes configuration (%v): pass --kubeconfig or set KUBECONFIG", err)
+			return nil, err
 		}
-		c, err := kube.NewClient(cfg)
+		if cp != nil {
+			client = cp.Client()
+			return client, nil
+		}
+		c, err := kubeClient(cf)
 		if err != nil {
 			return nil, err
 		}
 		client = c
+		ns, _ := f.Namespace()
+		fmt.Fprintf(f.IOStreams.ErrOut, "nb: cluster %s, namespace %s\n", c.Host, ns)
 		return c, nil
 	}
+}
+
+// kubeconfigNamespace is the kubeconfig context's namespace, else
+// NooBaa's default "noobaa".
+func kubeconfigNamespace(cf *genericclioptions.ConfigFlags) string {
+	raw, err := cf.ToRawKubeConfigLoader().RawConfig()
+	if err != nil {
+		return nbv1.DefaultNamespace
+	}
+	name := raw.CurrentContext
+	if cf.Context != nil && *cf.Context != "" {
+		name = *cf.Context
+	}
+	if c := raw.Contexts[name]; c != nil && c.Namespace != "" {
+		return c.Namespace
+	}
+	return nbv1.DefaultNamespace
+}
+
+// kubeClient builds the cluster client of the config flags.
+func kubeClient(cf *genericclioptions.ConfigFlags) (*kube.Client, error) {
+	if _, err := time.ParseDuration(*cf.Timeout); err != nil {
+		return nil, exitcode.Usagef("--request-timeout", "invalid duration %q: use e.g. 30s or 1m", *cf.Timeout)
+	}
+	if !hasClusterConfig(cf) {
+		return nil, errors.New("no Kubernetes cluster is configured: no kubeconfig was found (KUBECONFIG, ~/.kube/config) and nb is not running in a pod; pass --kubeconfig, set KUBECONFIG, or use --target local")
+	}
+	cfg, err := cf.ToRESTConfig()
+	if err != nil {
+		return nil, fmt.Errorf("no usable Kubernetes configuration (%v): pass --kubeconfig or set KUBECONFIG", err)
+	}
+	return kube.NewClient(cfg)
 }
 
 // StaticClient returns a KubeClient func for a fixed REST config (tests).

@@ -3,6 +3,7 @@ package cmdutil
 import (
 	"os"
 
+	"github.com/nbctl/nb/pkg/controlplane"
 	"github.com/nbctl/nb/pkg/iostreams"
 	"github.com/nbctl/nb/pkg/kube"
 )
@@ -17,8 +18,12 @@ type Factory struct {
 	ReadFile func(string) ([]byte, error)
 	// Namespace returns the namespace commands work in.
 	Namespace func() (string, error)
-	// KubeClient returns a client of the selected cluster.
+	// KubeClient returns a client of the selected target: a cluster, or
+	// the local control plane.
 	KubeClient func() (*kube.Client, error)
+	// Local returns the local control plane when the local target is
+	// selected, nil on a cluster: verify reaches the data path through it.
+	Local func() (*controlplane.ControlPlane, error)
 }
 
 // NewFactory returns a factory wired to the real process environment; the

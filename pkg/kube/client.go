@@ -5,6 +5,7 @@
 package kube
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -22,6 +23,44 @@ type Client struct {
 	Host string
 	// RequestTimeout bounds each API call (not watches).
 	RequestTimeout time.Duration
+	// Controller, on the local target, plays the operator's part: the
+	// client syncs it before reads and runs it while it waits. Nil on a
+	// cluster, where the operator runs by itself.
+	Controller Controller
+}
+
+// Controller reconciles the objects a client serves.
+type Controller interface {
+	// Sync reconciles once.
+	Sync(ctx context.Context) error
+	// Run reconciles until ctx ends.
+	Run(ctx context.Context)
+}
+
+// sync reconciles once before a read, when a controller is attached.
+func (c *Client) sync(ctx context.Context) error {
+	if c.Controller == nil {
+		return nil
+	}
+	return c.Controller.Sync(ctx)
+}
+
+// runController runs the controller while a wait lasts; the returned
+// func stops it and returns once it has stopped.
+func (c *Client) runController(ctx context.Context) (stop func()) {
+	if c.Controller == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.Controller.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // NewClient builds a client from a REST config.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -48,6 +49,9 @@ var ErrNotFound = errors.New("not found")
 // Get reads one object; a missing object is an error wrapping ErrNotFound
 // that names it and says how to list what exists.
 func (c *Client) Get(ctx context.Context, gvr schema.GroupVersionResource, noun, ns, name string) (*unstructured.Unstructured, error) {
+	if err := c.sync(ctx); err != nil {
+		return nil, err
+	}
 	obj, err := c.Dynamic.Resource(gvr).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) && !isMissingResource(err.(apierrors.APIStatus).Status(), Action{Verb: "get"}) {
 		return nil, fmt.Errorf("%w: %s %q in namespace %q: list them with \"nb %s list -n %s\"", ErrNotFound, noun, name, ns, noun, ns)
@@ -61,6 +65,9 @@ func (c *Client) Get(ctx context.Context, gvr schema.GroupVersionResource, noun,
 // List reads every object of a resource in ns ("" for all namespaces),
 // sorted by namespace and name.
 func (c *Client) List(ctx context.Context, gvr schema.GroupVersionResource, ns string) ([]unstructured.Unstructured, error) {
+	if err := c.sync(ctx); err != nil {
+		return nil, err
+	}
 	list, err := c.Dynamic.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, c.Translate(err, Action{Verb: "list", Resource: gvr.GroupResource(), Namespace: ns})
@@ -141,9 +148,28 @@ func (c *Client) Delete(ctx context.Context, gvr schema.GroupVersionResource, ob
 	return c.Translate(err, Action{Verb: "delete", Resource: gvr.GroupResource(), Name: obj.GetName(), Namespace: obj.GetNamespace()})
 }
 
-// WaitGone watches until the object is gone (its finalizers released). On
-// timeout the error names the finalizers still holding it.
-func (c *Client) WaitGone(ctx context.Context, gvr schema.GroupVersionResource, noun string, obj *unstructured.Unstructured) error {
+// WaitGone watches until the object is gone (its finalizers released),
+// reporting its Warning events to onWarning (may be nil). On timeout the
+// error names the finalizers still holding it and the last warning.
+func (c *Client) WaitGone(ctx context.Context, gvr schema.GroupVersionResource, noun string, obj *unstructured.Unstructured, onWarning func(reason, msg string)) error {
+	defer c.runController(ctx)()
+	var mu sync.Mutex
+	lastEvent := ""
+	evCtx, stopEvents := context.WithCancel(ctx)
+	var watchers sync.WaitGroup
+	defer func() {
+		stopEvents()
+		watchers.Wait()
+	}()
+	watchers.Add(1)
+	go c.watchWarnings(evCtx, &watchers, WaitRequest{Kind: obj.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName()}, func(reason, msg string) {
+		mu.Lock()
+		lastEvent = reason + ": " + msg
+		mu.Unlock()
+		if onWarning != nil {
+			onWarning(reason, msg)
+		}
+	})
 	lw := c.nameListWatch(gvr, obj.GetNamespace(), obj.GetName())
 	last := obj
 	gone := func(store cache.Store) (bool, error) {
@@ -170,6 +196,13 @@ func (c *Client) WaitGone(ctx context.Context, gvr schema.GroupVersionResource, 
 	}
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		mu.Lock()
+		event := lastEvent
+		mu.Unlock()
+		if event != "" {
+			return &exitcode.TimeoutError{Err: fmt.Errorf("timed out waiting for %s %q to go: finalizers [%s] still hold it; last warning event %s",
+				noun, obj.GetName(), strings.Join(last.GetFinalizers(), ", "), event)}
+		}
 		return &exitcode.TimeoutError{Err: fmt.Errorf("timed out waiting for %s %q to go: finalizers [%s] still hold it (is the operator running?)",
 			noun, obj.GetName(), strings.Join(last.GetFinalizers(), ", "))}
 	case errors.Is(ctx.Err(), context.Canceled):

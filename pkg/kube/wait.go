@@ -148,6 +148,7 @@ type WaitRequest struct {
 // returned), it is rejected (a RejectedError), ctx times out (a
 // TimeoutError naming the last phase and event) or is cancelled.
 func (c *Client) Wait(ctx context.Context, req WaitRequest) (*unstructured.Unstructured, error) {
+	defer c.runController(ctx)()
 	lw := c.nameListWatch(req.GVR, req.Namespace, req.Name)
 
 	var mu sync.Mutex

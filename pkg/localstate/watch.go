@@ -10,6 +10,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 )
@@ -23,7 +24,9 @@ type WatchOptions struct {
 	Namespace string
 	// Name, when set, limits the watch to one object.
 	Name string
-	// ResourceVersion resumes after that change; "" or "0" starts now.
+	// ResourceVersion resumes after that change; "" or "0" starts now,
+	// with an ADDED event for every object that exists, as the API server
+	// does ("get state and start at most recent").
 	ResourceVersion string
 }
 
@@ -48,14 +51,26 @@ func (w *watcher) ResultChan() <-chan watch.Event { return w.ch }
 // clients then list again.
 func (s *Store) Watch(ctx context.Context, gvr schema.GroupVersionResource, opts WatchOptions) (watch.Interface, error) {
 	var from uint64
+	var initial []*unstructured.Unstructured
 	if opts.ResourceVersion != "" && opts.ResourceVersion != "0" {
 		v, err := strconv.ParseUint(opts.ResourceVersion, 10, 64)
 		if err != nil {
 			return nil, apierrors.NewBadRequest("invalid resourceVersion " + opts.ResourceVersion)
 		}
 		from = v
-	} else if err := s.view(func(tx *bolt.Tx) error { from = currentRV(tx); return nil }); err != nil {
-		return nil, err
+	} else {
+		list, err := s.List(ctx, gvr, opts.Namespace)
+		if err != nil {
+			return nil, err
+		}
+		if from, err = strconv.ParseUint(list.GetResourceVersion(), 10, 64); err != nil {
+			return nil, apierrors.NewInternalError(err)
+		}
+		for i := range list.Items {
+			if opts.Name == "" || list.Items[i].GetName() == opts.Name {
+				initial = append(initial, &list.Items[i])
+			}
+		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	w := &watcher{ch: make(chan watch.Event), cancel: cancel, done: make(chan struct{})}
@@ -63,6 +78,13 @@ func (s *Store) Watch(ctx context.Context, gvr schema.GroupVersionResource, opts
 	go func() {
 		defer close(w.done)
 		defer close(w.ch)
+		for _, obj := range initial {
+			select {
+			case w.ch <- watch.Event{Type: watch.Added, Object: obj}:
+			case <-ctx.Done():
+				return
+			}
+		}
 		t := time.NewTicker(PollInterval)
 		defer t.Stop()
 		for {

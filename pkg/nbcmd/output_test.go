@@ -67,8 +67,28 @@ func TestNoKubeconfigSaysSo(t *testing.T) {
 	t.Setenv("KUBECONFIG", t.TempDir()+"/missing")
 	t.Setenv("HOME", t.TempDir())
 	t.Setenv("KUBERNETES_SERVICE_HOST", "")
-	r := runNB(t, nil, "", "obc", "create", "c1")
-	if r.code != 1 || !strings.Contains(r.stderr, "no Kubernetes cluster is configured") || strings.Contains(r.stderr, "8080") {
+	r := runNB(t, nil, "", "obc", "create", "c1", "--target", "kube")
+	if r.code != 1 || !strings.Contains(r.stderr, "no Kubernetes cluster is configured") || !strings.Contains(r.stderr, "--target local") || strings.Contains(r.stderr, "8080") {
+		t.Errorf("got %+v", r)
+	}
+}
+
+func TestNoKubeconfigMeansLocalTarget(t *testing.T) {
+	t.Setenv("KUBECONFIG", t.TempDir()+"/missing")
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_STATE_HOME", "")
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	r := runNB(t, nil, "", "backingstore", "list")
+	want := "nb: local target, state in " + home + "/.local/state/nb\n"
+	if r.code != 0 || !strings.HasPrefix(r.stderr, want) {
+		t.Errorf("got %+v, want stderr %q", r, want)
+	}
+}
+
+func TestTargetIsChecked(t *testing.T) {
+	r := runNB(t, nil, "", "backingstore", "list", "--target", "cloud")
+	if r.code != 2 || !strings.Contains(r.stderr, "--target") || !strings.Contains(r.stderr, "auto, local or kube") {
 		t.Errorf("got %+v", r)
 	}
 }

@@ -414,3 +414,55 @@ func TestObjectHashCatchesAWrongManifest(t *testing.T) {
 		t.Fatalf("without the object hash the blocks alone decide: %v", err)
 	}
 }
+
+func TestBucketRecordAndDelete(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, 2, 0, 1024)
+	e := r.eng
+	pol := mirror("s0", "s1")
+	if _, err := e.Meta.Bucket("b1"); !errors.Is(err, ErrNoBucket) {
+		t.Fatalf("missing bucket: %v", err)
+	}
+	if err := e.Meta.PutBucket(Bucket{Name: "b1", Policy: pol, Class: "mirror", Generation: 2}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.Meta.Bucket("b1")
+	if err != nil || got.Class != "mirror" || got.Generation != 2 || len(got.Policy.Tiers) != 1 {
+		t.Fatalf("bucket record: %+v %v", got, err)
+	}
+	if err := e.Meta.PutBucket(Bucket{Name: "bad", Policy: Policy{}}); err == nil {
+		t.Fatal("a bucket without tiers was accepted")
+	}
+	for _, k := range []string{"x", "y"} {
+		if _, err := e.Put(ctx, "b1", k, pol, strings.NewReader(strings.Repeat(k, 3000))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.Put(ctx, "b10", "keep", pol, strings.NewReader("other bucket")); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.DeleteBucket(ctx, "b1"); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := e.Meta.List("b1"); len(left) != 0 {
+		t.Fatalf("objects left in the deleted bucket: %d", len(left))
+	}
+	if _, err := e.Meta.Bucket("b1"); !errors.Is(err, ErrNoBucket) {
+		t.Fatalf("bucket record left: %v", err)
+	}
+	if g, _ := e.Meta.Garbage(); len(g) != 0 {
+		t.Fatalf("garbage left with every store up: %d", len(g))
+	}
+	if _, _, err := e.Get(ctx, "b10", "keep", io.Discard); err != nil {
+		t.Fatalf("a bucket whose name starts the same lost its object: %v", err)
+	}
+	for name, s := range e.Stores {
+		var keys []string
+		if err := s.List(ctx, "", func(k string) error { keys = append(keys, k); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) != 2 { // b10/keep: one block + one manifest copy
+			t.Fatalf("store %s holds %d keys after the bucket was deleted, want 2: %v", name, len(keys), keys)
+		}
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
+	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
 	"github.com/nbctl/nb/pkg/blockstore"
 	"github.com/nbctl/nb/pkg/blockstore/dir"
 	s3store "github.com/nbctl/nb/pkg/blockstore/s3"
@@ -45,7 +46,24 @@ type Reconciler struct {
 	DataDir string
 	// S3Timeout bounds an S3 store's connection check.
 	S3Timeout time.Duration
-	Now       func() time.Time
+	// S3Recheck is how long an S3 store's check result is reused while
+	// its spec and Secret stay the same (passes run often while nb waits).
+	S3Recheck time.Duration
+	// BucketHost and BucketPort go into claims' ConfigMaps.
+	BucketHost string
+	BucketPort int
+	Now        func() time.Time
+
+	s3Checks    map[string]s3Check
+	passes      int
+	needCollect bool
+}
+
+// s3Check is a remembered S3 store check.
+type s3Check struct {
+	key string // uid, generation and the Secret's resourceVersion
+	at  time.Time
+	out outcome
 }
 
 func (r *Reconciler) now() time.Time {
@@ -55,8 +73,14 @@ func (r *Reconciler) now() time.Time {
 	return r.Now()
 }
 
-// Pass reconciles every store and bucket class once.
+// Pass reconciles every store, bucket class and claim once, in that
+// order (a claim needs its class, a class its stores), then deletes what
+// objects that are gone left behind.
 func (r *Reconciler) Pass(ctx context.Context) error {
+	if r.passes == 0 {
+		r.needCollect = true
+	}
+	r.passes++
 	var errs []error
 	for _, gvr := range []struct {
 		kind string
@@ -72,6 +96,9 @@ func (r *Reconciler) Pass(ctx context.Context) error {
 		{"BucketClass", r.bucketClass, func(ctx context.Context) (*unstructured.UnstructuredList, error) {
 			return r.Store.List(ctx, nbv1.BucketClassGVR, "")
 		}},
+		{"ObjectBucketClaim", r.claim, func(ctx context.Context) (*unstructured.UnstructuredList, error) {
+			return r.Store.List(ctx, obv1.ObjectBucketClaimGVR, "")
+		}},
 	} {
 		list, err := gvr.list(ctx)
 		if err != nil {
@@ -86,17 +113,40 @@ func (r *Reconciler) Pass(ctx context.Context) error {
 			}
 		}
 	}
+	if r.needCollect {
+		if err := r.collectOrphans(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("collecting orphans: %w", err))
+		} else {
+			r.needCollect = false
+		}
+	}
 	return errors.Join(errs...)
 }
 
 // backingStore reconciles one BackingStore.
 func (r *Reconciler) backingStore(ctx context.Context, obj *unstructured.Unstructured) error {
+	if obj.GetDeletionTimestamp() != nil {
+		r.needCollect = true
+		return r.finalizeStore(ctx, nbv1.BackingStoreGVR, obj, "BackingStore")
+	}
+	obj, err := r.adopt(ctx, nbv1.BackingStoreGVR, obj)
+	if err != nil {
+		return err
+	}
 	o := r.storeOutcome(ctx, obj)
 	return r.setStatus(ctx, nbv1.BackingStoreGVR, obj, o, true, "BackingStore")
 }
 
 // namespaceStore reconciles one NamespaceStore.
 func (r *Reconciler) namespaceStore(ctx context.Context, obj *unstructured.Unstructured) error {
+	if obj.GetDeletionTimestamp() != nil {
+		r.needCollect = true
+		return r.finalizeStore(ctx, nbv1.NamespaceStoreGVR, obj, "NamespaceStore")
+	}
+	obj, err := r.adopt(ctx, nbv1.NamespaceStoreGVR, obj)
+	if err != nil {
+		return err
+	}
 	var o outcome
 	if t, _, _ := unstructured.NestedString(obj.Object, "spec", "type"); t == string(nbv1.StoreTypeNSFS) {
 		o = outcome{phase: "Rejected", reason: "LocalTargetUnsupported",
@@ -171,10 +221,30 @@ func capacityOutcome(c blockstore.Capacity, ready string) outcome {
 }
 
 func (r *Reconciler) s3(ctx context.Context, obj *unstructured.Unstructured) outcome {
-	cfg, bad := r.s3Config(ctx, obj)
+	cfg, secretRV, bad := r.s3ConfigRV(ctx, obj)
 	if bad != nil {
 		return *bad
 	}
+	key := fmt.Sprintf("%s/%d/%s", obj.GetUID(), obj.GetGeneration(), secretRV)
+	recheck := r.S3Recheck
+	if recheck == 0 {
+		recheck = 30 * time.Second
+	}
+	if c, ok := r.s3Checks[string(obj.GetUID())]; ok && c.key == key && r.now().Sub(c.at) < recheck {
+		return c.out
+	}
+	o := r.checkS3(ctx, cfg)
+	if o.phase != "" {
+		if r.s3Checks == nil {
+			r.s3Checks = map[string]s3Check{}
+		}
+		r.s3Checks[string(obj.GetUID())] = s3Check{key: key, at: r.now(), out: o}
+	}
+	return o
+}
+
+// checkS3 connects to an S3 store's bucket.
+func (r *Reconciler) checkS3(ctx context.Context, cfg s3store.Config) outcome {
 	s, err := s3store.New(cfg)
 	if err != nil {
 		return outcome{phase: "Rejected", reason: "BackingStoreValidationError", message: err.Error()}
@@ -207,6 +277,12 @@ var keyNames = map[string][]string{
 
 // s3Config builds the S3 configuration of a store from its spec and Secret.
 func (r *Reconciler) s3Config(ctx context.Context, obj *unstructured.Unstructured) (s3store.Config, *outcome) {
+	cfg, _, bad := r.s3ConfigRV(ctx, obj)
+	return cfg, bad
+}
+
+// s3ConfigRV is s3Config that also returns the Secret's resourceVersion.
+func (r *Reconciler) s3ConfigRV(ctx context.Context, obj *unstructured.Unstructured) (s3store.Config, string, *outcome) {
 	typ, _, _ := unstructured.NestedString(obj.Object, "spec", "type")
 	field := map[string]string{"aws-s3": "awsS3", "s3-compatible": "s3Compatible", "ibm-cos": "ibmCos"}[typ]
 	str := func(k ...string) string {
@@ -217,7 +293,7 @@ func (r *Reconciler) s3Config(ctx context.Context, obj *unstructured.Unstructure
 	switch typ {
 	case "aws-s3":
 		if str("awsSTSRoleARN") != "" {
-			return cfg, &outcome{phase: "Rejected", reason: "LocalTargetUnsupported", message: "the local target cannot assume IAM roles (STS): use aws-s3 with an access key pair"}
+			return cfg, "", &outcome{phase: "Rejected", reason: "LocalTargetUnsupported", message: "the local target cannot assume IAM roles (STS): use aws-s3 with an access key pair"}
 		}
 		scheme := "https"
 		if ssl, _, _ := unstructured.NestedBool(obj.Object, "spec", field, "sslDisabled"); ssl {
@@ -236,7 +312,7 @@ func (r *Reconciler) s3Config(ctx context.Context, obj *unstructured.Unstructure
 	}
 	secret, err := r.Store.Get(ctx, secretGVR, ns, secretName)
 	if err != nil {
-		return cfg, &outcome{phase: "Rejected", reason: "MissingSecret", message: fmt.Sprintf("secret %q in namespace %q: %v", secretName, ns, err)}
+		return cfg, "", &outcome{phase: "Rejected", reason: "MissingSecret", message: fmt.Sprintf("secret %q in namespace %q: %v", secretName, ns, err)}
 	}
 	data := secretData(secret)
 	pick := func(role string) string {
@@ -249,13 +325,21 @@ func (r *Reconciler) s3Config(ctx context.Context, obj *unstructured.Unstructure
 	}
 	cfg.AccessKey, cfg.SecretKey = pick("access"), pick("secret")
 	if cfg.AccessKey == "" || cfg.SecretKey == "" {
-		return cfg, &outcome{phase: "Rejected", reason: "InvalidSecret", message: fmt.Sprintf("secret %q lacks the access or secret key", secretName)}
+		return cfg, "", &outcome{phase: "Rejected", reason: "InvalidSecret", message: fmt.Sprintf("secret %q lacks the access or secret key", secretName)}
 	}
-	return cfg, nil
+	return cfg, secret.GetResourceVersion(), nil
 }
 
 // bucketClass: Ready when every store exists and is not Rejected.
 func (r *Reconciler) bucketClass(ctx context.Context, obj *unstructured.Unstructured) error {
+	if obj.GetDeletionTimestamp() != nil {
+		r.needCollect = true
+		return r.finalizeClass(ctx, obj)
+	}
+	obj, err := r.adopt(ctx, nbv1.BucketClassGVR, obj)
+	if err != nil {
+		return err
+	}
 	o := outcome{phase: "Ready", mode: ModeOptimal, reason: "BucketClassPhaseReady", message: "noobaa operator completed reconcile - bucket class is ready"}
 	check := func(kind string, names []string, get func(string) (*unstructured.Unstructured, error)) bool {
 		for _, n := range names {

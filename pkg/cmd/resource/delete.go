@@ -91,7 +91,8 @@ func (o *DeleteOptions) Run(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Wait.Timeout)
 	defer cancel()
-	if err := client.WaitGone(ctx, o.Kind.GVR, o.Kind.Noun, obj); err != nil {
+	warn := func(reason, msg string) { fmt.Fprintf(o.IO.ErrOut, "warning: %s: %s\n", reason, msg) }
+	if err := client.WaitGone(ctx, o.Kind.GVR, o.Kind.Noun, obj, warn); err != nil {
 		return err
 	}
 	fmt.Fprintf(o.IO.Out, "%s deleted\n", label)

@@ -28,13 +28,16 @@ ObjectBucketClaims, and proves that a bucket survives the loss of a store.`,
 	cf := cmdutil.NewConfigFlags()
 	cf.AddFlags(cmd.PersistentFlags())
 	cmd.PersistentFlags().Lookup("namespace").Usage = `the namespace NooBaa runs in (default: the kubeconfig context's, else "noobaa")`
-	bound := &cmdutil.Factory{}
-	cmdutil.BindCluster(bound, cf, cmd.PersistentFlags())
+	tf := &cmdutil.TargetFlags{}
+	tf.AddFlags(cmd.PersistentFlags())
+	bound := &cmdutil.Factory{IOStreams: f.IOStreams, Getenv: f.Getenv}
+	cmdutil.BindTarget(bound, cf, tf, cmd.PersistentFlags())
 	if f.Namespace == nil {
 		f.Namespace = bound.Namespace
 	}
 	if f.KubeClient == nil {
 		f.KubeClient = bound.KubeClient
+		f.Local = bound.Local
 	}
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitcode.UsageError{Err: err}

@@ -1,0 +1,120 @@
+// Package controlplane is nb's local target: the API objects in a state
+// directory (pkg/localstate), served as a Kubernetes client, with the
+// operator's part played in-process by pkg/reconciler. There is no daemon:
+// nb reconciles once before it reads, and keeps reconciling while it
+// waits, so that every command behaves as on a cluster.
+package controlplane
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nbctl/nb/pkg/crdschema"
+	"github.com/nbctl/nb/pkg/kube"
+	"github.com/nbctl/nb/pkg/localstate"
+	"github.com/nbctl/nb/pkg/reconciler"
+)
+
+// DefaultInterval is how often the control plane reconciles while nb
+// waits.
+const DefaultInterval = 200 * time.Millisecond
+
+// ControlPlane is one state directory.
+type ControlPlane struct {
+	// Dir holds state.db (the objects) and data/ (pv-pool volumes and the
+	// data path's metadata).
+	Dir        string
+	Store      *localstate.Store
+	Reconciler *reconciler.Reconciler
+	Interval   time.Duration
+
+	schemas *crdschema.Schemas
+	mu      sync.Mutex // one pass at a time in this process
+}
+
+// DefaultDir is where the local target keeps its state:
+// $XDG_STATE_HOME/nb, else ~/.local/state/nb.
+func DefaultDir(getenv func(string) string) (string, error) {
+	if d := getenv("XDG_STATE_HOME"); d != "" {
+		if !filepath.IsAbs(d) {
+			return "", fmt.Errorf("XDG_STATE_HOME must be an absolute path, not %q", d)
+		}
+		return filepath.Join(d, "nb"), nil
+	}
+	home := getenv("HOME")
+	if home == "" {
+		h, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("no home directory to keep the local state in (%v): pass --state-dir", err)
+		}
+		home = h
+	}
+	return filepath.Join(home, ".local", "state", "nb"), nil
+}
+
+// Open opens (creating) the state directory.
+func Open(dir string) (*ControlPlane, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("state directory %q: %w", dir, err)
+	}
+	store, err := localstate.Open(abs)
+	if err != nil {
+		return nil, err
+	}
+	schemas, err := crdschema.Load()
+	if err != nil {
+		return nil, err
+	}
+	return &ControlPlane{
+		Dir:        abs,
+		Store:      store,
+		Reconciler: &reconciler.Reconciler{Store: store, DataDir: filepath.Join(abs, "data"), BucketPort: DefaultBucketPort},
+		Interval:   DefaultInterval,
+		schemas:    schemas,
+	}, nil
+}
+
+// DefaultBucketPort is the port written to claims' BUCKET_PORT.
+const DefaultBucketPort = 6001
+
+// Client returns a Kubernetes client of the local state that reconciles
+// as it reads and waits.
+func (c *ControlPlane) Client() *kube.Client {
+	cl := kube.NewDynamicClient(&localstate.Dynamic{Store: c.Store, Schemas: c.schemas}, "the local target ("+c.Dir+")")
+	cl.Controller = c
+	return cl
+}
+
+// Sync runs one reconcile pass.
+func (c *ControlPlane) Sync(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.Reconciler.Pass(ctx); err != nil {
+		return fmt.Errorf("local control plane: %w", err)
+	}
+	return nil
+}
+
+// Run reconciles every Interval until ctx ends. A failed pass is retried
+// at the next tick; what it could not do shows in the objects' status.
+func (c *ControlPlane) Run(ctx context.Context) {
+	interval := c.Interval
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		_ = c.Sync(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,106 @@
+package placement
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+var bucketBuckets = []byte("buckets")
+
+// ErrNoBucket means the data path has no bucket of that name.
+var ErrNoBucket = errors.New("no such bucket")
+
+// Bucket is a bucket of the data path: its name and the placement policy
+// its new objects follow (the bucket class's, as NooBaa's tiering policy).
+type Bucket struct {
+	Name    string    `json:"name"`
+	Policy  Policy    `json:"policy"`
+	Created time.Time `json:"created"`
+	// Class names the bucket class the policy came from, and Generation
+	// its metadata.generation, so the policy can follow the class.
+	Class      string `json:"class,omitempty"`
+	Generation int64  `json:"generation,omitempty"`
+}
+
+// PutBucket creates or updates a bucket's record.
+func (m *Meta) PutBucket(b Bucket) error {
+	if b.Name == "" {
+		return errors.New("bucket name is empty")
+	}
+	if err := b.Policy.Validate(); err != nil {
+		return fmt.Errorf("bucket %s: %w", b.Name, err)
+	}
+	raw, err := json.Marshal(b)
+	if err != nil {
+		return err
+	}
+	return m.db.Update(func(tx *bolt.Tx) error {
+		bk, err := tx.CreateBucketIfNotExists(bucketBuckets)
+		if err != nil {
+			return err
+		}
+		return bk.Put([]byte(b.Name), raw)
+	})
+}
+
+// Bucket returns a bucket's record.
+func (m *Meta) Bucket(name string) (Bucket, error) {
+	var b Bucket
+	err := m.db.View(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bucketBuckets)
+		var raw []byte
+		if bk != nil {
+			raw = bk.Get([]byte(name))
+		}
+		if raw == nil {
+			return fmt.Errorf("%w: %s", ErrNoBucket, name)
+		}
+		return json.Unmarshal(raw, &b)
+	})
+	return b, err
+}
+
+// RemoveBucket drops a bucket and, in the same transaction, every object
+// in it: their blocks go to the garbage list for CollectGarbage.
+func (m *Meta) RemoveBucket(name string) error {
+	return m.db.Update(func(tx *bolt.Tx) error {
+		objs, garbage := tx.Bucket(bucketObjects), tx.Bucket(bucketGarbage)
+		prefix := []byte(name + "\x00")
+		var keys [][]byte
+		c := objs.Cursor()
+		for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+			man, err := DecodeManifest(v)
+			if err != nil {
+				return err
+			}
+			if err := garbage.Put([]byte(man.ObjectID), v); err != nil {
+				return err
+			}
+			keys = append(keys, append([]byte(nil), k...))
+		}
+		for _, k := range keys {
+			if err := objs.Delete(k); err != nil {
+				return err
+			}
+		}
+		if bk := tx.Bucket(bucketBuckets); bk != nil {
+			return bk.Delete([]byte(name))
+		}
+		return nil
+	})
+}
+
+// DeleteBucket removes a bucket with all its objects and deletes their
+// blocks from the stores that are up; blocks on a store that is down stay
+// on the garbage list until CollectGarbage reaches them.
+func (e *Engine) DeleteBucket(ctx context.Context, name string) error {
+	if err := e.Meta.RemoveBucket(name); err != nil {
+		return err
+	}
+	return e.CollectGarbage(ctx)
+}
