@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# The classic federation walk-through. Until the local control plane lands
-# it prints the manifests nb generates for it (no cluster is touched).
+# The classic federation walk-through, for real, on nb's local target (no
+# cluster needed): two pv-pool stores, a Mirror bucket class over them and
+# a claim. The state goes to a fresh directory unless NB_DEMO_STATE_DIR
+# names one.
 set -euo pipefail
 nb=${1:-bin/nb}
-run() { printf '\n$ %s\n' "$*" >&2; "$@"; }
-export AWS_ACCESS_KEY_ID=AKIADEMOEXAMPLE AWS_SECRET_ACCESS_KEY=demo-secret-not-real
-run "$nb" backingstore create aws-s3 aws1 --target-bucket nb-demo-bucket --region us-east-1 --dry-run=client -o yaml
-run "$nb" backingstore create pv-pool pv1 --num-volumes 1 --pv-size-gb 16 --dry-run=client -o yaml
-run "$nb" bucketclass create placement-bucketclass mirror-class --backingstores aws1,pv1 --placement Mirror --dry-run=client -o yaml
-run "$nb" obc create federated-bucket --bucketclass mirror-class --dry-run=client -o yaml
+state=${NB_DEMO_STATE_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/nb-demo.XXXXXX")}
+export NB_TARGET=local NB_STATE_DIR="$state"
+run() { printf '\n$ nb %s\n' "${*:2}" >&2; "$@"; }
+run "$nb" backingstore create pv-pool pv1 --num-volumes 2 --pv-size-gb 16
+run "$nb" backingstore create pv-pool pv2 --num-volumes 2 --pv-size-gb 16
+run "$nb" bucketclass create placement-bucketclass mirror-class --placement Mirror --backingstores pv1,pv2
+run "$nb" obc create federated-bucket --bucketclass mirror-class
+run "$nb" backingstore list
+run "$nb" bucketclass list
+run "$nb" obc list
+printf '\nThe walk-through state is in %s (NB_TARGET=local NB_STATE_DIR=%s nb ... to explore it; rm -rf it when done).\n' "$state" "$state" >&2

@@ -50,7 +50,9 @@ func (c *CreateFlags) CreateOnCluster(ctx context.Context, io *iostreams.IOStrea
 		req.Secret = us[0]
 	}
 	ns := req.Object.GetNamespace()
-	if k.OwnedBySystem {
+	// On the local target the embedded control plane is the system: there
+	// is no NooBaa CR to own the object.
+	if k.OwnedBySystem && client.Controller == nil {
 		sys, err := client.System(ctx, ns)
 		if err != nil {
 			return nil, err
