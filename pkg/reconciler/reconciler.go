@@ -15,8 +15,10 @@ import (
 	"path/filepath"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
@@ -85,18 +87,19 @@ func (r *Reconciler) Pass(ctx context.Context) error {
 	for _, gvr := range []struct {
 		kind string
 		fn   func(context.Context, *unstructured.Unstructured) error
+		gvr  schema.GroupVersionResource
 		list func(context.Context) (*unstructured.UnstructuredList, error)
 	}{
-		{"BackingStore", r.backingStore, func(ctx context.Context) (*unstructured.UnstructuredList, error) {
+		{"BackingStore", r.backingStore, nbv1.BackingStoreGVR, func(ctx context.Context) (*unstructured.UnstructuredList, error) {
 			return r.Store.List(ctx, nbv1.BackingStoreGVR, "")
 		}},
-		{"NamespaceStore", r.namespaceStore, func(ctx context.Context) (*unstructured.UnstructuredList, error) {
+		{"NamespaceStore", r.namespaceStore, nbv1.NamespaceStoreGVR, func(ctx context.Context) (*unstructured.UnstructuredList, error) {
 			return r.Store.List(ctx, nbv1.NamespaceStoreGVR, "")
 		}},
-		{"BucketClass", r.bucketClass, func(ctx context.Context) (*unstructured.UnstructuredList, error) {
+		{"BucketClass", r.bucketClass, nbv1.BucketClassGVR, func(ctx context.Context) (*unstructured.UnstructuredList, error) {
 			return r.Store.List(ctx, nbv1.BucketClassGVR, "")
 		}},
-		{"ObjectBucketClaim", r.claim, func(ctx context.Context) (*unstructured.UnstructuredList, error) {
+		{"ObjectBucketClaim", r.claim, obv1.ObjectBucketClaimGVR, func(ctx context.Context) (*unstructured.UnstructuredList, error) {
 			return r.Store.List(ctx, obv1.ObjectBucketClaimGVR, "")
 		}},
 	} {
@@ -105,7 +108,7 @@ func (r *Reconciler) Pass(ctx context.Context) error {
 			return err
 		}
 		for i := range list.Items {
-			if err := gvr.fn(ctx, &list.Items[i]); err != nil {
+			if err := r.retryConflicts(ctx, gvr.gvr, &list.Items[i], gvr.fn); err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
@@ -372,4 +375,30 @@ func (r *Reconciler) bucketClass(ctx context.Context, obj *unstructured.Unstruct
 		o.mode = ""
 	}
 	return r.setStatus(ctx, nbv1.BucketClassGVR, obj, o, false, "BucketClass")
+}
+
+// retryConflicts reconciles obj, starting again from a fresh read when
+// another nb process changed it meanwhile (a Conflict), as controllers
+// do; an object deleted meanwhile is done with.
+func (r *Reconciler) retryConflicts(ctx context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured, fn func(context.Context, *unstructured.Unstructured) error) error {
+	const attempts = 5
+	for i := 0; ; i++ {
+		err := fn(ctx, obj)
+		switch {
+		case err == nil:
+			return nil
+		case !apierrors.IsConflict(err) && !apierrors.IsNotFound(err):
+			return err
+		case i == attempts-1:
+			return err
+		}
+		fresh, gerr := r.Store.Get(ctx, gvr, obj.GetNamespace(), obj.GetName())
+		if apierrors.IsNotFound(gerr) {
+			return nil
+		}
+		if gerr != nil {
+			return gerr
+		}
+		obj = fresh
+	}
 }
