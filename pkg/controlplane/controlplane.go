@@ -70,6 +70,10 @@ func Open(dir string) (*ControlPlane, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A verify killed while a store was failed left its folder moved away.
+	if err := reconciler.RestoreAbandoned(filepath.Join(abs, "data")); err != nil {
+		return nil, fmt.Errorf("restoring stores a killed nb verify left failed: %w", err)
+	}
 	return &ControlPlane{
 		Dir:        abs,
 		Store:      store,

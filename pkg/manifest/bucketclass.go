@@ -8,6 +8,7 @@ import (
 
 	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 	"github.com/nbctl/nb/pkg/exitcode"
+	"github.com/nbctl/nb/pkg/placement"
 )
 
 // MaxTiers is the operator's limit on placement tiers.
@@ -62,6 +63,9 @@ type BucketClass struct {
 	MaxObjects      string
 	// ReplicationPolicy is the JSON content of --replication-policy.
 	ReplicationPolicy string
+	// ErasureCoding is "K+M" for nb's data path (an annotation the
+	// operator ignores): Spread tiers are erasure-coded.
+	ErasureCoding string
 }
 
 // Validate checks the class against the operator's rules, and the rules the
@@ -128,7 +132,34 @@ func (b *BucketClass) Validate() error {
 	if err := ValidateQuota(b.MaxSize, b.MaxObjects); err != nil {
 		return err
 	}
+	if err := b.validateErasure(); err != nil {
+		return err
+	}
 	return validateReplicationPolicy(b.ReplicationPolicy)
+}
+
+// validateErasure: K+M needs a Spread tier of at least K+M stores.
+func (b *BucketClass) validateErasure() error {
+	if b.ErasureCoding == "" {
+		return nil
+	}
+	k, m, err := placement.ParseErasure(b.ErasureCoding)
+	if err != nil {
+		return exitcode.Usagef("--erasure-coding", "%v: use K+M, e.g. 2+1", err)
+	}
+	spread := false
+	for i, t := range b.Tiers {
+		if t.Placement == string(nbv1.TierPlacementSpread) {
+			spread = true
+			if len(t.Stores) < k+m {
+				return exitcode.Usagef("--erasure-coding", "%d+%d needs a Spread tier of at least %d stores; tier %d has %d", k, m, k+m, i+1, len(t.Stores))
+			}
+		}
+	}
+	if !spread {
+		return exitcode.Usagef("--erasure-coding", "erasure coding applies to Spread tiers: add --placement Spread")
+	}
+	return nil
 }
 
 func placementFlag(flag string) string {
@@ -217,6 +248,9 @@ func (b *BucketClass) Build() *nbv1.BucketClass {
 			np.Cache = &nbv1.CacheNamespacePolicy{HubResource: n.HubResource, Caching: &nbv1.CacheSpec{TTL: n.TTL, Prefix: n.Prefix}}
 		}
 		bc.Spec.NamespacePolicy = np
+	}
+	if b.ErasureCoding != "" {
+		bc.Annotations = map[string]string{placement.ErasureAnnotation: b.ErasureCoding}
 	}
 	if b.MaxSize != "" || b.MaxObjects != "" {
 		bc.Spec.Quota = &nbv1.Quota{MaxSize: b.MaxSize, MaxObjects: b.MaxObjects}

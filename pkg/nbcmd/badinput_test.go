@@ -71,6 +71,15 @@ func TestBadInput(t *testing.T) {
 		{"bad output", "obc create c --dry-run -o xml", nil, 2, []string{"--output", "xml"}},
 		{"mirror one store", "bucketclass create placement-bucketclass m --backingstores a --placement Mirror", nil, 2, []string{"--backingstores", "Mirror needs at least 2 backing stores"}},
 		{"spread one store", "bucketclass create placement-bucketclass m --tier Spread:a", nil, 2, []string{"--tier", "Spread needs at least 2"}},
+		{"erasure bad syntax", "bucketclass create placement-bucketclass m --backingstores a,b,c --placement Spread --erasure-coding 2-1", nil, 2, []string{"--erasure-coding", "K+M"}},
+		{"erasure too few stores", "bucketclass create placement-bucketclass m --backingstores a,b --placement Spread --erasure-coding 2+1", nil, 2, []string{"--erasure-coding", "at least 3 stores"}},
+		{"erasure on mirror", "bucketclass create placement-bucketclass m --backingstores a,b,c --placement Mirror --erasure-coding 2+1", nil, 2, []string{"--erasure-coding", "Spread"}},
+		{"verify nothing named", "verify", nil, 2, []string{"CLAIM", "--bucketclass"}},
+		{"verify both", "verify c1 --bucketclass b", nil, 2, []string{"--bucketclass", "not both"}},
+		{"verify bad size", "verify c1 --size lots", nil, 2, []string{"--size", "64Mi"}},
+		{"verify zero size", "verify c1 --size 0", nil, 2, []string{"--size", "more than 0"}},
+		{"verify bad output", "verify c1 -o yaml", nil, 2, []string{"--output", "json"}},
+		{"verify missing file", "verify c1 --file /nonexistent/x", nil, 2, []string{"--file", "no such file"}},
 		{"two stores no placement", "bucketclass create placement-bucketclass m --backingstores a,b", nil, 2, []string{"--placement", "Mirror", "Spread"}},
 		{"bad placement", "bucketclass create placement-bucketclass m --backingstores a,b --placement Stripe", nil, 2, []string{"--placement", `invalid value "Stripe"`, "Mirror, Spread"}},
 		{"three tiers", "bucketclass create placement-bucketclass m --tier Mirror:a,b --tier Mirror:c,d --tier Mirror:e,f", nil, 2, []string{"--tier", "3 tiers", "1 or 2 tiers"}},
@@ -102,7 +111,10 @@ func TestBadInput(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			args := splitArgs(tc.args)
-			if !strings.Contains(tc.args, "--dry-run") {
+			switch {
+			case args[0] == "verify": // no dry run: an empty local target
+				args = append(args, "--target", "local", "--state-dir", t.TempDir())
+			case !strings.Contains(tc.args, "--dry-run"):
 				args = append(args, "--dry-run=client")
 			}
 			r := runNB(t, tc.env, "", args...)

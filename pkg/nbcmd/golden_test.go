@@ -50,6 +50,7 @@ var goldenCases = []struct {
 	{"bc-single", nil, "bucketclass create placement-bucketclass single1 --backingstores aws1"},
 	{"bc-mirror", nil, "bucketclass create placement-bucketclass mirror1 --backingstores aws1,pv1 --placement Mirror"},
 	{"bc-spread", nil, "bucketclass create placement-bucketclass spread1 --backingstores aws1,pv1,pv2 --placement spread"},
+	{"bc-spread-ec", nil, "bucketclass create placement-bucketclass ec1 --backingstores pv1,pv2,pv3 --placement Spread --erasure-coding 2+1"},
 	{"bc-two-tiers", nil, "bucketclass create placement-bucketclass tiered --tier Mirror:pv1,pv2 --tier Spread:aws1,aws2 --max-size 500Gi --max-objects 1000000"},
 	{"bc-replication", nil, "bucketclass create placement-bucketclass repl --backingstores aws1 --replication-policy replication.json"},
 	{"bc-ns-single", nil, "bucketclass create namespace-bucketclass single nss --resource aws-ns"},

@@ -84,6 +84,7 @@ func addPlacementFlags(f *cmdutil.Factory, cmd *cobra.Command, opts *CreateOptio
 }
 
 func addCommonFlags(cmd *cobra.Command, opts *CreateOptions) {
+	cmd.Flags().StringVar(&opts.Input.ErasureCoding, "erasure-coding", "", "K+M: erasure-code Spread tiers in nb's data path (local target), surviving M lost stores, e.g. 2+1")
 	cmd.Flags().StringVar(&opts.Input.MaxSize, "max-size", "", "quota on the size of each bucket, e.g. 100Gi (1Gi to 1023Pi)")
 	cmd.Flags().StringVar(&opts.Input.MaxObjects, "max-objects", "", "quota on the number of objects in each bucket")
 	cmd.Flags().StringVar(&opts.ReplicationPolicyFile, "replication-policy", "", "a JSON file with the bucket replication rules")

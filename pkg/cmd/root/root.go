@@ -8,6 +8,7 @@ import (
 	"github.com/nbctl/nb/pkg/cmd/bucketclass"
 	"github.com/nbctl/nb/pkg/cmd/namespacestore"
 	"github.com/nbctl/nb/pkg/cmd/obc"
+	"github.com/nbctl/nb/pkg/cmd/verify"
 	"github.com/nbctl/nb/pkg/cmdutil"
 	"github.com/nbctl/nb/pkg/exitcode"
 )
@@ -47,6 +48,7 @@ ObjectBucketClaims, and proves that a bucket survives the loss of a store.`,
 		namespacestore.NewCmdNamespaceStore(f),
 		bucketclass.NewCmdBucketClass(f),
 		obc.NewCmdOBC(f),
+		verify.NewCmdVerify(f, nil),
 	)
 	return cmd
 }

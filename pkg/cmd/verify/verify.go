@@ -1,0 +1,258 @@
+// Package verify holds `nb verify`: prove that a bucket survives the loss
+// of a store.
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/MakeNowJust/heredoc"
+	"github.com/fatih/color"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	cmdresource "github.com/nbctl/nb/pkg/cmd/resource"
+	"github.com/nbctl/nb/pkg/cmdutil"
+	"github.com/nbctl/nb/pkg/controlplane"
+	"github.com/nbctl/nb/pkg/exitcode"
+	"github.com/nbctl/nb/pkg/iostreams"
+	"github.com/nbctl/nb/pkg/kinds"
+	"github.com/nbctl/nb/pkg/table"
+	"github.com/nbctl/nb/pkg/verify"
+)
+
+// Options are the inputs of `nb verify`.
+type Options struct {
+	IO        *iostreams.IOStreams
+	Namespace func() (string, error)
+	Local     func() (*controlplane.ControlPlane, error)
+
+	Claim       string
+	BucketClass string
+	Size        string
+	Seed        uint64
+	File        string
+	Fail        []string
+	Keep        bool
+	Output      string
+
+	size int64
+}
+
+// NewCmdVerify returns `nb verify`.
+func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Namespace: f.Namespace, Local: f.Local}
+	cmd := &cobra.Command{
+		Use:   "verify [CLAIM]",
+		Short: "Prove that a bucket survives the loss of a store",
+		Long: heredoc.Doc(`
+			Upload an object to a claim's bucket (or to a temporary bucket of a bucket class),
+			make each of its stores really fail in turn, read the object back and compare its
+			SHA-256 with what was written; then try a loss the placement policy does not promise
+			to survive, which must end as data unavailable, never as wrong data.
+
+			On the local target a pv-pool store fails by having its volume folders moved away,
+			an S3 store by losing its network path; both are brought back after each read, also
+			on Ctrl-C or error.
+
+			Exit code 0 when the policy's promise held, 3 when data was unreadable or different
+			where the policy promised it would survive.`),
+		Example: heredoc.Doc(`
+			# the walk-through: does federated-bucket survive losing any one of its stores?
+			nb verify federated-bucket
+			# a 1 GiB object, only failing pv1, as JSON for CI
+			nb verify federated-bucket --size 1Gi --fail pv1 -o json
+			# a temporary bucket of a class, with your own file
+			nb verify --bucketclass mirror-class --file ./movie.mp4`),
+		Args: cobra.MaximumNArgs(1),
+		ValidArgsFunction: cmdresource.CompleteNames(f, kinds.ObjectBucketClaim),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.Claim = args[0]
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return opts.Run(cmd.Context())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.BucketClass, "bucketclass", "", "verify a temporary bucket of this BucketClass instead of a claim's")
+	_ = cmd.RegisterFlagCompletionFunc("bucketclass", cmdresource.CompleteNames(f, kinds.BucketClass))
+	fl.StringVar(&opts.Size, "size", "64Mi", "size of the generated test object (e.g. 64Mi, 3Gi)")
+	fl.Uint64Var(&opts.Seed, "seed", 1, "seed of the generated object: the same seed gives the same bytes")
+	fl.StringVar(&opts.File, "file", "", "upload this file instead of a generated object")
+	fl.StringSliceVar(&opts.Fail, "fail", nil, "fail only these stores, comma-separated (default: each store of the bucket)")
+	_ = cmd.RegisterFlagCompletionFunc("fail", cmdresource.CompleteNamesList(f, kinds.BackingStore))
+	fl.BoolVar(&opts.Keep, "keep", false, "keep the test object (and the temporary bucket) afterwards")
+	fl.StringVarP(&opts.Output, "output", "o", "", `output format: "" for a table and a verdict, or json`)
+	return cmd
+}
+
+// Complete parses the flags' values.
+func (o *Options) Complete() error {
+	if o.File == "" {
+		q, err := resource.ParseQuantity(o.Size)
+		if err != nil {
+			return exitcode.Usagef("--size", "%q is not a size: use e.g. 64Mi or 3Gi", o.Size)
+		}
+		o.size = q.Value()
+	}
+	return nil
+}
+
+// Validate checks the inputs before anything is touched.
+func (o *Options) Validate() error {
+	switch {
+	case o.Claim == "" && o.BucketClass == "":
+		return exitcode.Usagef("CLAIM", "name the claim to verify (nb verify CLAIM), or pass --bucketclass CLASS for a temporary bucket")
+	case o.Claim != "" && o.BucketClass != "":
+		return exitcode.Usagef("--bucketclass", "give either a CLAIM or --bucketclass, not both")
+	case o.File == "" && o.size <= 0:
+		return exitcode.Usagef("--size", "must be more than 0, e.g. 64Mi")
+	case o.Output != "" && o.Output != "json":
+		return exitcode.Usagef("--output", "%q is not supported: use json, or leave it out for a table", o.Output)
+	}
+	for _, s := range o.Fail {
+		if strings.TrimSpace(s) == "" {
+			return exitcode.Usagef("--fail", "empty store name: use --fail a,b")
+		}
+	}
+	if o.File != "" {
+		st, err := os.Stat(o.File)
+		if err != nil {
+			return exitcode.Usagef("--file", "%v", err)
+		}
+		if !st.Mode().IsRegular() {
+			return exitcode.Usagef("--file", "%s is not a regular file", o.File)
+		}
+	}
+	return nil
+}
+
+// Run verifies and prints the report.
+func (o *Options) Run(ctx context.Context) error {
+	if err := o.Complete(); err != nil {
+		return err
+	}
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	ns, err := o.Namespace()
+	if err != nil {
+		return err
+	}
+	cp, err := o.Local()
+	if err != nil {
+		return err
+	}
+	if cp == nil {
+		return fmt.Errorf("nb verify runs on the local target only so far (--target local); on a cluster it is not built yet")
+	}
+	in := verify.Input{Claim: o.Claim, ClaimNamespace: ns, BucketClass: o.BucketClass, Namespace: ns,
+		Size: o.size, Seed: o.Seed, Fail: o.Fail, Keep: o.Keep}
+	if o.File != "" {
+		f, err := os.Open(o.File)
+		if err != nil {
+			return exitcode.Usagef("--file", "%v", err)
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			return fmt.Errorf("--file: %w", err)
+		}
+		in.File, in.FileSize = f, st.Size()
+	}
+	if o.IO.IsStderrTTY() {
+		in.Progress = func(r io.Reader, size int64) io.Reader {
+			bar := progressbar.NewOptions64(size,
+				progressbar.OptionSetWriter(o.IO.ErrOut), progressbar.OptionSetDescription("uploading"),
+				progressbar.OptionShowBytes(true), progressbar.OptionSetPredictTime(true),
+				progressbar.OptionShowCount(), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond))
+			rd := progressbar.NewReader(r, bar)
+			return &rd
+		}
+	}
+	in.OnCase = func(failed []string) {
+		fmt.Fprintf(o.IO.ErrOut, "failing %s, reading back...\n", strings.Join(failed, " + "))
+	}
+	rep, err := verify.Local(ctx, cp, in)
+	if err != nil {
+		if verify.IsUsage(err) {
+			return exitcode.Usagef("--fail", "%v", err)
+		}
+		return err
+	}
+	if o.Output == "json" {
+		enc := json.NewEncoder(o.IO.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else if err := o.printReport(rep); err != nil {
+		return err
+	}
+	if !rep.OK {
+		if o.Output == "json" {
+			return &exitcode.RejectedError{Err: fmt.Errorf("%s", rep.Verdict)}
+		}
+		return &exitcode.SilentError{Code: exitcode.Rejected}
+	}
+	return nil
+}
+
+func (o *Options) printReport(rep *verify.Report) error {
+	out := o.IO.Out
+	what := "obc " + rep.Claim
+	if rep.Claim == "" {
+		what = "a temporary bucket of bucketclass " + rep.BucketClass
+	}
+	fmt.Fprintf(out, "Verified %s (bucket %s): %s\n", what, rep.Bucket, rep.Policy)
+	rate := ""
+	if rep.UploadSeconds > 0 {
+		rate = fmt.Sprintf(" at %s/s", human(float64(rep.Size)/rep.UploadSeconds))
+	}
+	fmt.Fprintf(out, "Object %s: %s, sha256 %s, uploaded in %.2fs%s\n\n", rep.Key, human(float64(rep.Size)), rep.SHA256, rep.UploadSeconds, rate)
+	t := table.New(out, o.IO.IsStdoutTTY(), "FAILED", "TYPE", "FAILURE", "CHUNKS HELD", "PROMISED", "READ", "TIME")
+	for _, c := range rep.Cases {
+		promised := "no"
+		if c.Promised {
+			promised = "yes"
+		}
+		read := c.Result
+		if c.Result == verify.ResultIntact {
+			read = "intact (sha256 matches)"
+		}
+		if !c.OK {
+			read = o.IO.Color(color.FgRed, color.Bold).Sprint(read + " ✗")
+		}
+		t.Row(strings.Join(c.Failed, "+"), strings.Join(c.Types, ","), c.How, fmt.Sprintf("%d/%d", c.ChunksHeld, c.Chunks), promised, read, fmt.Sprintf("%.2fs", c.Seconds))
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\n%s\n", rep.Verdict)
+	if rep.Kept {
+		fmt.Fprintf(out, "The test object was kept: %s/%s\n", rep.Bucket, rep.Key)
+	}
+	return nil
+}
+
+func human(b float64) string {
+	const unit = 1024
+	if b < unit {
+		return fmt.Sprintf("%.0f B", b)
+	}
+	div, exp := float64(unit), 0
+	for n := b / unit; n >= unit; n /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", b/div, "KMGTPE"[exp])
+}

@@ -1,0 +1,283 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
+	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
+	"github.com/nbctl/nb/pkg/blockstore"
+	s3store "github.com/nbctl/nb/pkg/blockstore/s3"
+	"github.com/nbctl/nb/pkg/controlplane"
+	"github.com/nbctl/nb/pkg/placement"
+	"github.com/nbctl/nb/pkg/reconciler"
+)
+
+// Input is what to verify and with which object.
+type Input struct {
+	// Claim (in ClaimNamespace) or BucketClass (in Namespace, for a
+	// temporary bucket): one of them.
+	Claim          string
+	ClaimNamespace string
+	BucketClass    string
+	Namespace      string
+	// Object: Size bytes generated from Seed, or the content of File
+	// (FileSize bytes).
+	Size     int64
+	Seed     uint64
+	File     io.Reader
+	FileSize int64
+	// Fail limits the stores made to fail (default: every store).
+	Fail []string
+	Keep bool
+	// Progress wraps the upload's reader (a progress bar); nil: none.
+	Progress func(r io.Reader, size int64) io.Reader
+	// OnCase is called as each case starts (for a live log).
+	OnCase func(failed []string)
+}
+
+// Local verifies a bucket of the local target through the embedded data
+// path, failing pv-pool stores by moving their volumes away and S3 stores
+// by pointing the data path at an address where nothing listens.
+func Local(ctx context.Context, cp *controlplane.ControlPlane, in Input) (*Report, error) {
+	if err := cp.Sync(ctx); err != nil {
+		return nil, err
+	}
+	rep := &Report{Target: "local", Claim: in.Claim, BucketClass: in.BucketClass}
+	ns := in.Namespace
+	var bucket string
+	temporary := false
+	if in.Claim != "" {
+		claim, err := cp.Store.Get(ctx, obv1.ObjectBucketClaimGVR, in.ClaimNamespace, in.Claim)
+		if apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("obc %q not found in namespace %q: list them with \"nb obc list -n %s\"", in.Claim, in.ClaimNamespace, in.ClaimNamespace)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if phase, _, _ := unstructured.NestedString(claim.Object, "status", "phase"); phase != "Bound" {
+			return nil, fmt.Errorf("obc %q is %s, not Bound: see \"nb obc status %s -n %s\"", in.Claim, orNone(phase), in.Claim, in.ClaimNamespace)
+		}
+		bucket, _, _ = unstructured.NestedString(claim.Object, "spec", "bucketName")
+		sc, _, _ := unstructured.NestedString(claim.Object, "spec", "storageClassName")
+		ns, _ = reconciler.SystemNamespace(sc)
+		rep.BucketClass = reconciler.ClaimClass(claim)
+	}
+	eng, unopened, err := cp.Reconciler.OpenEngine(ctx, ns)
+	if err != nil {
+		return nil, err
+	}
+	defer eng.Meta.Close()
+
+	var pol placement.Policy
+	if in.Claim != "" {
+		rec, err := eng.Meta.Bucket(bucket)
+		if err != nil {
+			return nil, fmt.Errorf("obc %q: bucket %q: %w", in.Claim, bucket, err)
+		}
+		pol = rec.Policy
+	} else {
+		class, err := cp.Store.Get(ctx, nbv1.BucketClassGVR, ns, in.BucketClass)
+		if apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("bucketclass %q not found in namespace %q: list them with \"nb bucketclass list -n %s\"", in.BucketClass, ns, ns)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if phase, _, _ := unstructured.NestedString(class.Object, "status", "phase"); phase != "Ready" {
+			return nil, fmt.Errorf("bucketclass %q is %s, not Ready: see \"nb bucketclass status %s -n %s\"", in.BucketClass, orNone(phase), in.BucketClass, ns)
+		}
+		var bc nbv1.BucketClass
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(class.Object, &bc); err != nil {
+			return nil, err
+		}
+		if pol, err = placement.PolicyFromBucketClass(&bc); err != nil {
+			return nil, err
+		}
+		bucket = "nb-verify-" + uuid.NewString()[:8]
+		if err := eng.Meta.PutBucket(placement.Bucket{Name: bucket, Policy: pol, Created: time.Now().UTC(), Class: bc.Name}); err != nil {
+			return nil, err
+		}
+		temporary = true
+	}
+	rep.Bucket, rep.Policy = bucket, Describe(pol)
+	for _, s := range Stores(pol) {
+		if err := unopened[s]; err != nil {
+			return nil, fmt.Errorf("backing store %q of the bucket cannot be used: %v", s, err)
+		}
+	}
+	for _, s := range in.Fail {
+		if !contains(Stores(pol), s) {
+			return nil, &usageErr{fmt.Sprintf("store %q is not one of the bucket's (%s)", s, strings.Join(Stores(pol), ", "))}
+		}
+	}
+	// From here on, what verify creates is removed again unless --keep,
+	// also on error or Ctrl-C.
+	cleanCtx := context.WithoutCancel(ctx)
+	rep.Key = "nb-verify/" + time.Now().UTC().Format("20060102T150405Z") + "-" + uuid.NewString()[:8]
+	defer func() {
+		if in.Keep {
+			rep.Kept = true
+			return
+		}
+		if temporary {
+			_ = eng.DeleteBucket(cleanCtx, bucket)
+		} else if _, err := eng.Meta.Get(bucket, rep.Key); err == nil {
+			_ = eng.Delete(cleanCtx, bucket, rep.Key)
+		}
+	}()
+
+	// Upload, hashing on the way.
+	var src io.Reader
+	size := in.Size
+	if in.File != nil {
+		src, size = in.File, in.FileSize
+	} else {
+		src = Generated(in.Seed, in.Size)
+	}
+	if in.Progress != nil {
+		src = in.Progress(src, size)
+	}
+	h := NewHasher()
+	start := time.Now()
+	man, err := eng.Put(ctx, bucket, rep.Key, pol, io.TeeReader(src, h))
+	if err != nil {
+		return nil, fmt.Errorf("upload: %w", err)
+	}
+	rep.UploadSeconds = time.Since(start).Seconds()
+	rep.Size, rep.SHA256 = h.N(), h.Sum()
+	if man.Degraded {
+		return nil, fmt.Errorf("upload: the object was written degraded (a store was down): fix the stores first")
+	}
+
+	// Each failure set: fail the stores, read back, restore.
+	stores, err := cp.Store.List(ctx, nbv1.BackingStoreGVR, ns)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]*unstructured.Unstructured{}
+	for i := range stores.Items {
+		byName[stores.Items[i].GetName()] = &stores.Items[i]
+	}
+	for _, set := range FailureSets(pol, in.Fail) {
+		if in.OnCase != nil {
+			in.OnCase(set)
+		}
+		c, err := runCase(ctx, cp, eng, byName, man, pol, set, rep.SHA256)
+		if err != nil {
+			return rep, err
+		}
+		rep.Cases = append(rep.Cases, c)
+	}
+	rep.Conclude()
+	return rep, nil
+}
+
+// runCase fails the stores of one set, reads the object and restores them.
+func runCase(ctx context.Context, cp *controlplane.ControlPlane, eng *placement.Engine, byName map[string]*unstructured.Unstructured,
+	man *placement.Manifest, pol placement.Policy, set []string, want string) (c Case, err error) {
+	failed := map[string]bool{}
+	for _, s := range set {
+		failed[s] = true
+	}
+	c = Case{Failed: set, Chunks: len(man.Chunks), Promised: pol.Promise(failed), Predicted: man.ReadableWithout(failed)}
+	for _, ch := range man.Chunks {
+		for _, b := range ch.Blocks {
+			if failed[b.Store] {
+				c.ChunksHeld++
+				break
+			}
+		}
+	}
+	var restores []func() error
+	saved := map[string]blockstore.Store{}
+	defer func() {
+		for name, s := range saved {
+			eng.Stores[name] = s
+		}
+		for _, r := range restores {
+			if rerr := r(); rerr != nil && err == nil {
+				err = fmt.Errorf("bringing a store back: %w", rerr)
+			}
+		}
+	}()
+	var hows []string
+	for _, name := range set {
+		obj := byName[name]
+		typ, _, _ := unstructured.NestedString(obj.Object, "spec", "type")
+		c.Types = append(c.Types, typ)
+		switch nbv1.StoreType(typ) {
+		case nbv1.StoreTypePVPool:
+			restore, err := reconciler.FailFolder(cp.Reconciler.PVPoolDir(obj.GetNamespace(), name))
+			if err != nil {
+				return c, fmt.Errorf("store %q: %w", name, err)
+			}
+			restores = append(restores, restore)
+			hows = appendOnce(hows, "volumes moved away")
+		default:
+			// An S3 store fails by losing its network path: the data path
+			// talks to an address where nothing listens.
+			down, err := s3store.New(s3store.Config{Name: name, Endpoint: "http://127.0.0.1:1", Bucket: "unreachable", Region: "us-east-1", AccessKey: "x", SecretKey: "x", PathStyle: true})
+			if err != nil {
+				return c, err
+			}
+			saved[name] = eng.Stores[name]
+			eng.Stores[name] = down
+			hows = appendOnce(hows, "endpoint unreachable")
+		}
+	}
+	c.How = strings.Join(hows, "; ")
+	h := NewHasher()
+	start := time.Now()
+	_, rerr := eng.ReadManifest(ctx, man, h)
+	c.Seconds = time.Since(start).Seconds()
+	switch {
+	case ctx.Err() != nil:
+		return c, ctx.Err()
+	case rerr != nil:
+		c.Result, c.Error = ResultUnavailable, rerr.Error()
+		if !errors.Is(rerr, placement.ErrUnreadable) && !errors.Is(rerr, blockstore.ErrUnavailable) {
+			c.Error = "read failed: " + rerr.Error()
+		}
+	case h.Sum() != want || h.N() != man.Size:
+		c.Result, c.SHA256 = ResultDifferent, h.Sum()
+	default:
+		c.Result, c.SHA256 = ResultIntact, h.Sum()
+	}
+	c.Judge()
+	return c, nil
+}
+
+func orNone(phase string) string {
+	if phase == "" {
+		return "not yet reconciled"
+	}
+	return phase
+}
+
+// usageErr is an input problem found only once the bucket is known.
+type usageErr struct{ msg string }
+
+func (e *usageErr) Error() string { return e.msg }
+
+// IsUsage reports whether err is an input problem (exit code 2).
+func IsUsage(err error) bool {
+	var u *usageErr
+	return errors.As(err, &u)
+}
+
+func appendOnce(l []string, s string) []string {
+	if contains(l, s) {
+		return l
+	}
+	return append(l, s)
+}

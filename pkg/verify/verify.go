@@ -1,0 +1,205 @@
+// Package verify proves that a bucket survives the loss of a store: it
+// writes an object, makes stores really fail, reads the object back and
+// compares SHA-256 digests, and reports each failure set against what the
+// bucket's placement policy promises.
+package verify
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"hash"
+	"io"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nbctl/nb/pkg/placement"
+)
+
+// Results of one read.
+const (
+	ResultIntact      = "intact"      // read back, same SHA-256
+	ResultUnavailable = "unavailable" // could not be read
+	ResultDifferent   = "DIFFERENT"   // read back, other bytes: never acceptable
+)
+
+// Case is one failure set and how the bucket fared.
+type Case struct {
+	// Failed names the stores made to fail, with their type and how.
+	Failed []string `json:"failed"`
+	Types  []string `json:"types"`
+	How    string   `json:"failure"`
+	// ChunksHeld counts the object's chunks with a block on a failed
+	// store, of Chunks.
+	ChunksHeld int `json:"chunksHeld"`
+	Chunks     int `json:"chunks"`
+	// Promised: the policy promises to survive this loss. Predicted: the
+	// object's manifest says it is still readable.
+	Promised  bool    `json:"promised"`
+	Predicted bool    `json:"predicted"`
+	Result    string  `json:"result"`
+	Error     string  `json:"error,omitempty"`
+	SHA256    string  `json:"sha256,omitempty"`
+	Seconds   float64 `json:"seconds"`
+	// OK: the outcome is acceptable (the promise held, or nothing was
+	// promised and the data was not returned wrong).
+	OK bool `json:"ok"`
+}
+
+// Judge sets c.OK from the promise and the result.
+func (c *Case) Judge() {
+	switch c.Result {
+	case ResultIntact:
+		c.OK = true
+	case ResultUnavailable:
+		c.OK = !c.Promised
+	default:
+		c.OK = false
+	}
+}
+
+// Report is the outcome of a verification.
+type Report struct {
+	Target        string  `json:"target"`
+	Claim         string  `json:"claim,omitempty"`
+	BucketClass   string  `json:"bucketClass,omitempty"`
+	Bucket        string  `json:"bucket"`
+	Key           string  `json:"key"`
+	Policy        string  `json:"policy"`
+	Size          int64   `json:"size"`
+	SHA256        string  `json:"sha256"`
+	UploadSeconds float64 `json:"uploadSeconds"`
+	Cases         []Case  `json:"cases"`
+	Kept          bool    `json:"kept"`
+	OK            bool    `json:"ok"`
+	Verdict       string  `json:"verdict"`
+}
+
+// Conclude sets the verdict from the cases.
+func (r *Report) Conclude() {
+	r.OK = true
+	var broken, unpromised []string
+	for _, c := range r.Cases {
+		if !c.OK {
+			r.OK = false
+			broken = append(broken, strings.Join(c.Failed, "+"))
+		} else if c.Result == ResultUnavailable {
+			unpromised = append(unpromised, strings.Join(c.Failed, "+"))
+		}
+	}
+	switch {
+	case !r.OK:
+		r.Verdict = "FAILED: the data was unreadable or different where the policy promised it would survive the loss of " + strings.Join(broken, ", ")
+	case len(unpromised) > 0:
+		r.Verdict = "OK: the policy's promise held; as expected, the data is unavailable without " + strings.Join(unpromised, ", ")
+	default:
+		r.Verdict = "OK: the policy's promise held"
+	}
+}
+
+// FailureSets are the sets verify tries: each store alone, then the
+// smallest loss the policy does not promise to survive (every mirror of a
+// tier, m+1 shards' stores of an erasure-coded tier), if any.
+func FailureSets(pol placement.Policy, only []string) [][]string {
+	var sets [][]string
+	consider := map[string]bool{}
+	for _, t := range pol.Tiers {
+		for _, s := range t.Stores {
+			if len(only) == 0 || contains(only, s) {
+				if !consider[s] {
+					sets = append(sets, []string{s})
+				}
+				consider[s] = true
+			}
+		}
+	}
+	for _, t := range pol.Tiers {
+		var cand []string
+		for _, s := range t.Stores {
+			if consider[s] {
+				cand = append(cand, s)
+			}
+		}
+		var beyond []string
+		switch {
+		case t.Placement == "Mirror" && len(cand) == len(t.Stores) && len(cand) > 1:
+			beyond = cand
+		case t.ParityShards > 0 && len(cand) > t.ParityShards:
+			beyond = cand[:t.ParityShards+1]
+		}
+		if len(beyond) > 1 {
+			sort.Strings(beyond)
+			sets = append(sets, beyond)
+		}
+	}
+	return sets
+}
+
+// Stores lists a policy's stores in order, once each.
+func Stores(pol placement.Policy) []string {
+	var out []string
+	for _, t := range pol.Tiers {
+		for _, s := range t.Stores {
+			if !contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Describe says a policy in words.
+func Describe(p placement.Policy) string {
+	var parts []string
+	for i, t := range p.Tiers {
+		s := t.Placement + " over " + strings.Join(t.Stores, ",")
+		if t.ParityShards > 0 {
+			s += " (erasure-coded " + strconv.Itoa(t.DataShards) + "+" + strconv.Itoa(t.ParityShards) + ")"
+		}
+		if len(p.Tiers) > 1 {
+			s = "tier " + strconv.Itoa(i+1) + ": " + s
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Generated returns size deterministic bytes from seed (ChaCha8): the same
+// seed always gives the same object.
+func Generated(seed uint64, size int64) io.Reader {
+	var key [32]byte
+	binary.LittleEndian.PutUint64(key[:], seed)
+	copy(key[8:], "nb verify object")
+	return io.LimitReader(rand.NewChaCha8(key), size)
+}
+
+// Hasher counts and hashes what is written to it.
+type Hasher struct {
+	h hash.Hash
+	n int64
+}
+
+// NewHasher returns a SHA-256 hasher.
+func NewHasher() *Hasher { return &Hasher{h: sha256.New()} }
+
+func (h *Hasher) Write(p []byte) (int, error) {
+	h.n += int64(len(p))
+	return h.h.Write(p)
+}
+
+// Sum is the hex SHA-256 of what was written.
+func (h *Hasher) Sum() string { return hex.EncodeToString(h.h.Sum(nil)) }
+
+// N is how many bytes were written.
+func (h *Hasher) N() int64 { return h.n }
