@@ -23,6 +23,7 @@ const (
 	ResultIntact      = "intact"      // read back, same SHA-256
 	ResultUnavailable = "unavailable" // could not be read
 	ResultDifferent   = "DIFFERENT"   // read back, other bytes: never acceptable
+	ResultNotTried    = "not tried"   // predicted only (cluster without --disrupt)
 )
 
 // Case is one failure set and how the bucket fared.
@@ -51,7 +52,7 @@ type Case struct {
 // Judge sets c.OK from the promise and the result.
 func (c *Case) Judge() {
 	switch c.Result {
-	case ResultIntact:
+	case ResultIntact, ResultNotTried:
 		c.OK = true
 	case ResultUnavailable:
 		c.OK = !c.Promised
@@ -80,18 +81,33 @@ type Report struct {
 // Conclude sets the verdict from the cases.
 func (r *Report) Conclude() {
 	r.OK = true
-	var broken, unpromised []string
+	var broken, unpromised, survives, wouldLose []string
 	for _, c := range r.Cases {
-		if !c.OK {
+		name := strings.Join(c.Failed, "+")
+		switch {
+		case !c.OK:
 			r.OK = false
-			broken = append(broken, strings.Join(c.Failed, "+"))
-		} else if c.Result == ResultUnavailable {
-			unpromised = append(unpromised, strings.Join(c.Failed, "+"))
+			broken = append(broken, name)
+		case c.Result == ResultNotTried && c.Promised:
+			survives = append(survives, name)
+		case c.Result == ResultNotTried:
+			wouldLose = append(wouldLose, name)
+		case c.Result == ResultUnavailable:
+			unpromised = append(unpromised, name)
 		}
 	}
 	switch {
 	case !r.OK:
 		r.Verdict = "FAILED: the data was unreadable or different where the policy promised it would survive the loss of " + strings.Join(broken, ", ")
+	case len(survives)+len(wouldLose) > 0:
+		r.Verdict = "OK: the object reads back intact"
+		if len(survives) > 0 {
+			r.Verdict += "; by the live bucket class and stores it survives the loss of " + strings.Join(survives, " or ")
+		}
+		if len(wouldLose) > 0 {
+			r.Verdict += "; it is not promised to survive the loss of " + strings.Join(wouldLose, " or ")
+		}
+		r.Verdict += " (--disrupt tries each store's loss for real)"
 	case len(unpromised) > 0:
 		r.Verdict = "OK: the policy's promise held; as expected, the data is unavailable without " + strings.Join(unpromised, ", ")
 	default:

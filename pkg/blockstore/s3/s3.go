@@ -43,7 +43,8 @@ type Config struct {
 	CABundle []byte
 	// InsecureSkipVerify turns TLS verification off.
 	InsecureSkipVerify bool
-	// Timeout bounds each request (default 30s).
+	// Timeout bounds each request (default 30s; negative: none, for
+	// streams of any length).
 	Timeout time.Duration
 }
 
@@ -86,7 +87,11 @@ func New(cfg Config) (*Store, error) {
 		}
 		tlsCfg.RootCAs = pool
 	}
-	httpClient := awshttp.NewBuildableClient().WithTimeout(cfg.Timeout).WithTransportOptions(func(t *http.Transport) {
+	timeout := cfg.Timeout
+	if timeout < 0 {
+		timeout = 0
+	}
+	httpClient := awshttp.NewBuildableClient().WithTimeout(timeout).WithTransportOptions(func(t *http.Transport) {
 		t.TLSClientConfig = tlsCfg
 		t.MaxIdleConnsPerHost = 32
 	})

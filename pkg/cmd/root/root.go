@@ -10,6 +10,7 @@ import (
 	"github.com/nbctl/nb/pkg/cmd/obc"
 	"github.com/nbctl/nb/pkg/cmd/verify"
 	"github.com/nbctl/nb/pkg/cmdutil"
+	"github.com/nbctl/nb/pkg/controlplane"
 	"github.com/nbctl/nb/pkg/exitcode"
 )
 
@@ -39,6 +40,9 @@ ObjectBucketClaims, and proves that a bucket survives the loss of a store.`,
 	if f.KubeClient == nil {
 		f.KubeClient = bound.KubeClient
 		f.Local = bound.Local
+	}
+	if f.Local == nil { // a client given by the caller is a cluster's
+		f.Local = func() (*controlplane.ControlPlane, error) { return nil, nil }
 	}
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitcode.UsageError{Err: err}

@@ -23,15 +23,19 @@ import (
 	"github.com/nbctl/nb/pkg/exitcode"
 	"github.com/nbctl/nb/pkg/iostreams"
 	"github.com/nbctl/nb/pkg/kinds"
+	"github.com/nbctl/nb/pkg/kube"
 	"github.com/nbctl/nb/pkg/table"
 	"github.com/nbctl/nb/pkg/verify"
 )
 
 // Options are the inputs of `nb verify`.
 type Options struct {
-	IO        *iostreams.IOStreams
-	Namespace func() (string, error)
-	Local     func() (*controlplane.ControlPlane, error)
+	IO         *iostreams.IOStreams
+	Namespace  func() (string, error)
+	Local      func() (*controlplane.ControlPlane, error)
+	KubeClient func() (*kube.Client, error)
+	Getenv     func(string) string
+	ReadFile   func(string) ([]byte, error)
 
 	Claim       string
 	BucketClass string
@@ -41,13 +45,18 @@ type Options struct {
 	Fail        []string
 	Keep        bool
 	Output      string
+	Endpoint    string
+	CABundle    string
+	Insecure    bool
+	Disrupt     bool
+	Settle      time.Duration
 
 	size int64
 }
 
 // NewCmdVerify returns `nb verify`.
 func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Namespace: f.Namespace, Local: f.Local}
+	opts := &Options{IO: f.IOStreams, Namespace: f.Namespace, Local: f.Local, KubeClient: f.KubeClient, Getenv: f.Getenv, ReadFile: f.ReadFile}
 	cmd := &cobra.Command{
 		Use:   "verify [CLAIM]",
 		Short: "Prove that a bucket survives the loss of a store",
@@ -70,7 +79,7 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 			nb verify federated-bucket --size 1Gi --fail pv1 -o json
 			# a temporary bucket of a class, with your own file
 			nb verify --bucketclass mirror-class --file ./movie.mp4`),
-		Args: cobra.MaximumNArgs(1),
+		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: cmdresource.CompleteNames(f, kinds.ObjectBucketClaim),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -92,6 +101,11 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 	_ = cmd.RegisterFlagCompletionFunc("fail", cmdresource.CompleteNamesList(f, kinds.BackingStore))
 	fl.BoolVar(&opts.Keep, "keep", false, "keep the test object (and the temporary bucket) afterwards")
 	fl.StringVarP(&opts.Output, "output", "o", "", `output format: "" for a table and a verdict, or json`)
+	fl.StringVar(&opts.Endpoint, "endpoint", "", "cluster: NooBaa's S3 URL, instead of the claim's BUCKET_HOST:BUCKET_PORT (keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else the claim's Secret)")
+	fl.StringVar(&opts.CABundle, "ca-bundle", "", "cluster: a PEM file of CAs to trust for the S3 endpoint")
+	fl.BoolVar(&opts.Insecure, "insecure-skip-tls-verify", false, "cluster: do not verify the S3 endpoint's certificate (insecure)")
+	fl.BoolVar(&opts.Disrupt, "disrupt", false, "cluster: drop each store from the bucket class in turn, read back, and restore the class")
+	fl.DurationVar(&opts.Settle, "settle", 0, "cluster, with --disrupt: wait this long after the upload for NooBaa's mirroring to settle")
 	return cmd
 }
 
@@ -152,9 +166,6 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if cp == nil {
-		return fmt.Errorf("nb verify runs on the local target only so far (--target local); on a cluster it is not built yet")
-	}
 	in := verify.Input{Claim: o.Claim, ClaimNamespace: ns, BucketClass: o.BucketClass, Namespace: ns,
 		Size: o.size, Seed: o.Seed, Fail: o.Fail, Keep: o.Keep}
 	if o.File != "" {
@@ -182,7 +193,15 @@ func (o *Options) Run(ctx context.Context) error {
 	in.OnCase = func(failed []string) {
 		fmt.Fprintf(o.IO.ErrOut, "failing %s, reading back...\n", strings.Join(failed, " + "))
 	}
-	rep, err := verify.Local(ctx, cp, in)
+	var rep *verify.Report
+	if cp != nil {
+		if o.Disrupt || o.Endpoint != "" || o.CABundle != "" || o.Insecure {
+			return exitcode.Usagef("--disrupt", "--disrupt, --endpoint, --ca-bundle and --insecure-skip-tls-verify are for a cluster; the local target fails stores for real by itself")
+		}
+		rep, err = verify.Local(ctx, cp, in)
+	} else {
+		rep, err = o.runCluster(ctx, in)
+	}
 	if err != nil {
 		if verify.IsUsage(err) {
 			return exitcode.Usagef("--fail", "%v", err)
@@ -205,6 +224,26 @@ func (o *Options) Run(ctx context.Context) error {
 		return &exitcode.SilentError{Code: exitcode.Rejected}
 	}
 	return nil
+}
+
+func (o *Options) runCluster(ctx context.Context, in verify.Input) (*verify.Report, error) {
+	client, err := o.KubeClient()
+	if err != nil {
+		return nil, err
+	}
+	ci := verify.ClusterInput{Input: in, Endpoint: o.Endpoint, Insecure: o.Insecure, Disrupt: o.Disrupt, Settle: o.Settle}
+	if o.CABundle != "" {
+		if ci.CABundle, err = o.ReadFile(o.CABundle); err != nil {
+			return nil, exitcode.Usagef("--ca-bundle", "%v", err)
+		}
+	}
+	if o.Insecure {
+		fmt.Fprintln(o.IO.ErrOut, "warning: --insecure-skip-tls-verify: the S3 endpoint's certificate is not checked")
+	}
+	if o.Endpoint != "" {
+		ci.AccessKey, ci.SecretKey = o.Getenv("AWS_ACCESS_KEY_ID"), o.Getenv("AWS_SECRET_ACCESS_KEY")
+	}
+	return verify.Cluster(ctx, client, ci)
 }
 
 func (o *Options) printReport(rep *verify.Report) error {
@@ -232,7 +271,11 @@ func (o *Options) printReport(rep *verify.Report) error {
 		if !c.OK {
 			read = o.IO.Color(color.FgRed, color.Bold).Sprint(read + " ✗")
 		}
-		t.Row(strings.Join(c.Failed, "+"), strings.Join(c.Types, ","), c.How, fmt.Sprintf("%d/%d", c.ChunksHeld, c.Chunks), promised, read, fmt.Sprintf("%.2fs", c.Seconds))
+		failed := strings.Join(c.Failed, "+")
+		if failed == "" {
+			failed = "(none)"
+		}
+		t.Row(failed, strings.Join(c.Types, ","), c.How, fmt.Sprintf("%d/%d", c.ChunksHeld, c.Chunks), promised, read, fmt.Sprintf("%.2fs", c.Seconds))
 	}
 	if err := t.Render(); err != nil {
 		return err

@@ -1,0 +1,301 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/google/uuid"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+
+	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
+	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
+	s3store "github.com/nbctl/nb/pkg/blockstore/s3"
+	"github.com/nbctl/nb/pkg/kinds"
+	"github.com/nbctl/nb/pkg/kube"
+	"github.com/nbctl/nb/pkg/placement"
+)
+
+// ClusterInput adds what a cluster needs: how to reach NooBaa's S3
+// endpoint, and whether to disrupt the bucket class for real.
+type ClusterInput struct {
+	Input
+	// Endpoint overrides the claim's BUCKET_HOST:BUCKET_PORT.
+	Endpoint string
+	// AccessKey and SecretKey override the claim's Secret (with Endpoint).
+	AccessKey, SecretKey string
+	CABundle             []byte
+	Insecure             bool
+	// Disrupt drops each store from the bucket class in turn, reads the
+	// object back, and restores the class.
+	Disrupt bool
+	// Settle is how long to wait after the upload before disrupting, for
+	// NooBaa's asynchronous mirroring to complete.
+	Settle time.Duration
+	// OnWarning reports problems that do not stop the verification.
+	OnWarning func(string)
+}
+
+// Cluster verifies a claim's bucket through NooBaa's S3 endpoint: a real
+// S3 round trip, the survivable losses computed from the live bucket class
+// and store phases, and with Disrupt the real failover of the walk-through.
+func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, error) {
+	rep := &Report{Target: "cluster", Claim: in.Claim}
+	if in.Claim == "" {
+		return nil, &usageErr{"on a cluster nb verify needs a claim: create one with \"nb obc create NAME --bucketclass " + in.BucketClass + "\" and verify it"}
+	}
+	claim, err := c.Get(ctx, kinds.ObjectBucketClaim.GVR, "obc", in.ClaimNamespace, in.Claim)
+	if err != nil {
+		return nil, err
+	}
+	if phase, _, _ := unstructured.NestedString(claim.Object, "status", "phase"); phase != "Bound" {
+		return nil, fmt.Errorf("obc %q is %s, not Bound: see \"nb obc status %s -n %s\"", in.Claim, orNone(phase), in.Claim, in.ClaimNamespace)
+	}
+	cm, err := c.ConfigMap(ctx, in.ClaimNamespace, in.Claim)
+	if err != nil {
+		return nil, err
+	}
+	if cm == nil {
+		return nil, fmt.Errorf("obc %q is Bound but its ConfigMap %s/%s is missing", in.Claim, in.ClaimNamespace, in.Claim)
+	}
+	rep.Bucket = cm.Data[obv1.BucketName]
+	endpoint := in.Endpoint
+	if endpoint == "" {
+		endpoint = endpointOf(cm.Data[obv1.BucketHost], cm.Data[obv1.BucketPort])
+	}
+	access, secret := in.AccessKey, in.SecretKey
+	if access == "" || secret == "" {
+		sec, err := c.Secret(ctx, in.ClaimNamespace, in.Claim)
+		if err != nil {
+			return nil, err
+		}
+		if sec == nil {
+			return nil, fmt.Errorf("obc %q is Bound but its Secret %s/%s is missing", in.Claim, in.ClaimNamespace, in.Claim)
+		}
+		access, secret = string(sec.Data[obv1.AccessKeyID]), string(sec.Data[obv1.SecretAccessKey])
+	}
+	region := cm.Data[obv1.BucketRegion]
+	store, err := s3store.New(s3store.Config{Name: "noobaa", Endpoint: endpoint, Region: region, Bucket: rep.Bucket,
+		AccessKey: access, SecretKey: secret, PathStyle: true, CABundle: in.CABundle, InsecureSkipVerify: in.Insecure, Timeout: -1})
+	if err != nil {
+		return nil, err
+	}
+	client := store.Client()
+
+	// The placement the bucket's class promises, from the live objects.
+	sc, _, _ := unstructured.NestedString(claim.Object, "spec", "storageClassName")
+	sysNS := strings.TrimSuffix(sc, ".noobaa.io")
+	className, _, _ := unstructured.NestedString(claim.Object, "spec", "additionalConfig", obv1.ConfigBucketClass)
+	if className == "" {
+		className = "noobaa-default-bucket-class"
+	}
+	rep.BucketClass = className
+	classObj, err := c.Get(ctx, kinds.BucketClass.GVR, "bucketclass", sysNS, className)
+	if err != nil {
+		return nil, err
+	}
+	var bc nbv1.BucketClass
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(classObj.Object, &bc); err != nil {
+		return nil, err
+	}
+	pol, err := placement.PolicyFromBucketClass(&bc)
+	if err != nil {
+		return nil, err
+	}
+	rep.Policy = Describe(pol)
+	for _, s := range in.Fail {
+		if !contains(Stores(pol), s) {
+			return nil, &usageErr{fmt.Sprintf("store %q is not one of the bucket's (%s)", s, strings.Join(Stores(pol), ", "))}
+		}
+	}
+
+	// Upload, hashing on the way; multipart for large objects.
+	rep.Key = "nb-verify/" + time.Now().UTC().Format("20060102T150405Z") + "-" + uuid.NewString()[:8]
+	src, size := in.File, in.FileSize
+	if src == nil {
+		src, size = Generated(in.Seed, in.Size), in.Size
+	}
+	if in.Progress != nil {
+		src = in.Progress(src, size)
+	}
+	h := NewHasher()
+	start := time.Now()
+	tm := transfermanager.New(client, func(o *transfermanager.Options) {
+		o.PartSizeBytes = 8 << 20
+		o.Concurrency = 4
+	})
+	if _, err := tm.UploadObject(ctx, &transfermanager.UploadObjectInput{
+		Bucket: aws.String(rep.Bucket), Key: aws.String(rep.Key), Body: io.TeeReader(src, h),
+	}); err != nil {
+		return nil, fmt.Errorf("upload to %s: %w", endpoint, err)
+	}
+	rep.UploadSeconds = time.Since(start).Seconds()
+	rep.Size, rep.SHA256 = h.N(), h.Sum()
+	cleanCtx := context.WithoutCancel(ctx)
+	defer func() {
+		if in.Keep {
+			rep.Kept = true
+			return
+		}
+		_, _ = client.DeleteObject(cleanCtx, &s3.DeleteObjectInput{Bucket: aws.String(rep.Bucket), Key: aws.String(rep.Key)})
+	}()
+
+	// A plain read back first: the round trip itself.
+	base := readCase(ctx, client, rep.Bucket, rep.Key, rep.SHA256, rep.Size)
+	base.Failed, base.How, base.Promised = []string{}, "none", true
+	base.Judge()
+	rep.Cases = append(rep.Cases, base)
+
+	// Then each store: predicted from the live phases, or for real.
+	stores := map[string]*unstructured.Unstructured{}
+	for _, s := range Stores(pol) {
+		obj, err := c.Get(ctx, kinds.BackingStore.GVR, "backingstore", sysNS, s)
+		if err != nil {
+			return nil, err
+		}
+		stores[s] = obj
+	}
+	if in.Disrupt && in.Settle > 0 {
+		select {
+		case <-time.After(in.Settle):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	for _, set := range FailureSets(pol, in.Fail) {
+		failed := map[string]bool{}
+		var typesOf []string
+		for _, s := range set {
+			failed[s] = true
+			t, _, _ := unstructured.NestedString(stores[s].Object, "spec", "type")
+			typesOf = append(typesOf, t)
+		}
+		cs := Case{Failed: set, Types: typesOf, Promised: pol.Promise(failed)}
+		if in.OnCase != nil {
+			in.OnCase(set)
+		}
+		if !in.Disrupt || len(set) > 1 {
+			cs.How, cs.Result = "predicted from "+phases(set, stores), ResultNotTried
+			cs.Predicted, cs.OK = cs.Promised, true
+			rep.Cases = append(rep.Cases, cs)
+			continue
+		}
+		res, err := disrupt(ctx, c, classObj, set[0], func() Case {
+			return readCase(ctx, client, rep.Bucket, rep.Key, rep.SHA256, rep.Size)
+		})
+		if err != nil {
+			return rep, err
+		}
+		res.Failed, res.Types, res.Promised = set, typesOf, cs.Promised
+		res.How = "dropped from bucketclass " + className
+		res.Judge()
+		rep.Cases = append(rep.Cases, res)
+	}
+	rep.Conclude()
+	return rep, nil
+}
+
+// endpointOf is the S3 URL of a claim's BUCKET_HOST and BUCKET_PORT:
+// https on 443 (NooBaa's s3 service), plain http on any other port.
+func endpointOf(host, port string) string {
+	switch port {
+	case "", "443":
+		return "https://" + host
+	case "80":
+		return "http://" + host
+	}
+	return "http://" + host + ":" + port
+}
+
+// readCase reads the object back and compares its SHA-256.
+func readCase(ctx context.Context, client *s3.Client, bucket, key, want string, size int64) Case {
+	c := Case{}
+	start := time.Now()
+	h := NewHasher()
+	out, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err == nil {
+		_, err = io.Copy(h, out.Body)
+		out.Body.Close()
+	}
+	c.Seconds = time.Since(start).Seconds()
+	switch {
+	case err != nil:
+		c.Result, c.Error = ResultUnavailable, err.Error()
+	case h.Sum() != want || h.N() != size:
+		c.Result, c.SHA256 = ResultDifferent, h.Sum()
+	default:
+		c.Result, c.SHA256 = ResultIntact, h.Sum()
+	}
+	return c
+}
+
+// disrupt drops store from the class's tiers, runs read, and puts the
+// class's placement back as it was, also on error or Ctrl-C.
+func disrupt(ctx context.Context, c *kube.Client, class *unstructured.Unstructured, store string, read func() Case) (res Case, err error) {
+	tiers, _, _ := unstructured.NestedSlice(class.Object, "spec", "placementPolicy", "tiers")
+	var dropped []interface{}
+	for _, t := range tiers {
+		tm := runtime.DeepCopyJSONValue(t).(map[string]interface{})
+		list, _, _ := unstructured.NestedStringSlice(tm, "backingStores")
+		var keep []interface{}
+		for _, s := range list {
+			if s != store {
+				keep = append(keep, s)
+			}
+		}
+		if len(keep) == 0 {
+			return Case{Result: ResultNotTried, Error: "the store is its tier's only one: dropping it would leave the tier empty"}, nil
+		}
+		tm["backingStores"] = keep
+		dropped = append(dropped, tm)
+	}
+	gvr := kinds.BucketClass.GVR
+	patch := func(ctx context.Context, tiers []interface{}) error {
+		body := map[string]interface{}{"spec": map[string]interface{}{"placementPolicy": map[string]interface{}{"tiers": tiers}}}
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		_, err = c.Dynamic.Resource(gvr).Namespace(class.GetNamespace()).Patch(ctx, class.GetName(), types.MergePatchType, raw, metav1.PatchOptions{FieldManager: "nb-verify"})
+		return err
+	}
+	if err := patch(ctx, dropped); err != nil {
+		return res, fmt.Errorf("dropping %q from bucketclass %q: %w", store, class.GetName(), err)
+	}
+	defer func() {
+		restoreCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if rerr := patch(restoreCtx, tiers); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("RESTORING bucketclass %q failed, put its tiers back by hand: %w", class.GetName(), rerr))
+		}
+	}()
+	res = read()
+	if ctx.Err() != nil {
+		return res, ctx.Err()
+	}
+	return res, nil
+}
+
+// phases says the live state of stores, e.g. "pv1 Ready/OPTIMAL".
+func phases(set []string, stores map[string]*unstructured.Unstructured) string {
+	var out []string
+	for _, s := range set {
+		p, _, _ := unstructured.NestedString(stores[s].Object, "status", "phase")
+		st := s + " " + orNone(p)
+		if m := kinds.Mode(stores[s]); m != "" {
+			st += "/" + m
+		}
+		out = append(out, st)
+	}
+	return strings.Join(out, ", ")
+}
