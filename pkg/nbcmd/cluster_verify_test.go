@@ -107,6 +107,13 @@ func TestClusterVerifyRoundTripAndPrediction(t *testing.T) {
 	if n := objectsIn(t, srv, "c1-bucket"); n != 0 {
 		t.Errorf("%d objects left in the bucket", n)
 	}
+
+	// With pv2 Rejected, losing pv1 would lose the data.
+	setStatus(t, nbv1.BackingStoreGVR, ns, "pv2", storeStatus("Rejected", "IO_ERRORS", "IO_ERRORS", "cannot reach"))
+	rep = decodeReport(t, runCluster(t, nil, "verify", "c1", "-n", ns, "--size", "1Mi", "-o", "json"))
+	if got := results(rep); got["pv1"] != "unpromised not tried" || got["pv2"] != "promised not tried" {
+		t.Errorf("with pv2 down: %v", got)
+	}
 }
 
 func objectsIn(t *testing.T, srv *versitygw.Server, bucket string) int {

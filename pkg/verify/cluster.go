@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
 	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
@@ -44,6 +45,8 @@ type ClusterInput struct {
 	Settle time.Duration
 	// OnWarning reports problems that do not stop the verification.
 	OnWarning func(string)
+	// InCluster: nb runs in a pod, where service names resolve.
+	InCluster bool
 }
 
 // Cluster verifies a claim's bucket through NooBaa's S3 endpoint: a real
@@ -72,6 +75,16 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 	endpoint := in.Endpoint
 	if endpoint == "" {
 		endpoint = endpointOf(cm.Data[obv1.BucketHost], cm.Data[obv1.BucketPort])
+		if host := cm.Data[obv1.BucketHost]; inClusterName(host) && !in.InCluster {
+			// Outside the cluster the service name does not resolve: use the
+			// s3 Service's load-balancer address when it has one.
+			svcNS := strings.Split(host, ".")[1]
+			if lb := loadBalancer(ctx, c, svcNS, strings.Split(host, ".")[0]); lb != "" {
+				endpoint = "https://" + lb
+			} else if in.OnWarning != nil {
+				in.OnWarning(fmt.Sprintf("BUCKET_HOST %s is a name inside the cluster and the %s Service has no load-balancer address: pass --endpoint (a route or a port-forward) if nb cannot reach it", host, strings.Split(host, ".")[0]))
+			}
+		}
 	}
 	access, secret := in.AccessKey, in.SecretKey
 	if access == "" || secret == "" {
@@ -172,8 +185,19 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 			return nil, ctx.Err()
 		}
 	}
+	// Stores that are not Ready now count as already lost: the bucket
+	// survives a loss only if it does with them down too.
+	down := map[string]bool{}
+	for name, obj := range stores {
+		if p, _, _ := unstructured.NestedString(obj.Object, "status", "phase"); p != "Ready" {
+			down[name] = true
+		}
+	}
 	for _, set := range FailureSets(pol, in.Fail) {
 		failed := map[string]bool{}
+		for s := range down {
+			failed[s] = true
+		}
 		var typesOf []string
 		for _, s := range set {
 			failed[s] = true
@@ -299,3 +323,29 @@ func phases(set []string, stores map[string]*unstructured.Unstructured) string {
 	}
 	return strings.Join(out, ", ")
 }
+
+// inClusterName reports whether host is a Service name (name.ns.svc...).
+func inClusterName(host string) bool {
+	parts := strings.Split(host, ".")
+	return len(parts) >= 3 && parts[2] == "svc"
+}
+
+// loadBalancer returns the first load-balancer address of a Service.
+func loadBalancer(ctx context.Context, c *kube.Client, ns, name string) string {
+	svc, err := c.Dynamic.Resource(serviceGVR).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return ""
+	}
+	ingress, _, _ := unstructured.NestedSlice(svc.Object, "status", "loadBalancer", "ingress")
+	for _, i := range ingress {
+		m, _ := i.(map[string]interface{})
+		for _, k := range []string{"hostname", "ip"} {
+			if v, _ := m[k].(string); v != "" {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+var serviceGVR = schema.GroupVersionResource{Version: "v1", Resource: "services"}

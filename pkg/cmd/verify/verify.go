@@ -231,7 +231,9 @@ func (o *Options) runCluster(ctx context.Context, in verify.Input) (*verify.Repo
 	if err != nil {
 		return nil, err
 	}
-	ci := verify.ClusterInput{Input: in, Endpoint: o.Endpoint, Insecure: o.Insecure, Disrupt: o.Disrupt, Settle: o.Settle}
+	ci := verify.ClusterInput{Input: in, Endpoint: o.Endpoint, Insecure: o.Insecure, Disrupt: o.Disrupt, Settle: o.Settle,
+		InCluster: o.Getenv("KUBERNETES_SERVICE_HOST") != "",
+		OnWarning: func(msg string) { fmt.Fprintln(o.IO.ErrOut, "warning: "+msg) }}
 	if o.CABundle != "" {
 		if ci.CABundle, err = o.ReadFile(o.CABundle); err != nil {
 			return nil, exitcode.Usagef("--ca-bundle", "%v", err)
