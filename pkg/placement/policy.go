@@ -101,3 +101,19 @@ func (p Policy) Validate() error {
 	}
 	return nil
 }
+
+// String says a policy in words, e.g. "Mirror over a,b".
+func (p Policy) String() string {
+	var parts []string
+	for i, t := range p.Tiers {
+		s := t.Placement + " over " + strings.Join(t.Stores, ",")
+		if t.ParityShards > 0 {
+			s += " (erasure-coded " + strconv.Itoa(t.DataShards) + "+" + strconv.Itoa(t.ParityShards) + ")"
+		}
+		if len(p.Tiers) > 1 {
+			s = "tier " + strconv.Itoa(i+1) + ": " + s
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "; ")
+}

@@ -102,6 +102,8 @@ func (r *Reconciler) claim(ctx context.Context, obj *unstructured.Unstructured) 
 		return r.claimProblem(ctx, obj, "Failed", "InvalidBucketClass", err.Error())
 	}
 
+	provisioner := sysNS + StorageClassSuffix + "-obc"
+
 	// 1. Record the bucket name (generated once) and the finalizer on the
 	// claim before anything exists that a crash could orphan.
 	bucket, _, _ := unstructured.NestedString(obj.Object, "spec", "bucketName")
@@ -127,7 +129,7 @@ func (r *Reconciler) claim(ctx context.Context, obj *unstructured.Unstructured) 
 		if labels == nil {
 			labels = map[string]string{}
 		}
-		labels["bucket-provisioner"] = sysNS + StorageClassSuffix + "-obc"
+		labels["bucket-provisioner"] = provisioner
 		labels["noobaa-domain"] = sysNS + StorageClassSuffix
 		labels["app"] = "noobaa"
 		next.SetLabels(labels)
@@ -155,7 +157,7 @@ func (r *Reconciler) claim(ctx context.Context, obj *unstructured.Unstructured) 
 		"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
 		"metadata": map[string]interface{}{"name": obj.GetName(), "namespace": obj.GetNamespace(),
 			"finalizers": []interface{}{ClaimFinalizer}, "ownerReferences": []interface{}{owner},
-			"labels": map[string]interface{}{"app": "noobaa", "bucket-provisioner": sysNS + StorageClassSuffix + "-obc"}},
+			"labels": map[string]interface{}{"app": "noobaa", "bucket-provisioner": provisioner}},
 		"data": map[string]interface{}{
 			obv1.AccessKeyID:     b64(randomKey(20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")),
 			obv1.SecretAccessKey: b64(randomKey(40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")),
@@ -171,7 +173,7 @@ func (r *Reconciler) claim(ctx context.Context, obj *unstructured.Unstructured) 
 		"apiVersion": "v1", "kind": "ConfigMap",
 		"metadata": map[string]interface{}{"name": obj.GetName(), "namespace": obj.GetNamespace(),
 			"finalizers": []interface{}{ClaimFinalizer}, "ownerReferences": []interface{}{owner},
-			"labels": map[string]interface{}{"app": "noobaa", "bucket-provisioner": sysNS + StorageClassSuffix + "-obc"}},
+			"labels": map[string]interface{}{"app": "noobaa", "bucket-provisioner": provisioner}},
 		"data": map[string]interface{}{
 			obv1.BucketHost: r.bucketHost(), obv1.BucketPort: strconv.Itoa(r.BucketPort), obv1.BucketName: bucket,
 			obv1.BucketRegion: LocalRegion, obv1.BucketSubRegion: "",
@@ -183,7 +185,7 @@ func (r *Reconciler) claim(ctx context.Context, obj *unstructured.Unstructured) 
 	if err := r.ensure(ctx, obv1.ObjectBucketGVR, &unstructured.Unstructured{Object: map[string]interface{}{
 		"apiVersion": "objectbucket.io/v1alpha1", "kind": "ObjectBucket",
 		"metadata": map[string]interface{}{"name": obName, "finalizers": []interface{}{ClaimFinalizer},
-			"labels": map[string]interface{}{"app": "noobaa", "bucket-provisioner": sysNS + StorageClassSuffix + "-obc"}},
+			"labels": map[string]interface{}{"app": "noobaa", "bucket-provisioner": provisioner}},
 		"spec": map[string]interface{}{
 			"storageClassName": obj.Object["spec"].(map[string]interface{})["storageClassName"],
 			"reclaimPolicy":    "Delete",
@@ -211,7 +213,7 @@ func (r *Reconciler) claim(ctx context.Context, obj *unstructured.Unstructured) 
 		return err
 	}
 	return r.event(ctx, obj, "ObjectBucketClaim", "Normal", "Provisioned",
-		fmt.Sprintf("bucket %q created with bucket class %q (%s)", bucket, className, describePolicy(pol)))
+		fmt.Sprintf("bucket %q created with bucket class %q (%s)", bucket, className, pol.String()))
 }
 
 // followClass keeps a bound bucket's placement in step with its class,
@@ -239,7 +241,7 @@ func (r *Reconciler) followClass(ctx context.Context, obj *unstructured.Unstruct
 		return err
 	}
 	return r.event(ctx, obj, "ObjectBucketClaim", "Normal", "PlacementUpdated",
-		fmt.Sprintf("bucket %q now places new data as bucket class %q says (%s)", bucket, bc.Name, describePolicy(pol)))
+		fmt.Sprintf("bucket %q now places new data as bucket class %q says (%s)", bucket, bc.Name, pol.String()))
 }
 
 // releaseClaim deletes a claim's bucket with its data (reclaimPolicy
@@ -390,15 +392,3 @@ func randomKey(n int, alphabet string) string {
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
-
-func describePolicy(p placement.Policy) string {
-	var parts []string
-	for i, t := range p.Tiers {
-		s := fmt.Sprintf("tier %d: %s over %s", i+1, t.Placement, strings.Join(t.Stores, ", "))
-		if t.ParityShards > 0 {
-			s += fmt.Sprintf(", erasure-coded %d+%d", t.DataShards, t.ParityShards)
-		}
-		parts = append(parts, s)
-	}
-	return strings.Join(parts, "; ")
-}

@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/google/uuid"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -25,6 +24,7 @@ import (
 	"github.com/nbctl/nb/pkg/kinds"
 	"github.com/nbctl/nb/pkg/kube"
 	"github.com/nbctl/nb/pkg/placement"
+	"github.com/nbctl/nb/pkg/reconciler"
 )
 
 // ClusterInput adds what a cluster needs: how to reach NooBaa's S3
@@ -107,11 +107,8 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 
 	// The placement the bucket's class promises, from the live objects.
 	sc, _, _ := unstructured.NestedString(claim.Object, "spec", "storageClassName")
-	sysNS := strings.TrimSuffix(sc, ".noobaa.io")
-	className, _, _ := unstructured.NestedString(claim.Object, "spec", "additionalConfig", obv1.ConfigBucketClass)
-	if className == "" {
-		className = "noobaa-default-bucket-class"
-	}
+	sysNS, _ := reconciler.SystemNamespace(sc)
+	className := reconciler.ClaimClass(claim)
 	rep.BucketClass = className
 	classObj, err := c.Get(ctx, kinds.BucketClass.GVR, "bucketclass", sysNS, className)
 	if err != nil {
@@ -125,7 +122,7 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 	if err != nil {
 		return nil, err
 	}
-	rep.Policy = Describe(pol)
+	rep.Policy = pol.String()
 	for _, s := range in.Fail {
 		if !contains(Stores(pol), s) {
 			return nil, &usageErr{fmt.Sprintf("store %q is not one of the bucket's (%s)", s, strings.Join(Stores(pol), ", "))}
@@ -133,14 +130,8 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 	}
 
 	// Upload, hashing on the way; multipart for large objects.
-	rep.Key = "nb-verify/" + time.Now().UTC().Format("20060102T150405Z") + "-" + uuid.NewString()[:8]
-	src, size := in.File, in.FileSize
-	if src == nil {
-		src, size = Generated(in.Seed, in.Size), in.Size
-	}
-	if in.Progress != nil {
-		src = in.Progress(src, size)
-	}
+	rep.Key = testKey()
+	src, _ := in.source()
 	h := NewHasher()
 	start := time.Now()
 	tm := transfermanager.New(client, func(o *transfermanager.Options) {

@@ -109,7 +109,7 @@ func Local(ctx context.Context, cp *controlplane.ControlPlane, in Input) (*Repor
 		}
 		temporary = true
 	}
-	rep.Bucket, rep.Policy = bucket, Describe(pol)
+	rep.Bucket, rep.Policy = bucket, pol.String()
 	for _, s := range Stores(pol) {
 		if err := unopened[s]; err != nil {
 			return nil, fmt.Errorf("backing store %q of the bucket cannot be used: %v", s, err)
@@ -123,7 +123,7 @@ func Local(ctx context.Context, cp *controlplane.ControlPlane, in Input) (*Repor
 	// From here on, what verify creates is removed again unless --keep,
 	// also on error or Ctrl-C.
 	cleanCtx := context.WithoutCancel(ctx)
-	rep.Key = "nb-verify/" + time.Now().UTC().Format("20060102T150405Z") + "-" + uuid.NewString()[:8]
+	rep.Key = testKey()
 	defer func() {
 		if in.Keep {
 			rep.Kept = true
@@ -137,16 +137,7 @@ func Local(ctx context.Context, cp *controlplane.ControlPlane, in Input) (*Repor
 	}()
 
 	// Upload, hashing on the way.
-	var src io.Reader
-	size := in.Size
-	if in.File != nil {
-		src, size = in.File, in.FileSize
-	} else {
-		src = Generated(in.Seed, in.Size)
-	}
-	if in.Progress != nil {
-		src = in.Progress(src, size)
-	}
+	src, _ := in.source()
 	h := NewHasher()
 	start := time.Now()
 	man, err := eng.Put(ctx, bucket, rep.Key, pol, io.TeeReader(src, h))

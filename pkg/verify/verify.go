@@ -12,8 +12,10 @@ import (
 	"io"
 	"math/rand/v2"
 	"sort"
-	"strconv"
 	"strings"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/nbctl/nb/pkg/placement"
 )
@@ -175,22 +177,6 @@ func contains(l []string, s string) bool {
 	return false
 }
 
-// Describe says a policy in words.
-func Describe(p placement.Policy) string {
-	var parts []string
-	for i, t := range p.Tiers {
-		s := t.Placement + " over " + strings.Join(t.Stores, ",")
-		if t.ParityShards > 0 {
-			s += " (erasure-coded " + strconv.Itoa(t.DataShards) + "+" + strconv.Itoa(t.ParityShards) + ")"
-		}
-		if len(p.Tiers) > 1 {
-			s = "tier " + strconv.Itoa(i+1) + ": " + s
-		}
-		parts = append(parts, s)
-	}
-	return strings.Join(parts, "; ")
-}
-
 // Generated returns size deterministic bytes from seed (ChaCha8): the same
 // seed always gives the same object.
 func Generated(seed uint64, size int64) io.Reader {
@@ -219,3 +205,21 @@ func (h *Hasher) Sum() string { return hex.EncodeToString(h.h.Sum(nil)) }
 
 // N is how many bytes were written.
 func (h *Hasher) N() int64 { return h.n }
+
+// source is the object to upload and its size: the file, or generated
+// bytes, wrapped in the progress bar when there is one.
+func (in Input) source() (io.Reader, int64) {
+	src, size := in.File, in.FileSize
+	if src == nil {
+		src, size = Generated(in.Seed, in.Size), in.Size
+	}
+	if in.Progress != nil {
+		src = in.Progress(src, size)
+	}
+	return src, size
+}
+
+// testKey names a verify's test object, unique and dated.
+func testKey() string {
+	return "nb-verify/" + time.Now().UTC().Format("20060102T150405Z") + "-" + uuid.NewString()[:8]
+}
