@@ -5,11 +5,11 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/nbctl/nb/pkg/exitcode"
 	"github.com/nbctl/nb/pkg/iostreams"
 	"github.com/nbctl/nb/pkg/manifest"
+	"github.com/nbctl/nb/pkg/printer"
 )
 
 // Dry-run strategies, as kubectl spells them.
@@ -23,14 +23,14 @@ const (
 // --dry-run, -o and --show-secrets.
 type CreateFlags struct {
 	DryRun      string
-	PrintFlags  *genericclioptions.PrintFlags
+	PrintFlags  *printer.PrintFlags
 	ShowSecrets bool
 	Wait        WaitFlags
 }
 
 // NewCreateFlags returns the flags with kubectl's defaults.
 func NewCreateFlags() *CreateFlags {
-	return &CreateFlags{DryRun: DryRunNone, PrintFlags: genericclioptions.NewPrintFlags("created")}
+	return &CreateFlags{DryRun: DryRunNone, PrintFlags: printer.NewPrintFlags("created")}
 }
 
 // AddFlags registers the flags on cmd; goal names the state --wait waits for.

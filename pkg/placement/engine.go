@@ -51,6 +51,34 @@ type Engine struct {
 	// they read anyway (nb verify) leave it off.
 	VerifyObjectHash bool
 	Now              func() time.Time
+
+	// chunkBufs recycles chunk buffers between calls: a read after a
+	// write (what nb verify does) reuses the write's buffers instead of
+	// doubling the heap.
+	chunkBufs sync.Pool
+}
+
+// getChunkBuf returns a recycled chunk buffer of at least n bytes, or nil
+// (callers allocate on first use).
+func (e *Engine) getChunkBuf(n int) []byte {
+	if b, ok := e.chunkBufs.Get().(*[]byte); ok && cap(*b) >= n {
+		return (*b)[:n]
+	}
+	return nil
+}
+
+// putChunkBufs hands the buffers left in ch back for the next call.
+func (e *Engine) putChunkBufs(ch chan []byte) {
+	for {
+		select {
+		case b := <-ch:
+			if b != nil {
+				e.chunkBufs.Put(&b)
+			}
+		default:
+			return
+		}
+	}
 }
 
 func (e *Engine) chunkSize() int {
@@ -202,8 +230,9 @@ func (e *Engine) writeChunks(ctx context.Context, st *writeState, pol Policy, r 
 	par := e.parallelism()
 	free := make(chan []byte, par+1)
 	for i := 0; i < par+1; i++ {
-		free <- nil // buffers are allocated on first use
+		free <- e.getChunkBuf(headerSize + size) // nil: allocated on first use
 	}
+	defer e.putChunkBufs(free)
 	jobs := make(chan chunkJob)
 	var mu sync.Mutex
 	var chunks []Chunk

@@ -53,7 +53,7 @@ func (e *Engine) ReadManifest(ctx context.Context, man *Manifest, w io.Writer) (
 	// so a read holds about Parallelism chunks of memory.
 	bufs := make(chan []byte, par)
 	for i := 0; i < par; i++ {
-		bufs <- nil
+		bufs <- e.getChunkBuf(headerSize + e.chunkSize())
 	}
 	for i := range man.Chunks {
 		slots[i] = make(chan chunkResult, 1)
@@ -64,6 +64,7 @@ func (e *Engine) ReadManifest(ctx context.Context, man *Manifest, w io.Writer) (
 	defer func() {
 		cancel()
 		wg.Wait()
+		e.putChunkBufs(bufs)
 	}()
 	wg.Add(1)
 	go func() {

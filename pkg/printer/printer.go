@@ -8,7 +8,6 @@ import (
 	"io"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 )
 
 // Mask replaces each Secret value.
@@ -44,7 +43,7 @@ func MaskSecrets(objs []*unstructured.Unstructured) ([]*unstructured.Unstructure
 // Print writes objs with the printer that flags select. JSON output of
 // more than one object is a v1 List, as kubectl prints it; YAML output is
 // one document per object.
-func Print(w io.Writer, flags *genericclioptions.PrintFlags, objs []*unstructured.Unstructured) error {
+func Print(w io.Writer, flags *PrintFlags, objs []*unstructured.Unstructured) error {
 	p, err := flags.ToPrinter()
 	if err != nil {
 		return fmt.Errorf("output format: %w", err)
@@ -64,13 +63,13 @@ func isJSON(format string) bool { return format == "json" }
 
 // IsStructured reports whether the flags select a machine format (any -o
 // but the default name line), whose output must not be mixed with hints.
-func IsStructured(flags *genericclioptions.PrintFlags) bool {
+func IsStructured(flags *PrintFlags) bool {
 	return flags.OutputFormat != nil && *flags.OutputFormat != "" && *flags.OutputFormat != "name"
 }
 
 // PrintList writes objects as a v1 List for json and yaml (as kubectl
 // get does), and one by one for the other formats.
-func PrintList(w io.Writer, flags *genericclioptions.PrintFlags, objs []*unstructured.Unstructured) error {
+func PrintList(w io.Writer, flags *PrintFlags, objs []*unstructured.Unstructured) error {
 	p, err := flags.ToPrinter()
 	if err != nil {
 		return fmt.Errorf("output format: %w", err)

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/duration"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/nbctl/nb/pkg/cmdutil"
 	"github.com/nbctl/nb/pkg/exitcode"
@@ -29,7 +28,7 @@ type ListOptions struct {
 	Namespace     func() (string, error)
 	Kind          *kinds.Kind
 	AllNamespaces bool
-	PrintFlags    *genericclioptions.PrintFlags
+	PrintFlags    *printer.PrintFlags
 	// Now is the clock ages are computed from.
 	Now func() time.Time
 }
@@ -37,7 +36,7 @@ type ListOptions struct {
 // NewCmdList returns `nb NOUN list`.
 func NewCmdList(f *cmdutil.Factory, k *kinds.Kind, runF func(*ListOptions) error) *cobra.Command {
 	opts := &ListOptions{IO: f.IOStreams, KubeClient: f.KubeClient, Namespace: f.Namespace, Kind: k,
-		PrintFlags: genericclioptions.NewPrintFlags(""), Now: time.Now}
+		PrintFlags: printer.NewPrintFlags(""), Now: time.Now}
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls", "get"},
@@ -56,7 +55,7 @@ func NewCmdList(f *cmdutil.Factory, k *kinds.Kind, runF func(*ListOptions) error
 	return cmd
 }
 
-func outputFormat(pf *genericclioptions.PrintFlags) string {
+func outputFormat(pf *printer.PrintFlags) string {
 	if pf.OutputFormat == nil {
 		return ""
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
 	"github.com/nbctl/nb/pkg/cmdutil"
@@ -38,14 +37,14 @@ type StatusOptions struct {
 	Kind        *kinds.Kind
 	Name        string
 	ShowSecrets bool
-	PrintFlags  *genericclioptions.PrintFlags
+	PrintFlags  *printer.PrintFlags
 	Now         func() time.Time
 }
 
 // NewCmdStatus returns `nb NOUN status NAME`.
 func NewCmdStatus(f *cmdutil.Factory, k *kinds.Kind, runF func(*StatusOptions) error) *cobra.Command {
 	opts := &StatusOptions{IO: f.IOStreams, KubeClient: f.KubeClient, Namespace: f.Namespace, Kind: k,
-		PrintFlags: genericclioptions.NewPrintFlags(""), Now: time.Now}
+		PrintFlags: printer.NewPrintFlags(""), Now: time.Now}
 	cmd := &cobra.Command{
 		Use:               "status NAME",
 		Short:             fmt.Sprintf("Show a %s: phase, mode, conditions, Secret and recent events", k.Kind),
