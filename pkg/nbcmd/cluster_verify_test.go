@@ -175,3 +175,133 @@ func equalJSON(a, b interface{}) bool {
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
 }
+
+// fakeProvisioner plays lib-bucket-provisioner for the claims nb verify
+// creates in ns: for each one it makes a versitygw bucket, the claim's
+// ConfigMap and Secret, and marks it Bound. It stops with the test.
+func fakeProvisioner(t *testing.T, ns string, srv *versitygw.Server) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-done })
+	u, _ := url.Parse(srv.Endpoint)
+	go func() {
+		defer close(done)
+		bound := map[string]bool{}
+		for ctx.Err() == nil {
+			list, err := dyn.Resource(obv1.ObjectBucketClaimGVR).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: verify.LabelVerify + "=true"})
+			if err == nil {
+				for _, c := range list.Items {
+					name := c.GetName()
+					if bound[name] || c.GetDeletionTimestamp() != nil {
+						continue
+					}
+					bound[name] = true
+					srv.Bucket(t, name)
+					cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+						Data: map[string]string{"BUCKET_HOST": u.Hostname(), "BUCKET_PORT": u.Port(), "BUCKET_NAME": name}}
+					sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+						StringData: map[string]string{"AWS_ACCESS_KEY_ID": srv.AccessKey, "AWS_SECRET_ACCESS_KEY": srv.SecretKey}}
+					_, _ = core.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{})
+					_, _ = core.CoreV1().Secrets(ns).Create(ctx, sec, metav1.CreateOptions{})
+					c.Object["status"] = map[string]interface{}{"phase": "Bound"}
+					_, _ = dyn.Resource(obv1.ObjectBucketClaimGVR).Namespace(ns).UpdateStatus(ctx, &c, metav1.UpdateOptions{})
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+}
+
+func verifyClaims(t *testing.T, ns string) []unstructured.Unstructured {
+	t.Helper()
+	list, err := dyn.Resource(obv1.ObjectBucketClaimGVR).Namespace(ns).List(context.Background(), metav1.ListOptions{LabelSelector: verify.LabelVerify + "=true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return list.Items
+}
+
+func TestClusterVerifyBucketClassUsesATemporaryClaim(t *testing.T) {
+	needCluster(t)
+	ns, srv := clusterClaim(t)
+	fakeProvisioner(t, ns, srv)
+
+	r := runCluster(t, nil, "verify", "--bucketclass", "mirror", "-n", ns, "--size", "2Mi", "-o", "json")
+	if r.code != 0 {
+		t.Fatalf("verify --bucketclass: %+v", r)
+	}
+	rep := decodeReport(t, r)
+	if !rep.TemporaryClaim || !strings.HasPrefix(rep.Claim, "nb-verify-") || rep.Bucket != rep.Claim || rep.BucketClass != "mirror" || !rep.OK {
+		t.Errorf("report %+v", rep)
+	}
+	if got := results(rep); got[""] != "promised intact" || got["pv1"] != "promised not tried" {
+		t.Errorf("cases %v", got)
+	}
+	if left := verifyClaims(t, ns); len(left) != 0 {
+		t.Errorf("temporary claim left behind: %s", left[0].GetName())
+	}
+	if n := objectsIn(t, srv, rep.Bucket); n != 0 {
+		t.Errorf("%d objects left in the temporary bucket", n)
+	}
+
+	// --keep keeps the claim and says how to delete it.
+	r = runCluster(t, nil, "verify", "--bucketclass", "mirror", "-n", ns, "--size", "1Mi", "--keep")
+	if r.code != 0 || !strings.Contains(r.stdout, "nb obc delete nb-verify-") {
+		t.Fatalf("verify --bucketclass --keep: %+v", r)
+	}
+	if left := verifyClaims(t, ns); len(left) != 1 {
+		t.Errorf("--keep: %d temporary claims, want 1", len(left))
+	}
+
+	// A missing class is named before anything is created.
+	r = runCluster(t, nil, "verify", "--bucketclass", "nope", "-n", ns)
+	if r.code == 0 || !strings.Contains(r.stderr, `"nope"`) || len(verifyClaims(t, ns)) != 1 {
+		t.Errorf("missing class: %+v", r)
+	}
+}
+
+func TestClusterVerifyTemporaryClaimThatNeverBindsIsDeleted(t *testing.T) {
+	needCluster(t)
+	ns, _ := clusterClaim(t) // no provisioner: the claim stays Pending
+	r := runCluster(t, nil, "verify", "--bucketclass", "mirror", "-n", ns, "--timeout", "1s")
+	if r.code != 4 || !strings.Contains(r.stderr, "temporary claim nb-verify-") {
+		t.Errorf("never bound: want exit 4 naming the claim, got %+v", r)
+	}
+	if left := verifyClaims(t, ns); len(left) != 0 && left[0].GetDeletionTimestamp() == nil {
+		t.Errorf("the unbound temporary claim %s was not deleted", left[0].GetName())
+	}
+}
+
+func TestClusterVerifyEndpointKeysFromNooBaaAdmin(t *testing.T) {
+	needCluster(t)
+	ns, srv := clusterClaim(t)
+	ctx := context.Background()
+	// The claim's own keys are wrong; noobaa-admin's are right.
+	sec, err := core.CoreV1().Secrets(ns).Get(ctx, "c1", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec.Data = map[string][]byte{"AWS_ACCESS_KEY_ID": []byte("wrong"), "AWS_SECRET_ACCESS_KEY": []byte("wrong")}
+	if _, err := core.CoreV1().Secrets(ns).Update(ctx, sec, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	admin := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: verify.AdminSecret, Namespace: ns},
+		StringData: map[string]string{"AWS_ACCESS_KEY_ID": srv.AccessKey, "AWS_SECRET_ACCESS_KEY": srv.SecretKey}}
+	if _, err := core.CoreV1().Secrets(ns).Create(ctx, admin, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCluster(t, nil, "verify", "c1", "-n", ns, "--size", "1Mi", "--endpoint", srv.Endpoint); r.code != 0 {
+		t.Errorf("--endpoint with noobaa-admin keys: %+v", r)
+	}
+	// Keys from the environment win over noobaa-admin.
+	r := runCluster(t, map[string]string{"AWS_ACCESS_KEY_ID": "env", "AWS_SECRET_ACCESS_KEY": "env"},
+		"verify", "c1", "-n", ns, "--size", "1Mi", "--endpoint", srv.Endpoint)
+	if r.code == 0 {
+		t.Errorf("wrong keys from the environment were not used: %+v", r)
+	}
+	// Without --endpoint the claim's own (wrong) keys are used.
+	if r := runCluster(t, nil, "verify", "c1", "-n", ns, "--size", "1Mi"); r.code == 0 {
+		t.Errorf("the claim's keys were not used: %+v", r)
+	}
+}

@@ -69,8 +69,8 @@ func TestPrintFlagsSelectKubectlPrinters(t *testing.T) {
 
 func TestPrintFlagsRejectBadFormats(t *testing.T) {
 	for args, want := range map[string]string{
-		"-o table":         `output format "table", allowed formats are: go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,yaml`,
-		"-o jsonpath":      "needs a template",
+		"-o table":          `output format "table", allowed formats are: go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,yaml`,
+		"-o jsonpath":       "needs a template",
 		"-o go-template={{": "parse template",
 	} {
 		_, err := render(t, strings.SplitN(args, " ", 2), "")

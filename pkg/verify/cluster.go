@@ -17,12 +17,14 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/rand"
 
 	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
 	s3store "github.com/nbctl/nb/pkg/blockstore/s3"
 	"github.com/nbctl/nb/pkg/kinds"
 	"github.com/nbctl/nb/pkg/kube"
+	"github.com/nbctl/nb/pkg/manifest"
 	"github.com/nbctl/nb/pkg/placement"
 	"github.com/nbctl/nb/pkg/reconciler"
 )
@@ -47,17 +49,43 @@ type ClusterInput struct {
 	OnWarning func(string)
 	// InCluster: nb runs in a pod, where service names resolve.
 	InCluster bool
+	// BindTimeout bounds the wait for a temporary claim (BucketClass
+	// without Claim) to be Bound; 0 means DefaultBindTimeout.
+	BindTimeout time.Duration
+	// OnProgress reports the temporary claim's progress while it binds.
+	OnProgress func(kube.Progress)
 }
+
+// DefaultBindTimeout is how long a temporary claim may take to be Bound.
+const DefaultBindTimeout = 5 * time.Minute
+
+// LabelVerify marks the temporary claims nb verify creates, so that one a
+// killed run left behind can be found: kubectl get obc -l nb.noobaa.io/verify.
+const LabelVerify = "nb.noobaa.io/verify"
 
 // Cluster verifies a claim's bucket through NooBaa's S3 endpoint: a real
 // S3 round trip, the survivable losses computed from the live bucket class
 // and store phases, and with Disrupt the real failover of the walk-through.
 func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, error) {
 	rep := &Report{Target: "cluster", Claim: in.Claim}
+	var claim *unstructured.Unstructured
+	var err error
 	if in.Claim == "" {
-		return nil, &usageErr{"on a cluster nb verify needs a claim: create one with \"nb obc create NAME --bucketclass " + in.BucketClass + "\" and verify it"}
+		claim, err = temporaryClaim(ctx, c, in)
+		if claim != nil {
+			rep.Claim, rep.TemporaryClaim, in.Claim = claim.GetName(), true, claim.GetName()
+			defer func() {
+				if in.Keep {
+					return
+				}
+				if derr := c.Delete(context.WithoutCancel(ctx), kinds.ObjectBucketClaim.GVR, claim); derr != nil && in.OnWarning != nil {
+					in.OnWarning(fmt.Sprintf("the temporary obc %s/%s could not be deleted, delete it by hand: %v", claim.GetNamespace(), claim.GetName(), derr))
+				}
+			}()
+		}
+	} else {
+		claim, err = c.Get(ctx, kinds.ObjectBucketClaim.GVR, "obc", in.ClaimNamespace, in.Claim)
 	}
-	claim, err := c.Get(ctx, kinds.ObjectBucketClaim.GVR, "obc", in.ClaimNamespace, in.Claim)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +114,17 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 			}
 		}
 	}
+	sc, _, _ := unstructured.NestedString(claim.Object, "spec", "storageClassName")
+	sysNS, _ := reconciler.SystemNamespace(sc)
 	access, secret := in.AccessKey, in.SecretKey
+	if (access == "" || secret == "") && in.Endpoint != "" {
+		// An endpoint of the user's: NooBaa's admin account works on
+		// every bucket, as the operator's docs use it.
+		if admin, err := c.Secret(ctx, sysNS, AdminSecret); err == nil && admin != nil &&
+			len(admin.Data[obv1.AccessKeyID]) > 0 && len(admin.Data[obv1.SecretAccessKey]) > 0 {
+			access, secret = string(admin.Data[obv1.AccessKeyID]), string(admin.Data[obv1.SecretAccessKey])
+		}
+	}
 	if access == "" || secret == "" {
 		sec, err := c.Secret(ctx, in.ClaimNamespace, in.Claim)
 		if err != nil {
@@ -106,8 +144,6 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 	client := store.Client()
 
 	// The placement the bucket's class promises, from the live objects.
-	sc, _, _ := unstructured.NestedString(claim.Object, "spec", "storageClassName")
-	sysNS, _ := reconciler.SystemNamespace(sc)
 	className := reconciler.ClaimClass(claim)
 	rep.BucketClass = className
 	classObj, err := c.Get(ctx, kinds.BucketClass.GVR, "bucketclass", sysNS, className)
@@ -218,6 +254,49 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 	}
 	rep.Conclude()
 	return rep, nil
+}
+
+// AdminSecret is NooBaa's admin account Secret in the system namespace.
+const AdminSecret = "noobaa-admin"
+
+// temporaryClaim creates a claim of in.BucketClass and waits until it is
+// Bound. The claim is returned whenever it was created, so that the caller
+// deletes it also when binding failed.
+func temporaryClaim(ctx context.Context, c *kube.Client, in ClusterInput) (*unstructured.Unstructured, error) {
+	if _, err := c.Get(ctx, kinds.BucketClass.GVR, "bucketclass", in.Namespace, in.BucketClass); err != nil {
+		return nil, err
+	}
+	spec := manifest.Claim{Name: "nb-verify-" + rand.String(5), AppNamespace: in.ClaimNamespace,
+		NooBaaNamespace: in.Namespace, BucketClass: in.BucketClass, UID: -1, GID: -1}
+	obj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(spec.Build())
+	if err != nil {
+		return nil, err
+	}
+	u := &unstructured.Unstructured{Object: obj}
+	labels := u.GetLabels()
+	labels[LabelVerify] = "true"
+	u.SetLabels(labels)
+	res, err := c.Create(ctx, kube.CreateRequest{Object: u, GVR: kinds.ObjectBucketClaim.GVR, Noun: "obc"})
+	if err != nil {
+		return nil, fmt.Errorf("create a temporary claim of bucketclass %q: %w", in.BucketClass, err)
+	}
+	timeout := in.BindTimeout
+	if timeout <= 0 {
+		timeout = DefaultBindTimeout
+	}
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	bound, err := c.Wait(wctx, kube.WaitRequest{GVR: kinds.ObjectBucketClaim.GVR, Kind: "ObjectBucketClaim", Noun: "obc",
+		Namespace: u.GetNamespace(), Name: u.GetName(), Condition: kinds.ObjectBucketClaim.Condition, OnProgress: in.OnProgress,
+		OnWarning: func(reason, msg string) {
+			if in.OnWarning != nil {
+				in.OnWarning(fmt.Sprintf("obc %s event %s: %s", u.GetName(), reason, msg))
+			}
+		}})
+	if err != nil {
+		return res.Object, fmt.Errorf("temporary claim %s of bucketclass %q: %w", u.GetName(), in.BucketClass, err)
+	}
+	return bound, nil
 }
 
 // endpointOf is the S3 URL of a claim's BUCKET_HOST and BUCKET_PORT:

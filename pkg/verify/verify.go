@@ -65,19 +65,22 @@ func (c *Case) Judge() {
 
 // Report is the outcome of a verification.
 type Report struct {
-	Target        string  `json:"target"`
-	Claim         string  `json:"claim,omitempty"`
-	BucketClass   string  `json:"bucketClass,omitempty"`
-	Bucket        string  `json:"bucket"`
-	Key           string  `json:"key"`
-	Policy        string  `json:"policy"`
-	Size          int64   `json:"size"`
-	SHA256        string  `json:"sha256"`
-	UploadSeconds float64 `json:"uploadSeconds"`
-	Cases         []Case  `json:"cases"`
-	Kept          bool    `json:"kept"`
-	OK            bool    `json:"ok"`
-	Verdict       string  `json:"verdict"`
+	Target string `json:"target"`
+	Claim  string `json:"claim,omitempty"`
+	// TemporaryClaim: nb created Claim for this run (--bucketclass on a
+	// cluster) and deletes it unless Kept.
+	TemporaryClaim bool    `json:"temporaryClaim,omitempty"`
+	BucketClass    string  `json:"bucketClass,omitempty"`
+	Bucket         string  `json:"bucket"`
+	Key            string  `json:"key"`
+	Policy         string  `json:"policy"`
+	Size           int64   `json:"size"`
+	SHA256         string  `json:"sha256"`
+	UploadSeconds  float64 `json:"uploadSeconds"`
+	Cases          []Case  `json:"cases"`
+	Kept           bool    `json:"kept"`
+	OK             bool    `json:"ok"`
+	Verdict        string  `json:"verdict"`
 }
 
 // Conclude sets the verdict from the cases.

@@ -50,6 +50,7 @@ type Options struct {
 	Insecure    bool
 	Disrupt     bool
 	Settle      time.Duration
+	BindTimeout time.Duration
 
 	size int64
 }
@@ -69,6 +70,12 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 			On the local target a pv-pool store fails by having its volume folders moved away,
 			an S3 store by losing its network path; both are brought back after each read, also
 			on Ctrl-C or error.
+
+			On a cluster nb talks to NooBaa's S3 endpoint with the claim's keys and predicts each
+			single-store loss from the live bucket class and store phases; --disrupt drops each
+			store from the bucket class in turn, reads back and restores the class. With
+			--bucketclass nb creates a temporary claim (labelled nb.noobaa.io/verify), waits for
+			it to be Bound, and deletes it afterwards unless --keep.
 
 			Exit code 0 when the policy's promise held, 3 when data was unreadable or different
 			where the policy promised it would survive.`),
@@ -99,12 +106,13 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 	fl.StringVar(&opts.File, "file", "", "upload this file instead of a generated object")
 	fl.StringSliceVar(&opts.Fail, "fail", nil, "fail only these stores, comma-separated (default: each store of the bucket)")
 	_ = cmd.RegisterFlagCompletionFunc("fail", cmdresource.CompleteNamesList(f, kinds.BackingStore))
-	fl.BoolVar(&opts.Keep, "keep", false, "keep the test object (and the temporary bucket) afterwards")
+	fl.BoolVar(&opts.Keep, "keep", false, "keep the test object (and the temporary bucket or claim) afterwards")
 	fl.StringVarP(&opts.Output, "output", "o", "", `output format: "" for a table and a verdict, or json`)
-	fl.StringVar(&opts.Endpoint, "endpoint", "", "cluster: NooBaa's S3 URL, instead of the claim's BUCKET_HOST:BUCKET_PORT (keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else the claim's Secret)")
+	fl.StringVar(&opts.Endpoint, "endpoint", "", "cluster: NooBaa's S3 URL, instead of the claim's BUCKET_HOST:BUCKET_PORT (keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else the noobaa-admin Secret, else the claim's)")
 	fl.StringVar(&opts.CABundle, "ca-bundle", "", "cluster: a PEM file of CAs to trust for the S3 endpoint")
 	fl.BoolVar(&opts.Insecure, "insecure-skip-tls-verify", false, "cluster: do not verify the S3 endpoint's certificate (insecure)")
 	fl.BoolVar(&opts.Disrupt, "disrupt", false, "cluster: drop each store from the bucket class in turn, read back, and restore the class")
+	fl.DurationVar(&opts.BindTimeout, "timeout", verify.DefaultBindTimeout, "cluster, with --bucketclass: how long the temporary claim may take to be Bound")
 	fl.DurationVar(&opts.Settle, "settle", 0, "cluster, with --disrupt: wait this long after the upload for NooBaa's mirroring to settle")
 	return cmd
 }
@@ -231,7 +239,15 @@ func (o *Options) runCluster(ctx context.Context, in verify.Input) (*verify.Repo
 	if err != nil {
 		return nil, err
 	}
+	last := ""
 	ci := verify.ClusterInput{Input: in, Endpoint: o.Endpoint, Insecure: o.Insecure, Disrupt: o.Disrupt, Settle: o.Settle,
+		BindTimeout: o.BindTimeout,
+		OnProgress: func(p kube.Progress) {
+			if line := p.String(); line != last {
+				last = line
+				fmt.Fprintf(o.IO.ErrOut, "temporary claim: %s\n", line)
+			}
+		},
 		InCluster: o.Getenv("KUBERNETES_SERVICE_HOST") != "",
 		OnWarning: func(msg string) { fmt.Fprintln(o.IO.ErrOut, "warning: "+msg) }}
 	if o.CABundle != "" {
@@ -251,7 +267,10 @@ func (o *Options) runCluster(ctx context.Context, in verify.Input) (*verify.Repo
 func (o *Options) printReport(rep *verify.Report) error {
 	out := o.IO.Out
 	what := "obc " + rep.Claim
-	if rep.Claim == "" {
+	switch {
+	case rep.TemporaryClaim:
+		what = "temporary obc " + rep.Claim + " of bucketclass " + rep.BucketClass
+	case rep.Claim == "":
 		what = "a temporary bucket of bucketclass " + rep.BucketClass
 	}
 	fmt.Fprintf(out, "Verified %s (bucket %s): %s\n", what, rep.Bucket, rep.Policy)
@@ -285,6 +304,9 @@ func (o *Options) printReport(rep *verify.Report) error {
 	fmt.Fprintf(out, "\n%s\n", rep.Verdict)
 	if rep.Kept {
 		fmt.Fprintf(out, "The test object was kept: %s/%s\n", rep.Bucket, rep.Key)
+		if rep.TemporaryClaim {
+			fmt.Fprintf(out, "So was its claim: delete it with \"nb obc delete %s\"\n", rep.Claim)
+		}
 	}
 	return nil
 }
