@@ -3,6 +3,7 @@ package cmdutil
 import (
 	"os"
 
+	"github.com/nbctl/nb/pkg/config"
 	"github.com/nbctl/nb/pkg/controlplane"
 	"github.com/nbctl/nb/pkg/iostreams"
 	"github.com/nbctl/nb/pkg/kube"
@@ -24,6 +25,11 @@ type Factory struct {
 	// Local returns the local control plane when the local target is
 	// selected, nil on a cluster: verify reaches the data path through it.
 	Local func() (*controlplane.ControlPlane, error)
+	// Config is the configuration the running command was given (file and
+	// environment), and Settings its effective values; both are set once
+	// the command line is parsed.
+	Config   *config.Config
+	Settings []config.Value
 }
 
 // NewFactory returns a factory wired to the real process environment; the

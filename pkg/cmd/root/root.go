@@ -6,9 +6,12 @@ import (
 
 	"github.com/nbctl/nb/pkg/cmd/backingstore"
 	"github.com/nbctl/nb/pkg/cmd/bucketclass"
+	"github.com/nbctl/nb/pkg/cmd/completion"
+	configcmd "github.com/nbctl/nb/pkg/cmd/config"
 	"github.com/nbctl/nb/pkg/cmd/namespacestore"
 	"github.com/nbctl/nb/pkg/cmd/obc"
 	"github.com/nbctl/nb/pkg/cmd/verify"
+	"github.com/nbctl/nb/pkg/cmd/version"
 	"github.com/nbctl/nb/pkg/cmdutil"
 	"github.com/nbctl/nb/pkg/controlplane"
 	"github.com/nbctl/nb/pkg/exitcode"
@@ -32,6 +35,11 @@ ObjectBucketClaims, and proves that a bucket survives the loss of a store.`,
 	cmd.PersistentFlags().Lookup("namespace").Usage = `the namespace NooBaa runs in (default: the kubeconfig context's, else "noobaa")`
 	tf := &cmdutil.TargetFlags{}
 	tf.AddFlags(cmd.PersistentFlags())
+	gf := &cmdutil.GlobalFlags{}
+	gf.AddFlags(cmd)
+	cmd.PersistentPreRunE = func(c *cobra.Command, args []string) error {
+		return gf.Apply(f, c)
+	}
 	bound := &cmdutil.Factory{IOStreams: f.IOStreams, Getenv: f.Getenv}
 	cmdutil.BindTarget(bound, cf, tf, cmd.PersistentFlags())
 	if f.Namespace == nil {
@@ -53,6 +61,10 @@ ObjectBucketClaims, and proves that a bucket survives the loss of a store.`,
 		bucketclass.NewCmdBucketClass(f),
 		obc.NewCmdOBC(f),
 		verify.NewCmdVerify(f, nil),
+		configcmd.NewCmdConfig(f),
+		version.NewCmdVersion(f, nil),
+		completion.NewCmdCompletion(f),
 	)
+	cmd.CompletionOptions.DisableDefaultCmd = true
 	return cmd
 }
