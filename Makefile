@@ -5,9 +5,10 @@ BIN := bin/nb
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
-LDFLAGS := -s -w
+PKG := github.com/nbctl/nb/pkg/buildinfo
+LDFLAGS := -s -w -X $(PKG).Version=$(VERSION) -X $(PKG).Commit=$(COMMIT) -X $(PKG).Date=$(DATE)
 
-.PHONY: help build test test-unit lint demo envtest-assets clean
+.PHONY: help build test test-unit lint demo envtest-assets clean docs completions generate release-check snapshot
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -27,6 +28,20 @@ test-unit: ## run the fast tests only (no API server, no S3 server)
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+docs: ## regenerate docs/reference (markdown) and docs/man (man pages) from the commands
+	$(GO) run ./hack/gen docs
+
+completions: ## regenerate the shell completion scripts in completions/
+	$(GO) run ./hack/gen completions
+
+generate: docs completions ## regenerate everything generated and committed
+
+release-check: ## validate .goreleaser.yaml with the pinned goreleaser
+	"$$(./hack/goreleaser.sh)" check
+
+snapshot: ## build every release archive into dist/ without publishing
+	"$$(./hack/goreleaser.sh)" release --snapshot --clean
 
 demo: build ## build nb and run the walk-through
 	./hack/demo.sh $(BIN)

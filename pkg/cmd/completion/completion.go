@@ -5,7 +5,6 @@
 package completion
 
 import (
-
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
