@@ -13,6 +13,9 @@ import (
 // main and passed down; there is no package-level state.
 type Factory struct {
 	IOStreams *iostreams.IOStreams
+	// Executable is the name nb was run as (os.Args[0]): as kubectl-nb,
+	// a kubectl plugin, its help says "kubectl nb".
+	Executable string
 	// Getenv reads the environment (credentials, configuration).
 	Getenv func(string) string
 	// ReadFile reads a file named on the command line.
@@ -36,8 +39,9 @@ type Factory struct {
 // root command fills in Namespace and KubeClient from its flags.
 func NewFactory() *Factory {
 	return &Factory{
-		IOStreams: iostreams.System(),
-		Getenv:    os.Getenv,
-		ReadFile:  os.ReadFile,
+		IOStreams:  iostreams.System(),
+		Executable: os.Args[0],
+		Getenv:     os.Getenv,
+		ReadFile:   os.ReadFile,
 	}
 }

@@ -1,11 +1,15 @@
 package nbcmd
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nbctl/nb/pkg/cmdutil"
+	"github.com/nbctl/nb/pkg/iostreams"
 )
 
 // TestCompletionScriptsRegisterDynamicCompletion: each shell's script
@@ -91,5 +95,17 @@ printf '%s\n' "${COMPREPLY[@]}"
 	got := strings.Fields(string(out))
 	if len(got) != 2 || !strings.HasPrefix(got[0], "alpha") || !strings.HasPrefix(got[1], "beta") {
 		t.Errorf("completions %q, want alpha and beta", out)
+	}
+}
+
+// TestAsKubectlPlugin: run as kubectl-nb (krew), usage reads "kubectl nb".
+func TestAsKubectlPlugin(t *testing.T) {
+	ios, _, out, _ := iostreams.Test()
+	f := &cmdutil.Factory{IOStreams: ios, Executable: "/home/me/.krew/bin/kubectl-nb", Getenv: func(string) string { return "" }}
+	if code := Run(context.Background(), f, []string{"backingstore", "create", "--help"}); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(out.String(), "kubectl nb backingstore create") {
+		t.Errorf("help as a kubectl plugin:\n%s", out.String())
 	}
 }

@@ -2,6 +2,9 @@
 package root
 
 import (
+	"path/filepath"
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/nbctl/nb/pkg/cmd/backingstore"
@@ -28,6 +31,10 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 ObjectBucketClaims, and proves that a bucket survives the loss of a store.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+	}
+	if strings.HasPrefix(filepath.Base(f.Executable), "kubectl-") {
+		// Installed by krew as kubectl-nb: usage lines read "kubectl nb ...".
+		cmd.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl nb"}
 	}
 	cmdutil.SubcommandRequired(cmd)
 	cf := cmdutil.NewConfigFlags()
