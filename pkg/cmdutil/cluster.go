@@ -90,11 +90,10 @@ func BindTarget(f *Factory, cf *ConfigFlags, tf *TargetFlags, flags *pflag.FlagS
 	if getenv == nil {
 		getenv = os.Getenv
 	}
+	// NB_TARGET and NB_STATE_DIR reach tf through the configuration layer
+	// (GlobalFlags.Apply), which also names them in its errors.
 	resolve := func() (string, error) {
 		t := tf.Target
-		if t == "" {
-			t = getenv("NB_TARGET")
-		}
 		switch t {
 		case "", TargetAuto:
 			if hasClusterConfig(cf) {
@@ -103,9 +102,6 @@ func BindTarget(f *Factory, cf *ConfigFlags, tf *TargetFlags, flags *pflag.FlagS
 			return TargetLocal, nil
 		case TargetLocal, TargetKube:
 			return t, nil
-		}
-		if tf.Target == "" {
-			return "", exitcode.Usagef("--target", "NB_TARGET=%q is not a target: use auto, local or kube", t)
 		}
 		return "", exitcode.Usagef("--target", "%q is not a target: use auto, local or kube", t)
 	}
@@ -139,9 +135,6 @@ func BindTarget(f *Factory, cf *ConfigFlags, tf *TargetFlags, flags *pflag.FlagS
 			return nil, err
 		}
 		dir := tf.StateDir
-		if dir == "" {
-			dir = getenv("NB_STATE_DIR")
-		}
 		if dir == "" {
 			if dir, err = controlplane.DefaultDir(getenv); err != nil {
 				return nil, err

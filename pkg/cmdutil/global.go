@@ -48,7 +48,7 @@ func (g *GlobalFlags) Apply(f *Factory, cmd *cobra.Command) error {
 	case "never":
 		f.IOStreams.SetColorEnabled(false)
 	default:
-		f.IOStreams.SetColorEnabled(f.IOStreams.IsStdoutTTY() && getenv("NO_COLOR") == "" && getenv("TERM") != "dumb")
+		f.IOStreams.SetColorAuto(getenv)
 	}
 	return nil
 }

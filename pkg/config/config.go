@@ -203,16 +203,16 @@ func (c *Config) Apply(cmdName string, fs *pflag.FlagSet) ([]Value, error) {
 		}
 		v := c.Resolve(s, flags)
 		out = append(out, v)
-		if v.Source == SourceFlag || v.Source == SourceDefault {
-			if v.Source == SourceFlag && len(s.Allowed) > 0 && !slices.Contains(s.Allowed, v.Value) {
-				return nil, errorf("--"+s.Key, "%q is not allowed: use %s", v.Value, orList(s.Allowed))
-			}
+		if v.Source == SourceDefault {
 			continue
 		}
 		if len(s.Allowed) > 0 && !slices.Contains(s.Allowed, v.Value) {
+			if v.Source == SourceFlag {
+				return nil, errorf(v.Origin, "%q is not allowed: use %s", v.Value, orList(s.Allowed))
+			}
 			return nil, errorf(v.Origin, "%s %q is not allowed: use %s", s.Key, v.Value, orList(s.Allowed))
 		}
-		if !mine {
+		if v.Source == SourceFlag || !mine {
 			continue
 		}
 		fl := fs.Lookup(s.Key)

@@ -43,8 +43,7 @@ func System() *IOStreams {
 		inFd:         int(os.Stdin.Fd()),
 		readPassword: term.ReadPassword,
 	}
-	_, noColor := os.LookupEnv("NO_COLOR")
-	s.colorEnabled = s.outTTY && !noColor && os.Getenv("TERM") != "dumb"
+	s.SetColorAuto(os.Getenv)
 	return s
 }
 
@@ -81,6 +80,12 @@ func (s *IOStreams) SetPasswordReader(f func(fd int) ([]byte, error)) { s.readPa
 
 // ColorEnabled reports whether output may be coloured.
 func (s *IOStreams) ColorEnabled() bool { return s.colorEnabled }
+
+// SetColorAuto turns colour on when stdout is a terminal, NO_COLOR is
+// unset or empty (no-color.org) and TERM is not "dumb".
+func (s *IOStreams) SetColorAuto(getenv func(string) string) {
+	s.colorEnabled = s.outTTY && getenv("NO_COLOR") == "" && getenv("TERM") != "dumb"
+}
 
 // SetColorEnabled forces colour on or off.
 func (s *IOStreams) SetColorEnabled(v bool) { s.colorEnabled = v }

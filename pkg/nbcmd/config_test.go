@@ -86,6 +86,9 @@ func TestConfigFileEnvAndFlagsDriveCommands(t *testing.T) {
 	if r = runTTY(t, bad, false, "backingstore", "list"); r.code != 2 || !strings.Contains(r.stderr, "unknown key namespce: the keys are target, namespace") {
 		t.Errorf("typo in the file: %+v", r)
 	}
+	if r = runTTY(t, nil, false, "config", "view", "-o", "xml"); r.code != 2 || !strings.Contains(r.stderr, `--output: "xml" is not supported`) {
+		t.Errorf("config view -o xml: %+v", r)
+	}
 	if r = runTTY(t, nil, false, "backingstore", "list", "--config", "/nonexistent.yaml"); r.code != 2 || !strings.Contains(r.stderr, "--config: configuration file /nonexistent.yaml does not exist") {
 		t.Errorf("missing --config: %+v", r)
 	}

@@ -5,6 +5,8 @@
 package completion
 
 import (
+	"io"
+
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
@@ -68,7 +70,7 @@ func NewCmdCompletion(f *cmdutil.Factory) *cobra.Command {
 }
 
 // Write prints root's completion script for shell.
-func Write(root *cobra.Command, shell string, descriptions bool, out interface{ Write([]byte) (int, error) }) error {
+func Write(root *cobra.Command, shell string, descriptions bool, out io.Writer) error {
 	switch shell {
 	case "bash":
 		return root.GenBashCompletionV2(out, descriptions)
