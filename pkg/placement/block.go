@@ -11,15 +11,16 @@ import (
 //
 //	0  4  magic "NBK1"
 //	4  1  format version (1)
-//	5  1  kind (1 data block, 2 manifest)
+//	5  1  kind (1 data block, 2 manifest, 3 tombstone)
 //	6  2  reserved, zero
 //	8  4  payload length, big endian
 //	12 4  CRC-32C (Castagnoli) of the payload, big endian
 const (
-	headerSize   = 16
-	blockVersion = 1
-	kindData     = 1
-	kindManifest = 2
+	headerSize    = 16
+	blockVersion  = 1
+	kindData      = 1
+	kindManifest  = 2
+	kindTombstone = 3
 )
 
 var (

@@ -102,5 +102,8 @@ func (e *Engine) DeleteBucket(ctx context.Context, name string) error {
 	if err := e.Meta.RemoveBucket(name); err != nil {
 		return err
 	}
-	return e.CollectGarbage(ctx)
+	if err := e.CollectGarbage(ctx); err != nil {
+		return err
+	}
+	return e.markDeleted(ctx, name, "")
 }

@@ -44,31 +44,48 @@
 // Wrong bytes are never returned: a chunk with no good copy fails the
 // read with ErrUnreadable.
 //
+// # Deleting
+//
+// Delete removes the object from the metadata (its manifest moves to the
+// garbage list in the same transaction) and then deletes its blocks and
+// manifest copies. What a down store still holds stays on the garbage
+// list until CollectGarbage reaches it. Meanwhile a tombstone ("bkt/key
+// was deleted at time T") is written to the object's stores that are up,
+// so that Recover, even with the metadata lost, does not bring the object
+// back from the down store's manifest copy; DeleteBucket does the same
+// with one tombstone for the whole bucket. CollectGarbage removes a
+// tombstone once no dead version of its object remains on any store.
+// With every store up, a delete writes no tombstone.
+//
 // # Repair
 //
 // Heal re-creates the copies and shards degraded objects lack once their
 // stores are back. Scrub reads every block of every object, repairs what a
 // good copy or parity can rebuild, and reports what is lost. Recover
-// rebuilds a bucket's metadata from the manifest copies on its stores.
+// rebuilds a bucket's metadata from the manifest copies on its stores: for
+// each key the newest version not covered by a tombstone (or the garbage
+// list) wins; the dead and older versions it finds are deleted.
 //
 // # On-store layout
 //
-// Every store holds two kinds of entries under its root (a dir volume, or
-// a prefix of an S3 bucket):
+// Every store holds three kinds of entries under its root (a dir volume,
+// or a prefix of an S3 bucket):
 //
 //	blocks/<id[0:2]>/<id>/<chunk>           a full copy of chunk <chunk> (Mirror, Spread)
 //	blocks/<id[0:2]>/<id>/<chunk>.<shard>   shard <shard> of an erasure-coded chunk
 //	manifests/<bucket>/<h>/<id>             a copy of the object's manifest
+//	tombstones/<bucket>/<h>                 the object was deleted (see Deleting)
+//	tombstones/<bucket>/bucket              the bucket was deleted
 //
 // where <id> is the 32-hex-digit random ID of one version of one object
 // and <h> the first 16 bytes of SHA-256(object key) in hex (object keys are
-// arbitrary; store keys are not). Both kinds are blocks: a 16-byte header
+// arbitrary; store keys are not). All are blocks: a 16-byte header
 // followed by the payload.
 //
 //	offset  size  field
 //	0       4     magic "NBK1"
 //	4       1     format version, 1
-//	5       1     kind: 1 data, 2 manifest
+//	5       1     kind: 1 data, 2 manifest, 3 tombstone
 //	6       2     reserved, zero
 //	8       4     payload length, big endian
 //	12      4     CRC-32C (Castagnoli) of the payload, big endian
@@ -92,4 +109,11 @@
 // shard block has its shard number and the shard's size (ceil(size/k)) and
 // CRC. DecodeManifest rejects any manifest whose sizes, shards, tiers or
 // placements do not add up.
+//
+// # Tombstone format
+//
+//	{"v":1, "bucket":"b", "key":"k", "deleted":"RFC 3339 with nanoseconds"}
+//
+// "key" is absent in a bucket's tombstone. Every version of the object
+// (of any object of the bucket) created at or before "deleted" is dead.
 package placement

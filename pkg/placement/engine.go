@@ -147,8 +147,14 @@ func blockKey(objectID string, chunk, shard int) string {
 }
 
 func manifestKey(bucket, key, objectID string) string {
+	return "manifests/" + bucket + "/" + keyHash(key) + "/" + objectID
+}
+
+// keyHash names an object key on a store: the first 16 bytes of its
+// SHA-256 in hex (object keys are arbitrary; store keys are not).
+func keyHash(key string) string {
 	h := sha256.Sum256([]byte(key))
-	return fmt.Sprintf("manifests/%s/%s/%s", bucket, hex.EncodeToString(h[:16]), objectID)
+	return hex.EncodeToString(h[:16])
 }
 
 // Put streams r into bucket/key. The new version becomes visible only
@@ -617,17 +623,38 @@ func (e *Engine) collect(ctx context.Context, man *Manifest) {
 	}
 }
 
-// Delete removes an object and its blocks.
+// Delete removes an object and its blocks. Blocks on a store that is
+// down stay on the garbage list for CollectGarbage, and a tombstone on
+// the other stores keeps Recover from bringing the object back meanwhile.
 func (e *Engine) Delete(ctx context.Context, bucket, key string) error {
 	man, err := e.Meta.Remove(bucket, key)
 	if err != nil {
 		return err
 	}
 	e.collect(ctx, man)
+	return e.markDeleted(ctx, bucket, key, man)
+}
+
+// markDeleted writes a tombstone for bucket/key (key "": the bucket) if a
+// dead version of it may still be on a store: on the stores of those
+// versions and of the deleted ones.
+func (e *Engine) markDeleted(ctx context.Context, bucket, key string, deleted ...*Manifest) error {
+	garbage, err := e.Meta.Garbage()
+	if err != nil {
+		return err
+	}
+	dead := deadVersions(garbage, bucket, key)
+	if len(dead) == 0 {
+		return nil
+	}
+	if err := e.writeTombstone(ctx, bucket, key, storesOf(append(dead, deleted...))); err != nil {
+		return fmt.Errorf("record the deletion of %s: %w", tombstoneName(bucket, key), err)
+	}
 	return nil
 }
 
-// CollectGarbage retries deleting the blocks of replaced versions.
+// CollectGarbage retries deleting the blocks of replaced and deleted
+// versions, then removes the tombstones no longer needed.
 func (e *Engine) CollectGarbage(ctx context.Context) error {
 	list, err := e.Meta.Garbage()
 	if err != nil {
@@ -636,7 +663,7 @@ func (e *Engine) CollectGarbage(ctx context.Context) error {
 	for _, m := range list {
 		e.collect(ctx, m)
 	}
-	return nil
+	return e.removeTombstones(ctx)
 }
 
 // Stat returns an object's manifest.

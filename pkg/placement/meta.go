@@ -36,7 +36,7 @@ func OpenMeta(path string) (*Meta, error) {
 		return nil, fmt.Errorf("metadata %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketObjects, bucketGarbage} {
+		for _, b := range [][]byte{bucketObjects, bucketGarbage, bucketTombstones} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -3,64 +3,227 @@ package placement
 import (
 	"context"
 	"errors"
-	"strings"
+	"sort"
 )
 
 // RecoverReport says what Recover rebuilt.
 type RecoverReport struct {
-	Scanned  int `json:"scanned"`
+	// Scanned counts the manifest copies and tombstones read.
+	Scanned int `json:"scanned"`
+	// Restored counts the objects whose metadata was rebuilt.
 	Restored int `json:"restored"`
-	Skipped  int `json:"skipped"`
+	// Removed counts the dead versions found on the stores (deleted, or
+	// replaced by a newer version) and queued for deletion.
+	Removed int `json:"removed"`
+	// Skipped counts the entries that could not be read or were invalid.
+	Skipped int `json:"skipped"`
 }
 
 // Recover rebuilds a bucket's metadata by scanning its stores for the
 // manifest copies Put leaves next to the blocks: the newest version of
-// each key wins. Current metadata is kept unless a store holds a newer
-// version.
+// each key wins, unless a tombstone (see Tombstone) or the garbage list
+// says the object was deleted after that version was written. Current
+// metadata is kept unless a store holds a newer live version. The dead
+// versions found are queued for deletion and collected, with every store
+// that is up.
 func (e *Engine) Recover(ctx context.Context, bucket string) (RecoverReport, error) {
 	var rep RecoverReport
-	newest := map[string]*Manifest{}
-	for _, s := range e.Stores {
-		err := s.List(ctx, "manifests/"+bucket+"/", func(key string) error {
-			rep.Scanned++
-			raw, err := s.Get(ctx, key)
-			if err != nil {
-				rep.Skipped++
-				return nil
-			}
-			payload, err := openBlock(raw, kindManifest)
-			if err != nil {
-				rep.Skipped++
-				return nil
-			}
-			man, err := DecodeManifest(payload)
-			if err != nil || man.Bucket != bucket || !strings.HasSuffix(key, "/"+man.ObjectID) {
-				rep.Skipped++
-				return nil
-			}
-			if cur := newest[man.Key]; cur == nil || newer(man, cur) {
-				newest[man.Key] = man
-			}
-			return nil
-		})
-		if err != nil && ctx.Err() != nil {
-			return rep, ctx.Err()
+	versions := map[string]*Manifest{} // by object ID
+	tombs := map[string]*Tombstone{}   // by object key, "" for the bucket
+	names := make([]string, 0, len(e.Stores))
+	for name := range e.Stores {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := e.scanManifests(ctx, name, bucket, versions, &rep); err != nil {
+			return rep, err
+		}
+		if err := e.scanTombstones(ctx, name, bucket, tombs, &rep); err != nil {
+			return rep, err
 		}
 	}
-	for key, man := range newest {
+	if err := e.mergeTombstones(bucket, tombs); err != nil {
+		return rep, err
+	}
+
+	byKey := map[string][]*Manifest{}
+	for _, man := range versions {
+		byKey[man.Key] = append(byKey[man.Key], man)
+	}
+	var dead []*Manifest
+	for key, list := range byKey {
 		cur, err := e.Meta.Get(bucket, key)
 		if err != nil && !errors.Is(err, ErrNoObject) {
 			return rep, err
 		}
-		if cur != nil && !newer(man, cur) {
+		var live *Manifest
+		var rest []*Manifest
+		for _, man := range list {
+			if cur != nil && man.ObjectID == cur.ObjectID {
+				continue
+			}
+			gone, err := e.Meta.inGarbage(man.ObjectID)
+			if err != nil {
+				return rep, err
+			}
+			if gone {
+				continue // already queued for deletion
+			}
+			if killedBy(man, tombs) {
+				rest = append(rest, man)
+				continue
+			}
+			if live == nil || newer(man, live) {
+				if live != nil {
+					rest = append(rest, live)
+				}
+				live = man
+				continue
+			}
+			rest = append(rest, man)
+		}
+		if live != nil && cur != nil && !newer(live, cur) {
+			rest, live = append(rest, live), nil
+		}
+		dead = append(dead, rest...)
+		if live == nil {
 			continue
 		}
-		if _, err := e.Meta.Commit(man); err != nil {
+		// Commit moves the current version, if any, to the garbage list.
+		if _, err := e.Meta.Commit(live); err != nil {
 			return rep, err
 		}
 		rep.Restored++
 	}
-	return rep, nil
+	if err := e.Meta.addGarbage(dead); err != nil {
+		return rep, err
+	}
+	rep.Removed = len(dead)
+	return rep, e.CollectGarbage(ctx)
+}
+
+// killedBy reports whether the object's or the bucket's tombstone covers
+// a version.
+func killedBy(man *Manifest, tombs map[string]*Tombstone) bool {
+	for _, k := range []string{man.Key, ""} {
+		if t := tombs[k]; t != nil && t.kills(man) {
+			return true
+		}
+	}
+	return false
+}
+
+// scanManifests reads the bucket's manifest copies on one store.
+func (e *Engine) scanManifests(ctx context.Context, store, bucket string, into map[string]*Manifest, rep *RecoverReport) error {
+	s := e.Stores[store]
+	err := s.List(ctx, "manifests/"+bucket+"/", func(key string) error {
+		rep.Scanned++
+		raw, err := s.Get(ctx, key)
+		if err != nil {
+			rep.Skipped++
+			return nil
+		}
+		payload, err := openBlock(raw, kindManifest)
+		if err != nil {
+			rep.Skipped++
+			return nil
+		}
+		man, err := DecodeManifest(payload)
+		if err != nil || man.Bucket != bucket || key != manifestKey(man.Bucket, man.Key, man.ObjectID) {
+			rep.Skipped++
+			return nil
+		}
+		into[man.ObjectID] = man
+		return nil
+	})
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	_ = err // a store that cannot be listed is skipped: Recover works with the stores that are up
+	return nil
+}
+
+// scanTombstones reads the bucket's tombstones on one store, keeping the
+// newest per object key and noting where each was found.
+func (e *Engine) scanTombstones(ctx context.Context, store, bucket string, into map[string]*Tombstone, rep *RecoverReport) error {
+	s := e.Stores[store]
+	_ = s.List(ctx, "tombstones/"+bucket+"/", func(key string) error {
+		rep.Scanned++
+		raw, err := s.Get(ctx, key)
+		if err != nil {
+			rep.Skipped++
+			return nil
+		}
+		payload, err := openBlock(raw, kindTombstone)
+		if err != nil {
+			rep.Skipped++
+			return nil
+		}
+		t, err := DecodeTombstone(payload)
+		if err != nil || t.Bucket != bucket || key != tombstoneKey(t.Bucket, t.Key) {
+			rep.Skipped++
+			return nil
+		}
+		cur := into[t.Key]
+		if cur == nil || t.Deleted.After(cur.Deleted) {
+			if cur != nil {
+				t.Stores = cur.Stores
+			}
+			cur, into[t.Key] = t, t
+		}
+		cur.Stores = appendNew(cur.Stores, store)
+		return nil
+	})
+	return ctx.Err()
+}
+
+// mergeTombstones joins the tombstones found on the stores with the ones
+// the metadata knows of (newest deletion time, every store holding one),
+// and records them so that CollectGarbage removes them in time.
+func (e *Engine) mergeTombstones(bucket string, found map[string]*Tombstone) error {
+	known, err := e.Meta.tombstones()
+	if err != nil {
+		return err
+	}
+	for _, t := range known {
+		if t.Bucket == bucket && found[t.Key] == nil {
+			found[t.Key] = t
+		}
+	}
+	keys := make([]string, 0, len(found))
+	for k := range found {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		t := found[k]
+		known, err := e.Meta.tombstone(t.Bucket, t.Key)
+		if err != nil {
+			return err
+		}
+		if known != nil {
+			if known.Deleted.After(t.Deleted) {
+				t.Deleted = known.Deleted
+			}
+			for _, s := range known.Stores {
+				t.Stores = appendNew(t.Stores, s)
+			}
+		}
+		if err := e.Meta.putTombstone(t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func appendNew(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
 }
 
 func newer(a, b *Manifest) bool {

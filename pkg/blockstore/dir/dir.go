@@ -143,19 +143,27 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 
 func (s *Store) writeAtomic(p string, data []byte) error {
 	dir := filepath.Dir(p)
-	if err := s.mkdirAll(dir); err != nil {
-		return err
-	}
 	var rnd [8]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return err
 	}
 	tmp := filepath.Join(dir, tmpPrefix+hex.EncodeToString(rnd[:]))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
-	if err != nil {
-		return err
+	var f *os.File
+	// A concurrent Delete may remove an emptied folder between mkdirAll
+	// and the create: try again (up to ten times, then give up).
+	for try := 0; ; try++ {
+		err := s.mkdirAll(dir)
+		if err == nil {
+			f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+		}
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) || try == 9 {
+			return err
+		}
 	}
-	_, err = f.Write(data)
+	_, err := f.Write(data)
 	if err == nil && !s.NoSync {
 		err = f.Sync()
 	}
@@ -280,7 +288,25 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	s.mu.Lock()
 	s.used[v] -= info.Size()
 	s.mu.Unlock()
-	return s.syncDir(filepath.Dir(p))
+	return s.prune(s.volumes[v], filepath.Dir(p))
+}
+
+// prune removes dir and its parents while they are empty (an object's
+// folder and the fan-out folder above it), keeping the volume root and the
+// folders right under it, and fsyncs the last folder changed. A Put racing
+// into a folder being removed tries again (see writeAtomic).
+func (s *Store) prune(root, dir string) error {
+	for {
+		rel, err := filepath.Rel(root, dir)
+		if err != nil || rel == "." || !strings.Contains(filepath.ToSlash(rel), "/") || strings.HasPrefix(rel, "..") {
+			break
+		}
+		if err := os.Remove(dir); err != nil {
+			break // not empty (or gone meanwhile): stop here
+		}
+		dir = filepath.Dir(dir)
+	}
+	return s.syncDir(dir)
 }
 
 // List implements blockstore.Store.
@@ -290,6 +316,9 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(string) error) 
 			return s.classify("list", prefix, v, err)
 		}
 		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil && p != root && errors.Is(err, fs.ErrNotExist) {
+				return nil // a folder emptied and removed by a Delete meanwhile
+			}
 			if err != nil {
 				return err
 			}

@@ -110,3 +110,65 @@ func TestMissingVolumeIsUnavailable(t *testing.T) {
 		t.Errorf("put: %v", err)
 	}
 }
+
+func TestDeleteRemovesEmptiedFolders(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	s, err := Open("pv1", root, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"blocks/ab/abc/0", "blocks/ab/abc/1", "blocks/ab/abd/0"} {
+		if err := s.Put(ctx, k, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vol := s.Volumes()[0]
+	exists := func(rel string) bool { _, err := os.Stat(filepath.Join(vol, rel)); return err == nil }
+	if err := s.Delete(ctx, "blocks/ab/abc/0"); err != nil {
+		t.Fatal(err)
+	}
+	if !exists("blocks/ab/abc") {
+		t.Fatal("a folder still holding a block was removed")
+	}
+	if err := s.Delete(ctx, "blocks/ab/abc/1"); err != nil {
+		t.Fatal(err)
+	}
+	if exists("blocks/ab/abc") || !exists("blocks/ab/abd/0") {
+		t.Fatal("the emptied object folder stays, or its sibling went")
+	}
+	if err := s.Delete(ctx, "blocks/ab/abd/0"); err != nil {
+		t.Fatal(err)
+	}
+	if exists("blocks/ab") || !exists("blocks") {
+		t.Fatal("want the emptied fan-out folder gone and the top folder kept")
+	}
+}
+
+// Deletes emptying a folder race with puts into it: no put may fail.
+func TestPutsAndDeletesInOneFolderRace(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open("pv1", t.TempDir(), 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.NoSync = true
+	errs := make(chan error, 4)
+	for w := 0; w < 4; w++ {
+		go func(w int) {
+			var err error
+			for i := 0; i < 300 && err == nil; i++ {
+				key := "blocks/ff/" + string(rune('a'+w)) + "/" + string(rune('a'+i%26))
+				if err = s.Put(ctx, key, []byte("x")); err == nil {
+					err = s.Delete(ctx, key)
+				}
+			}
+			errs <- err
+		}(w)
+	}
+	for w := 0; w < 4; w++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
