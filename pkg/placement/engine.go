@@ -56,6 +56,10 @@ type Engine struct {
 	// write (what nb verify does) reuses the write's buffers instead of
 	// doubling the heap.
 	chunkBufs sync.Pool
+	// shardBufs recycles erasure-coded shards; coders caches a
+	// Reed-Solomon coder per k+m.
+	shardBufs sync.Pool
+	coders    sync.Map
 }
 
 // getChunkBuf returns a recycled chunk buffer of at least n bytes, or nil
@@ -407,11 +411,11 @@ func (e *Engine) writeOne(ctx context.Context, st *writeState, candidates []stri
 }
 
 func (e *Engine) writeShards(ctx context.Context, st *writeState, t Tier, idx int, payload []byte) ([]Block, error) {
-	shards, err := encodeShards(t.DataShards, t.ParityShards, payload)
+	shards, err := e.encodeShards(t.DataShards, t.ParityShards, payload)
 	if err != nil {
 		return nil, err
 	}
-	defer putShardBufs(shards)
+	defer e.putShardBufs(shards)
 	ranked := rank(t.Stores, st, idx)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -488,16 +492,16 @@ func (e *Engine) writeShards(ctx context.Context, st *writeState, t Tier, idx in
 
 // encodeShards splits payload into k data and m parity shards, each in a
 // buffer with header room.
-func encodeShards(k, m int, payload []byte) ([][]byte, error) {
-	enc, err := reedsolomon.New(k, m)
+func (e *Engine) encodeShards(k, m int, payload []byte) ([][]byte, error) {
+	enc, err := e.coder(k, m)
 	if err != nil {
-		return nil, fmt.Errorf("erasure coder %d+%d: %w", k, m, err)
+		return nil, err
 	}
 	shardSize := (len(payload) + k - 1) / k
 	bufs := make([][]byte, k+m)
 	shards := make([][]byte, k+m)
 	for i := range bufs {
-		bufs[i] = getShardBuf(headerSize + shardSize)
+		bufs[i] = e.getShardBuf(headerSize + shardSize)
 		shards[i] = bufs[i][headerSize:]
 		if i < k {
 			start := i * shardSize
@@ -514,21 +518,34 @@ func encodeShards(k, m int, payload []byte) ([][]byte, error) {
 	return bufs, nil
 }
 
-// shardBufs recycles shard buffers: erasure coding would otherwise
-// allocate k+m buffers per chunk.
-var shardBufs sync.Pool
+// coder returns the engine's Reed-Solomon coder for k+m (they are safe
+// for concurrent use, and costly to build for every chunk).
+func (e *Engine) coder(k, m int) (reedsolomon.Encoder, error) {
+	key := [2]int{k, m}
+	if c, ok := e.coders.Load(key); ok {
+		return c.(reedsolomon.Encoder), nil
+	}
+	c, err := reedsolomon.New(k, m)
+	if err != nil {
+		return nil, fmt.Errorf("erasure coder %d+%d: %w", k, m, err)
+	}
+	got, _ := e.coders.LoadOrStore(key, c)
+	return got.(reedsolomon.Encoder), nil
+}
 
-func getShardBuf(n int) []byte {
-	if b, ok := shardBufs.Get().(*[]byte); ok && cap(*b) >= n {
+// getShardBuf returns a recycled shard buffer: erasure coding would
+// otherwise allocate k+m buffers per chunk.
+func (e *Engine) getShardBuf(n int) []byte {
+	if b, ok := e.shardBufs.Get().(*[]byte); ok && cap(*b) >= n {
 		return (*b)[:n]
 	}
 	return make([]byte, n)
 }
 
-func putShardBufs(bufs [][]byte) {
+func (e *Engine) putShardBufs(bufs [][]byte) {
 	for i := range bufs {
 		b := bufs[i]
-		shardBufs.Put(&b)
+		e.shardBufs.Put(&b)
 	}
 }
 

@@ -10,8 +10,6 @@ import (
 	"io"
 	"sync"
 
-	"github.com/klauspost/reedsolomon"
-
 	"github.com/nbctl/nb/pkg/blockstore"
 )
 
@@ -236,7 +234,7 @@ func (e *Engine) readShards(ctx context.Context, c *Chunk) ([]byte, int, error) 
 		}
 		return nil, bad, fmt.Errorf("%w: %d of %d shards readable, %d needed: %w", ErrUnreadable, good, k+m, k, errors.Join(errs...))
 	}
-	enc, err := reedsolomon.New(k, m)
+	enc, err := e.coder(k, m)
 	if err != nil {
 		return nil, bad, err
 	}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-
-	"github.com/klauspost/reedsolomon"
 )
 
 // RepairReport says what a heal or scrub found and did.
@@ -193,7 +191,7 @@ func (e *Engine) repairShards(ctx context.Context, man *Manifest, i int, shards 
 	if len(c.Blocks) == k+m {
 		return true, nil
 	}
-	enc, err := reedsolomon.New(k, m)
+	enc, err := e.coder(k, m)
 	if err != nil {
 		return false, err
 	}

@@ -245,4 +245,3 @@ func FuzzDecodeTombstone(f *testing.F) {
 		}
 	})
 }
-
