@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -25,14 +26,28 @@ func main() {
 	mode := flag.String("mode", "mirror", "mirror-write, read, spread-write, ec-write, stream (write+read of a generated object)")
 	size := flag.Int64("size", 4<<30, "object size for -mode stream")
 	par := flag.Int("parallel", placement.DefaultParallelism, "chunks in flight")
+	noSync := flag.Bool("nosync", false, "skip fsync (to measure what syncing costs)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here")
 	flag.Parse()
-	if err := run(*mode, *file, *root, *size, *par); err != nil {
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "datapath:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if err := run(*mode, *file, *root, *size, *par, *noSync); err != nil {
 		fmt.Fprintln(os.Stderr, "datapath:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func engine(root string, stores int) (*placement.Engine, []string, error) {
+func engine(root string, stores int, noSync bool) (*placement.Engine, []string, error) {
 	meta, err := placement.OpenMeta(filepath.Join(root, "meta.db"))
 	if err != nil {
 		return nil, nil, err
@@ -45,15 +60,16 @@ func engine(root string, stores int) (*placement.Engine, []string, error) {
 		if err != nil {
 			return nil, nil, err
 		}
+		s.NoSync = noSync
 		e.Stores[name] = s
 		names = append(names, name)
 	}
 	return e, names, nil
 }
 
-func run(mode, file, root string, size int64, par int) error {
+func run(mode, file, root string, size int64, par int, noSync bool) error {
 	ctx := context.Background()
-	e, names, err := engine(root, 6)
+	e, names, err := engine(root, 6, noSync)
 	if err != nil {
 		return err
 	}

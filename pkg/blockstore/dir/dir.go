@@ -2,7 +2,11 @@
 // pv-pool, numVolumes folders each of a fixed size. Blocks are spread
 // across the volumes by a hash of their key, and written atomically: a
 // temporary file is written and fsynced, renamed into place, and the folder
-// is fsynced, so a crash leaves the old block or the new one.
+// is fsynced, so a crash leaves the old block or the new one. Where the
+// filesystem takes direct I/O (statx STATX_DIOALIGN) and the block's
+// memory is aligned, the temporary file is written with O_DIRECT, which
+// skips the page-cache copy; otherwise through the page cache. Deleting a
+// block removes the folders it leaves empty below the volume's top level.
 package dir
 
 import (
@@ -34,6 +38,9 @@ type Store struct {
 	// NoSync skips fsync (benchmarks of the sync cost only).
 	NoSync bool
 
+	// dio is what each volume's filesystem needs for direct I/O.
+	dio []directIO
+
 	mu   sync.Mutex
 	used []int64
 }
@@ -52,6 +59,7 @@ func Open(name, root string, numVolumes int, volumeSize int64) (*Store, error) {
 			return nil, fmt.Errorf("dir store %s: %w", name, err)
 		}
 		s.volumes = append(s.volumes, v)
+		s.dio = append(s.dio, probeDirectIO(v))
 		err := filepath.WalkDir(v, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
@@ -132,7 +140,7 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 	}
 	s.used[v] += int64(len(data)) - old
 	s.mu.Unlock()
-	if err := s.writeAtomic(p, data); err != nil {
+	if err := s.writeAtomic(v, p, data); err != nil {
 		s.mu.Lock()
 		s.used[v] -= int64(len(data)) - old
 		s.mu.Unlock()
@@ -141,7 +149,10 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 	return nil
 }
 
-func (s *Store) writeAtomic(p string, data []byte) error {
+// writeAtomic writes data to a temporary file, fsyncs it, renames it to
+// p and fsyncs the folder. The data goes by direct I/O where the
+// filesystem takes it, else through the page cache.
+func (s *Store) writeAtomic(v int, p string, data []byte) error {
 	dir := filepath.Dir(p)
 	var rnd [8]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
@@ -149,12 +160,17 @@ func (s *Store) writeAtomic(p string, data []byte) error {
 	}
 	tmp := filepath.Join(dir, tmpPrefix+hex.EncodeToString(rnd[:]))
 	var f *os.File
+	written := false
 	// A concurrent Delete may remove an emptied folder between mkdirAll
 	// and the create: try again (up to ten times, then give up).
 	for try := 0; ; try++ {
 		err := s.mkdirAll(dir)
 		if err == nil {
-			f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+			f, err = writeDirect(tmp, data, s.dio[v])
+			written = err == nil
+			if errors.Is(err, errNoDirect) {
+				f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+			}
 		}
 		if err == nil {
 			break
@@ -163,7 +179,10 @@ func (s *Store) writeAtomic(p string, data []byte) error {
 			return err
 		}
 	}
-	_, err := f.Write(data)
+	var err error
+	if !written {
+		_, err = f.Write(data)
+	}
 	if err == nil && !s.NoSync {
 		err = f.Sync()
 	}
