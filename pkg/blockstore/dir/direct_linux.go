@@ -80,4 +80,3 @@ func writeDirect(path string, data []byte, dio directIO) (*os.File, error) {
 	}
 	return f, nil
 }
-
