@@ -43,7 +43,7 @@ rss() { awk '{for(i=1;i<=NF;i++) if($i=="peak-rss") print $(i+1)}'; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f\n", a/b}'; }
 dp() { "$work/datapath" "$@" -root "$work/stores"; }
 
-cp_runs=(); mw_runs=(); mw_ratio=(); raw_runs=(); src_runs=(); rd_runs=(); rd_ratio=()
+cp_runs=(); mw_runs=(); mw_ratio=(); raw_runs=(); src_runs=(); blk_runs=(); rd_runs=(); rd_ratio=()
 sp_runs=(); ec_runs=(); ec_ratio=(); ec_rss=()
 if [ "$only" = read ]; then
   rm -rf "$work/stores"; dp -mode mirror-write -file "$file" >/dev/null
@@ -61,6 +61,11 @@ for i in $(seq "$runs"); do
   drop; s=$(now); dd if="$work/cp1/input.bin" of=/dev/null bs=4M status=none; e=$(now)
   r=$(rate "$s" "$e"); raw_runs+=("$r")
   drop; d=$(dp -mode read | nbrate); rd_runs+=("$d"); rd_ratio+=("$(div "$d" "$r")")
+  # The same bytes as nb reads them, without nb: one store's block files
+  # in chunk order, by cat.
+  drop; s=$(now)
+  find "$work/stores/pv0" -path '*/blocks/*' -type f -printf '%f %p\n' | sort -n | cut -d' ' -f2- | xargs cat > /dev/null
+  e=$(now); blk_runs+=("$(rate "$s" "$e")")
   [ "$only" = read ] || rm -rf "$work/cp1"
   if [ "$only" != read ]; then
     rm -rf "$work/stores"; drop
@@ -80,6 +85,7 @@ if [ "$only" != read ]; then
 fi
 echo "raw read of the source     $(m "${src_runs[@]}")  [${src_runs[*]}] (host-cached, see above)"
 echo "raw read of the fresh copy $(m "${raw_runs[@]}")  [${raw_runs[*]}] (dd bs=4M, cold)"
+echo "raw read of nb's blocks  $(m "${blk_runs[@]}")  [${blk_runs[*]}] (cat of one store's block files in chunk order, cold)"
 echo "mirror read, cold        $(m "${rd_runs[@]}")   [${rd_runs[*]}]   ratio $(m "${rd_ratio[@]}") [${rd_ratio[*]}] (target >= 0.85)"
 [ "$only" = read ] && exit 0
 echo "spread write             $(m "${sp_runs[@]}")   [${sp_runs[*]}]"

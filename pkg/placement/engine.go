@@ -238,9 +238,8 @@ func (e *Engine) writeChunks(ctx context.Context, st *writeState, pol Policy, r 
 	defer cancel(nil)
 	size := e.chunkSize()
 	par := e.parallelism()
-	// One buffer per worker, one being read and one being hashed.
-	free := make(chan []byte, par+2)
-	for i := 0; i < par+2; i++ {
+	free := make(chan []byte, par+1)
+	for i := 0; i < par+1; i++ {
 		free <- e.getChunkBuf(headerSize + size) // nil: allocated on first use
 	}
 	defer e.putChunkBufs(free)
@@ -268,21 +267,7 @@ func (e *Engine) writeChunks(ctx context.Context, st *writeState, pol Policy, r 
 			}
 		}()
 	}
-	// The object's SHA-256 is computed by its own goroutine, in order, so
-	// that hashing one chunk overlaps reading the next.
 	h := sha256.New()
-	toHash := make(chan chunkJob)
-	hashed := make(chan struct{})
-	go func() {
-		defer close(hashed)
-		for j := range toHash {
-			h.Write(j.buf[headerSize:])
-			select {
-			case jobs <- j:
-			case <-ctx.Done():
-			}
-		}
-	}()
 	var total int64
 	var readErr error
 	for idx := 0; ; idx++ {
@@ -299,9 +284,10 @@ func (e *Engine) writeChunks(ctx context.Context, st *writeState, pol Policy, r 
 		}
 		n, err := io.ReadFull(r, buf[headerSize:headerSize+size])
 		if n > 0 {
+			h.Write(buf[headerSize : headerSize+n])
 			total += int64(n)
 			select {
-			case toHash <- chunkJob{idx: idx, buf: buf[:headerSize+n]}:
+			case jobs <- chunkJob{idx: idx, buf: buf[:headerSize+n]}:
 			case <-ctx.Done():
 			}
 		} else {
@@ -315,8 +301,6 @@ func (e *Engine) writeChunks(ctx context.Context, st *writeState, pol Policy, r 
 			break
 		}
 	}
-	close(toHash)
-	<-hashed
 	close(jobs)
 	wg.Wait()
 	if readErr != nil {

@@ -27,6 +27,10 @@ import (
 	"github.com/nbctl/nb/pkg/blockstore"
 )
 
+// maxDirectAlign is the largest direct I/O alignment whose tail scratch
+// buffers are recycled (larger ones are allocated per write).
+const maxDirectAlign = 4096
+
 // tmpPrefix starts temporary files; "~" never occurs in a block key.
 const tmpPrefix = "~tmp-"
 
@@ -38,8 +42,11 @@ type Store struct {
 	// NoSync skips fsync (benchmarks of the sync cost only).
 	NoSync bool
 
-	// dio is what each volume's filesystem needs for direct I/O.
-	dio []directIO
+	// dio is what each volume's filesystem needs for direct I/O; tails
+	// recycles the scratch buffers direct writes use for a block's
+	// unaligned end.
+	dio   []directIO
+	tails sync.Pool
 
 	mu   sync.Mutex
 	used []int64
@@ -166,7 +173,13 @@ func (s *Store) writeAtomic(v int, p string, data []byte) error {
 	for try := 0; ; try++ {
 		err := s.mkdirAll(dir)
 		if err == nil {
-			f, err = writeDirect(tmp, data, s.dio[v])
+			scratch, _ := s.tails.Get().(*[]byte)
+			if scratch == nil {
+				b := make([]byte, 2*maxDirectAlign)
+				scratch = &b
+			}
+			f, err = writeDirect(tmp, data, s.dio[v], *scratch)
+			s.tails.Put(scratch)
 			written = err == nil
 			if errors.Is(err, errNoDirect) {
 				f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)

@@ -42,7 +42,10 @@ var errNoDirect = errors.New("direct I/O not possible")
 // writes followed by fsync (docs/benchmarks.md). Data must start at an
 // address aligned as the filesystem asks; otherwise, or if the
 // filesystem refuses, it returns errNoDirect having created nothing.
-func writeDirect(path string, data []byte, dio directIO) (*os.File, error) {
+//
+// scratch, when at least two alignment blocks long, is used for the tail
+// (so that writes do not allocate).
+func writeDirect(path string, data []byte, dio directIO, scratch []byte) (*os.File, error) {
 	if dio.mem == 0 || len(data) < dio.offset ||
 		uintptr(unsafe.Pointer(unsafe.SliceData(data)))%uintptr(dio.mem) != 0 {
 		return nil, errNoDirect
@@ -65,11 +68,15 @@ func writeDirect(path string, data []byte, dio directIO) (*os.File, error) {
 	}
 	if tail := data[bulk:]; len(tail) > 0 {
 		block := max(dio.offset, dio.mem)
-		raw := make([]byte, 2*block)
+		raw := scratch
+		if len(raw) < 2*block {
+			raw = make([]byte, 2*block)
+		}
 		off := block - int(uintptr(unsafe.Pointer(unsafe.SliceData(raw)))%uintptr(block))
 		buf := raw[off%block : off%block+block]
-		copy(buf, tail)
-		if _, err := f.Write(buf); err == nil {
+		clear(buf[copy(buf, tail):])
+		_, err := f.Write(buf)
+		if err == nil {
 			err = f.Truncate(int64(len(data)))
 		}
 		if err != nil {

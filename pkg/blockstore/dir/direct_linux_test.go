@@ -61,7 +61,7 @@ func TestWriteDirectTakesAlignedBlocksOnly(t *testing.T) {
 		t.Skipf("%s does not take direct I/O", dir)
 	}
 	block := alignedBuf(1<<20+16, 4096)
-	f, err := writeDirect(filepath.Join(dir, "a"), block, dio)
+	f, err := writeDirect(filepath.Join(dir, "a"), block, dio, nil)
 	if err != nil {
 		t.Fatalf("an aligned block was refused: %v", err)
 	}
@@ -69,7 +69,7 @@ func TestWriteDirectTakesAlignedBlocksOnly(t *testing.T) {
 	if got, _ := os.ReadFile(filepath.Join(dir, "a")); !bytes.Equal(got, block) {
 		t.Fatal("the direct write did not land as written")
 	}
-	if _, err := writeDirect(filepath.Join(dir, "b"), block[1:], dio); !errors.Is(err, errNoDirect) {
+	if _, err := writeDirect(filepath.Join(dir, "b"), block[1:], dio, make([]byte, 1<<16)); !errors.Is(err, errNoDirect) {
 		t.Fatalf("unaligned memory: %v, want errNoDirect", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "b")); !errors.Is(err, os.ErrNotExist) {

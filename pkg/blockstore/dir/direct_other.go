@@ -13,4 +13,4 @@ func probeDirectIO(string) directIO { return directIO{} }
 
 var errNoDirect = errors.New("direct I/O not possible")
 
-func writeDirect(string, []byte, directIO) (*os.File, error) { return nil, errNoDirect }
+func writeDirect(string, []byte, directIO, []byte) (*os.File, error) { return nil, errNoDirect }
