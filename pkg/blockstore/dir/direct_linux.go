@@ -57,6 +57,11 @@ func writeDirect(path string, data []byte, dio directIO, scratch []byte) (*os.Fi
 	if err != nil {
 		return nil, err
 	}
+	// Reserve the whole file first, so that its bulk and its tail land in
+	// one extent (written separately, the tail went elsewhere on disk and
+	// every read of the block paid a seek). Best effort: not every
+	// filesystem allocates ahead.
+	_ = unix.Fallocate(int(f.Fd()), 0, 0, int64(len(data)))
 	bulk := len(data) / dio.offset * dio.offset
 	if _, err := f.Write(data[:bulk]); err != nil {
 		f.Close()
