@@ -63,13 +63,16 @@ func writeDirect(path string, data []byte, dio directIO, scratch []byte) (*os.Fi
 	// filesystem allocates ahead.
 	_ = unix.Fallocate(int(f.Fd()), 0, 0, int64(len(data)))
 	bulk := len(data) / dio.offset * dio.offset
-	if _, err := f.Write(data[:bulk]); err != nil {
+	fail := func(err error) (*os.File, error) {
 		f.Close()
 		os.Remove(path)
 		if errors.Is(err, syscall.EINVAL) {
 			return nil, errNoDirect
 		}
 		return nil, err
+	}
+	if _, err := f.Write(data[:bulk]); err != nil {
+		return fail(err)
 	}
 	if tail := data[bulk:]; len(tail) > 0 {
 		block := max(dio.offset, dio.mem)
@@ -85,9 +88,7 @@ func writeDirect(path string, data []byte, dio directIO, scratch []byte) (*os.Fi
 			err = f.Truncate(int64(len(data)))
 		}
 		if err != nil {
-			f.Close()
-			os.Remove(path)
-			return nil, err
+			return fail(err)
 		}
 	}
 	return f, nil
