@@ -45,6 +45,14 @@ func sealBlock(buf []byte, kind byte) uint32 {
 	return sum
 }
 
+// newBlock returns a sealed block holding a copy of payload, and the
+// payload's CRC-32C.
+func newBlock(payload []byte, kind byte) ([]byte, uint32) {
+	buf := make([]byte, headerSize+len(payload))
+	copy(buf[headerSize:], payload)
+	return buf, sealBlock(buf, kind)
+}
+
 // openBlock checks a block and returns its payload (a sub-slice).
 func openBlock(b []byte, kind byte) ([]byte, error) {
 	if len(b) < headerSize {

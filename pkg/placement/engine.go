@@ -582,9 +582,7 @@ func (e *Engine) writeManifestBlocks(ctx context.Context, man *Manifest) error {
 	if err != nil {
 		return err
 	}
-	buf := make([]byte, headerSize+len(raw))
-	copy(buf[headerSize:], raw)
-	sealBlock(buf, kindManifest)
+	buf, _ := newBlock(raw, kindManifest)
 	key := manifestKey(man.Bucket, man.Key, man.ObjectID)
 	for _, s := range man.stores() {
 		if err := e.Stores[s].Put(ctx, key, buf); err != nil && ctx.Err() != nil {

@@ -114,56 +114,47 @@ func killedBy(man *Manifest, tombs map[string]*Tombstone) bool {
 	return false
 }
 
-// scanManifests reads the bucket's manifest copies on one store.
-func (e *Engine) scanManifests(ctx context.Context, store, bucket string, into map[string]*Manifest, rep *RecoverReport) error {
+// scanBlocks reads the blocks of a kind under prefix on one store and
+// hands each checked payload to use, which says whether it was valid.
+// What cannot be read or fails its check is counted as skipped; a store
+// that cannot be listed is skipped too (Recover works with the stores
+// that are up).
+func (e *Engine) scanBlocks(ctx context.Context, store, prefix string, kind byte, rep *RecoverReport, use func(key string, payload []byte) bool) error {
 	s := e.Stores[store]
-	err := s.List(ctx, "manifests/"+bucket+"/", func(key string) error {
+	_ = s.List(ctx, prefix, func(key string) error {
 		rep.Scanned++
 		raw, err := s.Get(ctx, key)
-		if err != nil {
-			rep.Skipped++
-			return nil
+		if err == nil {
+			var payload []byte
+			if payload, err = openBlock(raw, kind); err == nil && use(key, payload) {
+				return nil
+			}
 		}
-		payload, err := openBlock(raw, kindManifest)
-		if err != nil {
-			rep.Skipped++
-			return nil
-		}
-		man, err := DecodeManifest(payload)
-		if err != nil || man.Bucket != bucket || key != manifestKey(man.Bucket, man.Key, man.ObjectID) {
-			rep.Skipped++
-			return nil
-		}
-		into[man.ObjectID] = man
+		rep.Skipped++
 		return nil
 	})
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	_ = err // a store that cannot be listed is skipped: Recover works with the stores that are up
-	return nil
+	return ctx.Err()
+}
+
+// scanManifests reads the bucket's manifest copies on one store.
+func (e *Engine) scanManifests(ctx context.Context, store, bucket string, into map[string]*Manifest, rep *RecoverReport) error {
+	return e.scanBlocks(ctx, store, "manifests/"+bucket+"/", kindManifest, rep, func(key string, payload []byte) bool {
+		man, err := DecodeManifest(payload)
+		if err != nil || man.Bucket != bucket || key != manifestKey(man.Bucket, man.Key, man.ObjectID) {
+			return false
+		}
+		into[man.ObjectID] = man
+		return true
+	})
 }
 
 // scanTombstones reads the bucket's tombstones on one store, keeping the
 // newest per object key and noting where each was found.
 func (e *Engine) scanTombstones(ctx context.Context, store, bucket string, into map[string]*Tombstone, rep *RecoverReport) error {
-	s := e.Stores[store]
-	_ = s.List(ctx, "tombstones/"+bucket+"/", func(key string) error {
-		rep.Scanned++
-		raw, err := s.Get(ctx, key)
-		if err != nil {
-			rep.Skipped++
-			return nil
-		}
-		payload, err := openBlock(raw, kindTombstone)
-		if err != nil {
-			rep.Skipped++
-			return nil
-		}
+	return e.scanBlocks(ctx, store, "tombstones/"+bucket+"/", kindTombstone, rep, func(key string, payload []byte) bool {
 		t, err := DecodeTombstone(payload)
 		if err != nil || t.Bucket != bucket || key != tombstoneKey(t.Bucket, t.Key) {
-			rep.Skipped++
-			return nil
+			return false
 		}
 		cur := into[t.Key]
 		if cur == nil || t.Deleted.After(cur.Deleted) {
@@ -173,9 +164,8 @@ func (e *Engine) scanTombstones(ctx context.Context, store, bucket string, into 
 			cur, into[t.Key] = t, t
 		}
 		cur.Stores = appendNew(cur.Stores, store)
-		return nil
+		return true
 	})
-	return ctx.Err()
 }
 
 // mergeTombstones joins the tombstones found on the stores with the ones

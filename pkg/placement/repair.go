@@ -156,9 +156,7 @@ func (e *Engine) repairCopies(ctx context.Context, man *Manifest, i int, data []
 	for _, b := range c.Blocks {
 		have[b.Store] = true
 	}
-	block := make([]byte, headerSize+len(data))
-	copy(block[headerSize:], data)
-	sealBlock(block, kindData)
+	block, _ := newBlock(data, kindData)
 	complete := true
 	for _, s := range man.Tiers[c.Tier].Stores {
 		if have[s] {
@@ -209,9 +207,7 @@ func (e *Engine) repairShards(ctx context.Context, man *Manifest, i int, shards 
 		if held[sh] {
 			continue
 		}
-		block := make([]byte, headerSize+len(shards[sh]))
-		copy(block[headerSize:], shards[sh])
-		sum := sealBlock(block, kindData)
+		block, sum := newBlock(shards[sh], kindData)
 		key := blockKey(man.ObjectID, i, sh)
 		placed := false
 		for _, s := range man.Tiers[c.Tier].Stores {

@@ -89,9 +89,7 @@ func (e *Engine) writeTombstone(ctx context.Context, bucket, key string, stores 
 	if err != nil {
 		return err
 	}
-	buf := make([]byte, headerSize+len(raw))
-	copy(buf[headerSize:], raw)
-	sealBlock(buf, kindTombstone)
+	buf, _ := newBlock(raw, kindTombstone)
 	for _, s := range stores {
 		if st := e.Stores[s]; st != nil && st.Put(ctx, tombstoneKey(bucket, key), buf) == nil {
 			t.Stores = append(t.Stores, s)
