@@ -47,6 +47,14 @@ func (e *Engine) Recover(ctx context.Context, bucket string) (RecoverReport, err
 		return rep, err
 	}
 
+	garbage, err := e.Meta.Garbage()
+	if err != nil {
+		return rep, err
+	}
+	queued := map[string]bool{}
+	for _, g := range garbage {
+		queued[g.ObjectID] = true
+	}
 	byKey := map[string][]*Manifest{}
 	for _, man := range versions {
 		byKey[man.Key] = append(byKey[man.Key], man)
@@ -63,11 +71,7 @@ func (e *Engine) Recover(ctx context.Context, bucket string) (RecoverReport, err
 			if cur != nil && man.ObjectID == cur.ObjectID {
 				continue
 			}
-			gone, err := e.Meta.inGarbage(man.ObjectID)
-			if err != nil {
-				return rep, err
-			}
-			if gone {
+			if queued[man.ObjectID] {
 				continue // already queued for deletion
 			}
 			if killedBy(man, tombs) {
@@ -176,9 +180,20 @@ func (e *Engine) mergeTombstones(bucket string, found map[string]*Tombstone) err
 	if err != nil {
 		return err
 	}
-	for _, t := range known {
-		if t.Bucket == bucket && found[t.Key] == nil {
-			found[t.Key] = t
+	for _, k := range known {
+		if k.Bucket != bucket {
+			continue
+		}
+		t := found[k.Key]
+		if t == nil {
+			found[k.Key] = k
+			continue
+		}
+		if k.Deleted.After(t.Deleted) {
+			t.Deleted = k.Deleted
+		}
+		for _, s := range k.Stores {
+			t.Stores = appendNew(t.Stores, s)
 		}
 	}
 	keys := make([]string, 0, len(found))
@@ -187,20 +202,7 @@ func (e *Engine) mergeTombstones(bucket string, found map[string]*Tombstone) err
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		t := found[k]
-		known, err := e.Meta.tombstone(t.Bucket, t.Key)
-		if err != nil {
-			return err
-		}
-		if known != nil {
-			if known.Deleted.After(t.Deleted) {
-				t.Deleted = known.Deleted
-			}
-			for _, s := range known.Stores {
-				t.Stores = appendNew(t.Stores, s)
-			}
-		}
-		if err := e.Meta.putTombstone(t); err != nil {
+		if err := e.Meta.putTombstone(found[k]); err != nil {
 			return err
 		}
 	}

@@ -205,22 +205,6 @@ func (m *Meta) tombstones() ([]*Tombstone, error) {
 	return out, err
 }
 
-// tombstone returns the tombstone of bucket/key (key "": the bucket's),
-// or nil.
-func (m *Meta) tombstone(bucket, key string) (*Tombstone, error) {
-	var t *Tombstone
-	err := m.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketTombstones).Get(objectKey(bucket, key))
-		if v == nil {
-			return nil
-		}
-		var err error
-		t, err = DecodeTombstone(v)
-		return err
-	})
-	return t, err
-}
-
 // addGarbage queues dead versions (found by Recover) for collection.
 func (m *Meta) addGarbage(mans []*Manifest) error {
 	return m.db.Update(func(tx *bolt.Tx) error {
@@ -235,14 +219,4 @@ func (m *Meta) addGarbage(mans []*Manifest) error {
 		}
 		return nil
 	})
-}
-
-// inGarbage reports whether a version is on the garbage list.
-func (m *Meta) inGarbage(objectID string) (bool, error) {
-	var found bool
-	err := m.db.View(func(tx *bolt.Tx) error {
-		found = tx.Bucket(bucketGarbage).Get([]byte(objectID)) != nil
-		return nil
-	})
-	return found, err
 }

@@ -173,17 +173,7 @@ func (s *Store) writeAtomic(v int, p string, data []byte) error {
 	for try := 0; ; try++ {
 		err := s.mkdirAll(dir)
 		if err == nil {
-			scratch, _ := s.tails.Get().(*[]byte)
-			if scratch == nil {
-				b := make([]byte, 2*maxDirectAlign)
-				scratch = &b
-			}
-			f, err = writeDirect(tmp, data, s.dio[v], *scratch)
-			s.tails.Put(scratch)
-			written = err == nil
-			if errors.Is(err, errNoDirect) {
-				f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
-			}
+			f, written, err = s.create(v, tmp, data)
 		}
 		if err == nil {
 			break
@@ -210,6 +200,24 @@ func (s *Store) writeAtomic(v int, p string, data []byte) error {
 		return err
 	}
 	return s.syncDir(dir)
+}
+
+// create makes the temporary file for data: written by direct I/O where
+// the volume takes it (written is true), else opened empty for a write
+// through the page cache.
+func (s *Store) create(v int, tmp string, data []byte) (f *os.File, written bool, err error) {
+	scratch, _ := s.tails.Get().(*[]byte)
+	if scratch == nil {
+		b := make([]byte, 2*maxDirectAlign)
+		scratch = &b
+	}
+	defer s.tails.Put(scratch)
+	f, err = writeDirect(tmp, data, s.dio[v], *scratch)
+	if !errors.Is(err, errNoDirect) {
+		return f, err == nil, err
+	}
+	f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	return f, false, err
 }
 
 // mkdirAll creates dir and fsyncs each new folder's parent, so that the
