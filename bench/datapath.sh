@@ -15,6 +15,7 @@
 # are printed). The copy and nb's blocks are written moments before their
 # reads, the same way.
 # Usage: bench/datapath.sh [work-dir]      (ONLY=read: the read pair only)
+#        DP_FLAGS=-noextents bench/datapath.sh   (the file-per-block layout)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-5}
@@ -41,7 +42,8 @@ rate() { awk -v b="$size" -v s="$1" -v e="$2" 'BEGIN{printf "%.0f\n", b/(e-s)/1e
 nbrate() { awk '{for(i=1;i<=NF;i++) if($i=="MB/s") print $(i-1)}'; }
 rss() { awk '{for(i=1;i<=NF;i++) if($i=="peak-rss") print $(i+1)}'; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f\n", a/b}'; }
-dp() { "$work/datapath" "$@" -root "$work/stores"; }
+# DP_FLAGS go to every nb run (e.g. DP_FLAGS=-noextents: a file per block).
+dp() { "$work/datapath" "$@" -root "$work/stores" ${DP_FLAGS:-}; }
 
 cp_runs=(); mw_runs=(); mw_ratio=(); raw_runs=(); src_runs=(); blk_runs=(); rd_runs=(); rd_ratio=()
 sp_runs=(); ec_runs=(); ec_ratio=(); ec_rss=()
@@ -61,8 +63,8 @@ for i in $(seq "$runs"); do
   drop; s=$(now); dd if="$work/cp1/input.bin" of=/dev/null bs=4M status=none; e=$(now)
   r=$(rate "$s" "$e"); raw_runs+=("$r")
   drop; d=$(dp -mode read | nbrate); rd_runs+=("$d"); rd_ratio+=("$(div "$d" "$r")")
-  # The same bytes as nb reads them, without nb: one store's block files
-  # in chunk order, by cat.
+  # The same bytes as nb reads them, without nb: one store's files (its
+  # extent, or its block files in chunk order), by cat.
   drop; s=$(now)
   find "$work/stores/pv0" -path '*/blocks/*' -type f -printf '%f %p\n' | sort -n | cut -d' ' -f2- | xargs cat > /dev/null
   e=$(now); blk_runs+=("$(rate "$s" "$e")")
@@ -85,7 +87,7 @@ if [ "$only" != read ]; then
 fi
 echo "raw read of the source     $(m "${src_runs[@]}")  [${src_runs[*]}] (host-cached, see above)"
 echo "raw read of the fresh copy $(m "${raw_runs[@]}")  [${raw_runs[*]}] (dd bs=4M, cold)"
-echo "raw read of nb's blocks  $(m "${blk_runs[@]}")  [${blk_runs[*]}] (cat of one store's block files in chunk order, cold)"
+echo "raw read of nb's blocks  $(m "${blk_runs[@]}")  [${blk_runs[*]}] (cat of one store's extent or block files, cold)"
 echo "mirror read, cold        $(m "${rd_runs[@]}")   [${rd_runs[*]}]   ratio $(m "${rd_ratio[@]}") [${rd_ratio[*]}] (target >= 0.85)"
 [ "$only" = read ] && exit 0
 echo "spread write             $(m "${sp_runs[@]}")   [${sp_runs[*]}]"

@@ -27,6 +27,7 @@ func main() {
 	size := flag.Int64("size", 4<<30, "object size for -mode stream")
 	par := flag.Int("parallel", placement.DefaultParallelism, "chunks in flight")
 	noSync := flag.Bool("nosync", false, "skip fsync (to measure what syncing costs)")
+	noExtents := flag.Bool("noextents", false, "write a file per block instead of extents (the layout before extents)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -40,7 +41,7 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*mode, *file, *root, *size, *par, *noSync); err != nil {
+	if err := run(*mode, *file, *root, *size, *par, *noSync, *noExtents); err != nil {
 		fmt.Fprintln(os.Stderr, "datapath:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
@@ -67,13 +68,14 @@ func engine(root string, stores int, noSync bool) (*placement.Engine, []string, 
 	return e, names, nil
 }
 
-func run(mode, file, root string, size int64, par int, noSync bool) error {
+func run(mode, file, root string, size int64, par int, noSync, noExtents bool) error {
 	ctx := context.Background()
 	e, names, err := engine(root, 6, noSync)
 	if err != nil {
 		return err
 	}
 	e.Parallelism = par
+	e.NoExtents = noExtents
 	policies := map[string]placement.Policy{
 		"mirror-write": {Tiers: []placement.Tier{{Placement: "Mirror", Stores: names[:2]}}},
 		"read":         {Tiers: []placement.Tier{{Placement: "Mirror", Stores: names[:2]}}},

@@ -52,6 +52,62 @@ func GetInto(ctx context.Context, s Store, key string, buf []byte) ([]byte, erro
 	return s.Get(ctx, key)
 }
 
+// Extents is implemented by stores that can hold many blocks of one
+// object in one extent: a file written block by block at offsets the
+// caller chooses, made visible as a whole by Commit. Reading a large
+// object's blocks from one file instead of one file per block is what
+// lets a local store read at the speed of its disk (docs/benchmarks.md).
+//
+// An extent lives under a key like a block, and the two never share one.
+// Delete removes an extent as a whole and List reports it; Get and Stat
+// see blocks only.
+type Extents interface {
+	// CreateExtent starts a new extent under key. Nothing is visible
+	// under key until Commit; Abort or a crash leaves nothing behind.
+	CreateExtent(ctx context.Context, key string) (ExtentWriter, error)
+	// OpenExtent opens a committed extent for reading.
+	OpenExtent(ctx context.Context, key string) (ExtentReader, error)
+}
+
+// ExtentWriter writes one extent. Its methods are safe for concurrent
+// use; blocks written at different offsets must not overlap.
+type ExtentWriter interface {
+	// WriteAt writes a block at off. Offsets that are multiples of
+	// ExtentAlign let a store write without copying; the store may then
+	// pad the block with zeros up to the next multiple of ExtentAlign, so
+	// the next block must start at or after it.
+	WriteAt(ctx context.Context, p []byte, off int64) error
+	// Commit makes every block written so far durable and the extent
+	// visible under its key, atomically.
+	Commit(ctx context.Context) error
+	// Abort discards the extent; after Commit it does nothing.
+	Abort()
+}
+
+// ExtentReader reads blocks of a committed extent; safe for concurrent
+// use.
+type ExtentReader interface {
+	// ReadAt returns the n bytes at off, in buf[:n] when it fits, else in
+	// a new slice. Bytes never written read as zeros or fail.
+	ReadAt(ctx context.Context, off int64, n int, buf []byte) ([]byte, error)
+	Close() error
+}
+
+// ExtentsOf returns s as Extents when it can hold them. A decorator
+// (package faulty) says whether the store it wraps can, with a method
+// SupportsExtents.
+func ExtentsOf(s Store) (Extents, bool) {
+	if d, ok := s.(interface{ SupportsExtents() bool }); ok && !d.SupportsExtents() {
+		return nil, false
+	}
+	x, ok := s.(Extents)
+	return x, ok
+}
+
+// ExtentAlign is the offset alignment callers give extent blocks: the
+// largest direct I/O alignment common filesystems ask for.
+const ExtentAlign = 4096
+
 // Capacity is a store's space in bytes. Total 0 means unknown (unbounded).
 type Capacity struct {
 	Total int64

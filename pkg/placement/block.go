@@ -55,19 +55,25 @@ func newBlock(payload []byte, kind byte) ([]byte, uint32) {
 
 // openBlock checks a block and returns its payload (a sub-slice).
 func openBlock(b []byte, kind byte) ([]byte, error) {
+	payload, _, err := openBlockSum(b, kind)
+	return payload, err
+}
+
+// openBlockSum is openBlock also returning the payload's CRC-32C.
+func openBlockSum(b []byte, kind byte) ([]byte, uint32, error) {
 	if len(b) < headerSize {
-		return nil, fmt.Errorf("%w: %d bytes is shorter than the header", ErrBadBlock, len(b))
+		return nil, 0, fmt.Errorf("%w: %d bytes is shorter than the header", ErrBadBlock, len(b))
 	}
 	if [4]byte(b[0:4]) != magic || b[4] != blockVersion || b[5] != kind || b[6] != 0 || b[7] != 0 {
-		return nil, fmt.Errorf("%w: bad header", ErrBadBlock)
+		return nil, 0, fmt.Errorf("%w: bad header", ErrBadBlock)
 	}
 	n := binary.BigEndian.Uint32(b[8:12])
 	if uint64(n) != uint64(len(b)-headerSize) {
-		return nil, fmt.Errorf("%w: length %d, header says %d", ErrBadBlock, len(b)-headerSize, n)
+		return nil, 0, fmt.Errorf("%w: length %d, header says %d", ErrBadBlock, len(b)-headerSize, n)
 	}
 	payload := b[headerSize:]
 	if got, want := crc(payload), binary.BigEndian.Uint32(b[12:16]); got != want {
-		return nil, fmt.Errorf("%w: CRC-32C %08x, header says %08x", ErrBadBlock, got, want)
+		return nil, 0, fmt.Errorf("%w: CRC-32C %08x, header says %08x", ErrBadBlock, got, want)
 	}
-	return payload, nil
+	return payload, binary.BigEndian.Uint32(b[12:16]), nil
 }

@@ -26,6 +26,17 @@
 //     the tier; any K shards rebuild the chunk, so the tier survives M lost
 //     stores.
 //
+// On a store that holds extents (blockstore.Extents: dir stores), the
+// blocks one tier of a Put places on the store all go into one extent,
+// each at its chunk's slot (chunk index × the tier's largest block,
+// header included, rounded up to 4 KiB), and the extents are committed
+// (fsync, rename) once every chunk is written. An extent that fails to
+// commit takes its blocks out of the chunks: the object is Degraded, or
+// the Put fails if a chunk is left unreadable. Other stores (S3) get a key
+// per block. Reading a large object is then a sequential read of a few
+// files per store instead of one file per chunk, which is what lets a
+// local disk read at its own speed.
+//
 // When every chunk is written, the manifest is copied to every store that
 // holds a block of the object, and then committed to the metadata store
 // (bbolt) in one transaction. Only then does the new version become
@@ -35,8 +46,11 @@
 //
 // # Reading
 //
-// Get reads chunks in order with Parallelism chunks in flight. Every
-// block's header CRC and its manifest entry (size, CRC-32C) are checked; a
+// Get reads chunks in order with Parallelism chunks in flight. A Mirror
+// read starts each chunk at a different copy, so that a read spreads over
+// the stores; with extents it keeps to one copy for 16 chunks at a time
+// (sequential reads of one file). Every block's header CRC and its
+// manifest entry (size, CRC-32C) are checked; a
 // missing, unreachable or corrupt block is replaced by another copy or
 // rebuilt from parity. With VerifyObjectHash the whole object's SHA-256 is
 // checked at the end too (off by default: it caps reads near 1.4 GB/s, and
@@ -60,7 +74,10 @@
 // # Repair
 //
 // Heal re-creates the copies and shards degraded objects lack once their
-// stores are back. Scrub reads every block of every object, repairs what a
+// stores are back. A repaired block is always written under a key of its
+// own (never into an extent, which is immutable once committed); deleting
+// the object deletes its extents on every store of its tiers even when no
+// chunk refers to them any more. Scrub reads every block of every object, repairs what a
 // good copy or parity can rebuild, and reports what is lost. Recover
 // rebuilds a bucket's metadata from the manifest copies on its stores: for
 // each key the newest version not covered by a tombstone (or the garbage
@@ -71,6 +88,7 @@
 // Every store holds three kinds of entries under its root (a dir volume,
 // or a prefix of an S3 bucket):
 //
+//	blocks/<id[0:2]>/<id>/x<tier>           an extent: the object's blocks of tier <tier> on the store
 //	blocks/<id[0:2]>/<id>/<chunk>           a full copy of chunk <chunk> (Mirror, Spread)
 //	blocks/<id[0:2]>/<id>/<chunk>.<shard>   shard <shard> of an erasure-coded chunk
 //	manifests/<bucket>/<h>/<id>             a copy of the object's manifest
@@ -79,8 +97,11 @@
 //
 // where <id> is the 32-hex-digit random ID of one version of one object
 // and <h> the first 16 bytes of SHA-256(object key) in hex (object keys are
-// arbitrary; store keys are not). All are blocks: a 16-byte header
-// followed by the payload.
+// arbitrary; store keys are not). All are blocks, or in an extent a
+// sequence of blocks at their slots (zeros between them): a 16-byte header
+// followed by the payload. A dir store keeps an extent as one file per
+// volume, each holding 64 MiB runs of the extent's offsets (see package
+// dir).
 //
 //	offset  size  field
 //	0       4     magic "NBK1"
@@ -107,7 +128,8 @@
 // "tiers" is the policy the object was written with and tells Heal where
 // copies belong. A copy block has shard -1 and the chunk's size and CRC; a
 // shard block has its shard number and the shard's size (ceil(size/k)) and
-// CRC. DecodeManifest rejects any manifest whose sizes, shards, tiers or
+// CRC. A block in an extent has "extent":true and its byte offset in the
+// extent, "off" (omitted when 0). DecodeManifest rejects any manifest whose sizes, shards, tiers or
 // placements do not add up.
 //
 // # Tombstone format

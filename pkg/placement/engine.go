@@ -50,7 +50,10 @@ type Engine struct {
 	// itself, and costs a core at about 1.4 GB/s: callers that hash what
 	// they read anyway (nb verify) leave it off.
 	VerifyObjectHash bool
-	Now              func() time.Time
+	// NoExtents writes every block under a key of its own, even on stores
+	// that hold extents (benchmarks and tests of that layout).
+	NoExtents bool
+	Now       func() time.Time
 
 	// chunkBufs recycles chunk buffers between calls: a read after a
 	// write (what nb verify does) reuses the write's buffers instead of
@@ -115,6 +118,8 @@ type writeState struct {
 	degraded bool
 	// written records every block written, for cleanup on failure.
 	written []Block
+	// extents are the extents being written, committed at the end.
+	extents extentWriters
 }
 
 func (w *writeState) isDown(store string) bool {
@@ -196,6 +201,9 @@ func (e *Engine) Put(ctx context.Context, bucket, key string, pol Policy, r io.R
 	man := &Manifest{Version: ManifestVersion, Bucket: bucket, Key: key, ObjectID: id, ChunkSize: e.chunkSize(), Tiers: pol.Tiers}
 	chunks, size, sum, err := e.writeChunks(ctx, st, pol, r)
 	if err == nil {
+		err = e.commitExtents(ctx, st, chunks)
+	}
+	if err == nil {
 		man.Chunks, man.Size, man.SHA256, man.Created, man.Degraded = chunks, size, sum, e.now(), st.degraded
 		err = e.writeManifestBlocks(ctx, man)
 	}
@@ -204,6 +212,7 @@ func (e *Engine) Put(ctx context.Context, bucket, key string, pol Policy, r io.R
 		replaced, err = e.Meta.Commit(man)
 	}
 	if err != nil {
+		st.extents.abort()
 		e.deleteBlocks(context.WithoutCancel(ctx), st.written)
 		return nil, fmt.Errorf("put %s/%s: %w", bucket, key, err)
 	}
@@ -322,14 +331,14 @@ func (e *Engine) writeChunk(ctx context.Context, st *writeState, pol Policy, idx
 		switch {
 		case t.Placement == "Mirror":
 			c.CRC = sealBlock(block, kindData)
-			c.Blocks, err = e.writeMirror(ctx, st, t, idx, block, c.CRC)
+			c.Blocks, err = e.writeMirror(ctx, st, ti, t, idx, block, c.CRC)
 		case t.ParityShards > 0:
 			c.CRC = crc(payload)
-			c.Blocks, err = e.writeShards(ctx, st, t, idx, payload)
+			c.Blocks, err = e.writeShards(ctx, st, ti, t, idx, payload)
 		default:
 			c.CRC = sealBlock(block, kindData)
 			var b Block
-			b, err = e.writeOne(ctx, st, rank(t.Stores, st, idx), blockKey(st.objectID, idx, -1), -1, block, c.CRC, nil)
+			b, err = e.writeOne(ctx, st, rank(t.Stores, st, idx), ti, t, idx, block, c.CRC)
 			c.Blocks = []Block{b}
 		}
 		if err == nil {
@@ -343,8 +352,7 @@ func (e *Engine) writeChunk(ctx context.Context, st *writeState, pol Policy, idx
 	return Chunk{}, lastErr
 }
 
-func (e *Engine) writeMirror(ctx context.Context, st *writeState, t Tier, idx int, block []byte, sum uint32) ([]Block, error) {
-	key := blockKey(st.objectID, idx, -1)
+func (e *Engine) writeMirror(ctx context.Context, st *writeState, ti int, t Tier, idx int, block []byte, sum uint32) ([]Block, error) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var blocks []Block
@@ -356,7 +364,7 @@ func (e *Engine) writeMirror(ctx context.Context, st *writeState, t Tier, idx in
 		wg.Add(1)
 		go func(s string) {
 			defer wg.Done()
-			err := e.Stores[s].Put(ctx, key, block)
+			b, err := e.putBlock(ctx, st, s, ti, t, idx, -1, block, sum)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -364,8 +372,6 @@ func (e *Engine) writeMirror(ctx context.Context, st *writeState, t Tier, idx in
 				st.markDown(s, err)
 				return
 			}
-			b := Block{Store: s, Key: key, Shard: -1, Size: len(block) - headerSize, CRC: sum}
-			st.record(b)
 			blocks = append(blocks, b)
 		}(s)
 	}
@@ -385,18 +391,16 @@ func (e *Engine) writeMirror(ctx context.Context, st *writeState, t Tier, idx in
 	return blocks, nil
 }
 
-// writeOne writes a block to the first store of candidates that takes it,
-// skipping stores that are down or in exclude.
-func (e *Engine) writeOne(ctx context.Context, st *writeState, candidates []string, key string, shard int, block []byte, sum uint32, exclude map[string]bool) (Block, error) {
+// writeOne writes a Spread chunk's block to the first store of candidates
+// that takes it, skipping stores that are down.
+func (e *Engine) writeOne(ctx context.Context, st *writeState, candidates []string, ti int, t Tier, idx int, block []byte, sum uint32) (Block, error) {
 	var errs []error
 	for _, s := range candidates {
-		if exclude[s] || st.isDown(s) {
+		if st.isDown(s) {
 			continue
 		}
-		err := e.Stores[s].Put(ctx, key, block)
+		b, err := e.putBlock(ctx, st, s, ti, t, idx, -1, block, sum)
 		if err == nil {
-			b := Block{Store: s, Key: key, Shard: shard, Size: len(block) - headerSize, CRC: sum}
-			st.record(b)
 			return b, nil
 		}
 		if ctx.Err() != nil {
@@ -410,7 +414,7 @@ func (e *Engine) writeOne(ctx context.Context, st *writeState, candidates []stri
 	return Block{}, fmt.Errorf("%w: %w", ErrNoStore, errors.Join(errs...))
 }
 
-func (e *Engine) writeShards(ctx context.Context, st *writeState, t Tier, idx int, payload []byte) ([]Block, error) {
+func (e *Engine) writeShards(ctx context.Context, st *writeState, ti int, t Tier, idx int, payload []byte) ([]Block, error) {
 	shards, err := e.encodeShards(t.DataShards, t.ParityShards, payload)
 	if err != nil {
 		return nil, err
@@ -433,7 +437,6 @@ func (e *Engine) writeShards(ctx context.Context, st *writeState, t Tier, idx in
 		wg.Add(1)
 		go func(i int, shard []byte, first string) {
 			defer wg.Done()
-			key := blockKey(st.objectID, idx, i)
 			sum := sealBlock(shard, kindData)
 			candidates := append([]string{first}, ranked...)
 			for {
@@ -455,7 +458,8 @@ func (e *Engine) writeShards(ctx context.Context, st *writeState, t Tier, idx in
 					mu.Unlock()
 					return
 				}
-				if err := e.Stores[target].Put(ctx, key, shard); err != nil {
+				b, err := e.putBlock(ctx, st, target, ti, t, idx, i, shard, sum)
+				if err != nil {
 					if ctx.Err() != nil {
 						return
 					}
@@ -465,8 +469,6 @@ func (e *Engine) writeShards(ctx context.Context, st *writeState, t Tier, idx in
 					mu.Unlock()
 					continue
 				}
-				b := Block{Store: target, Key: key, Shard: i, Size: len(shard) - headerSize, CRC: sum}
-				st.record(b)
 				mu.Lock()
 				blocks = append(blocks, b)
 				mu.Unlock()
@@ -613,9 +615,17 @@ func (m *Manifest) stores() []string {
 	return out
 }
 
+// deleteBlocks deletes blocks (an extent once, however many of its blocks
+// are listed) and reports whether every delete succeeded.
 func (e *Engine) deleteBlocks(ctx context.Context, blocks []Block) bool {
 	ok := true
+	done := map[[2]string]bool{}
 	for _, b := range blocks {
+		id := [2]string{b.Store, b.Key}
+		if done[id] {
+			continue
+		}
+		done[id] = true
 		if s := e.Stores[b.Store]; s == nil || s.Delete(ctx, b.Key) != nil {
 			ok = false
 		}
@@ -630,9 +640,29 @@ func (e *Engine) collect(ctx context.Context, man *Manifest) {
 	for _, c := range man.Chunks {
 		blocks = append(blocks, c.Blocks...)
 	}
+	holders := map[string]bool{}
 	for _, s := range man.stores() {
+		holders[s] = true
 		blocks = append(blocks, Block{Store: s, Key: manifestKey(man.Bucket, man.Key, man.ObjectID)})
 	}
+	// An extent a repair has moved every block out of is not in the
+	// chunks any more: delete each tier's extent on every store that may
+	// hold one (best effort on stores that hold no block of the object).
+	var extra []Block
+	for ti, t := range man.Tiers {
+		for _, s := range t.Stores {
+			if _, ok := blockstore.ExtentsOf(e.Stores[s]); !ok {
+				continue
+			}
+			b := Block{Store: s, Key: extentKey(man.ObjectID, ti)}
+			if holders[s] {
+				blocks = append(blocks, b)
+			} else {
+				extra = append(extra, b)
+			}
+		}
+	}
+	e.deleteBlocks(ctx, extra)
 	if e.deleteBlocks(ctx, blocks) {
 		_ = e.Meta.Forget(man.ObjectID)
 	}

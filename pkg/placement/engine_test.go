@@ -43,6 +43,11 @@ func newRig(t testing.TB, n int, capacity int64, chunk int) *rig {
 	return r
 }
 
+// corrupt flips a byte in the middle of block b's payload.
+func (r *rig) corrupt(b Block) bool {
+	return r.mems[b.Store].Corrupt(b.Key, b.Off+int64(headerSize+b.Size/2))
+}
+
 func (r *rig) offline(names ...string) {
 	for n, f := range r.faults {
 		f.Set(faulty.Faults{Offline: contains(names, n)})
@@ -183,8 +188,7 @@ func TestCorruptBlockIsNeverReturnedAndScrubRepairsIt(t *testing.T) {
 	r := newRig(t, 2, 0, 100)
 	want := data(500, 4)
 	man := r.put(t, "k", mirror("s0", "s1"), want)
-	key := man.Chunks[2].Blocks[0].Key
-	if !r.mems["s0"].Corrupt(key) {
+	if !r.corrupt(man.Chunks[2].Blocks[0]) {
 		t.Fatal("no block to corrupt")
 	}
 	got, st, err := r.get("k")
@@ -204,7 +208,7 @@ func TestCorruptBlockIsNeverReturnedAndScrubRepairsIt(t *testing.T) {
 func TestCorruptSingleCopyFailsInsteadOfLying(t *testing.T) {
 	r := newRig(t, 1, 0, 100)
 	man := r.put(t, "k", spread("s0"), data(300, 5))
-	r.mems["s0"].Corrupt(man.Chunks[1].Blocks[0].Key)
+	r.corrupt(man.Chunks[1].Blocks[0])
 	var out bytes.Buffer
 	_, _, err := r.eng.Get(context.Background(), "bkt", "k", &out)
 	if !errors.Is(err, ErrUnreadable) {
@@ -298,7 +302,14 @@ func TestEveryStoreDownFailsThePutAndKeepsTheOldVersion(t *testing.T) {
 }
 
 func TestReplaceAndDeleteCollectBlocks(t *testing.T) {
+	for _, extents := range []bool{true, false} {
+		t.Run(fmt.Sprintf("extents=%v", extents), func(t *testing.T) { testReplaceAndDelete(t, extents) })
+	}
+}
+
+func testReplaceAndDelete(t *testing.T, extents bool) {
 	r := newRig(t, 2, 0, 100)
+	r.eng.NoExtents = !extents
 	r.put(t, "k", mirror("s0", "s1"), data(500, 11))
 	r.put(t, "k", mirror("s0", "s1"), data(200, 12))
 	count := func() int {
@@ -308,8 +319,12 @@ func TestReplaceAndDeleteCollectBlocks(t *testing.T) {
 		}
 		return n
 	}
-	if n := count(); n != 4 {
-		t.Errorf("after replace: %d blocks, want 4 (2 chunks x 2 mirrors)", n)
+	want := 4 // 2 chunks x 2 mirrors
+	if extents {
+		want = 2 // one extent per mirror
+	}
+	if n := count(); n != want {
+		t.Errorf("after replace: %d keys under blocks/, want %d", n, want)
 	}
 	if err := r.eng.Delete(context.Background(), "bkt", "k"); err != nil {
 		t.Fatal(err)

@@ -13,7 +13,7 @@ func sampleManifest() *Manifest {
 		Created: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		Tiers:   []Tier{{Placement: "Mirror", Stores: []string{"a", "b"}}, {Placement: "Spread", Stores: []string{"c", "d", "e"}, DataShards: 2, ParityShards: 1}},
 		Chunks: []Chunk{
-			{Size: 100, CRC: 7, Tier: 0, Placement: "Mirror", Blocks: []Block{{Store: "a", Key: "blocks/x", Shard: -1, Size: 100, CRC: 7}}},
+			{Size: 100, CRC: 7, Tier: 0, Placement: "Mirror", Blocks: []Block{{Store: "a", Key: "blocks/x", Shard: -1, Size: 100, CRC: 7}, {Store: "b", Key: "blocks/x0", Extent: true, Off: 4096, Shard: -1, Size: 100, CRC: 7}}},
 			{Size: 50, CRC: 9, Tier: 1, Placement: "Spread", DataShards: 2, ParityShards: 1, Blocks: []Block{
 				{Store: "c", Key: "blocks/y.0", Shard: 0, Size: 25, CRC: 1}, {Store: "d", Key: "blocks/y.2", Shard: 2, Size: 25, CRC: 2}}},
 		},

@@ -55,13 +55,17 @@ type Chunk struct {
 	Blocks       []Block `json:"blocks"`
 }
 
-// Block is one copy (Shard -1) or one shard of a chunk on a store.
+// Block is one copy (Shard -1) or one shard of a chunk on a store: the
+// block under Key, or with Extent the block at offset Off of the extent
+// under Key.
 type Block struct {
-	Store string `json:"store"`
-	Key   string `json:"key"`
-	Shard int    `json:"shard"`
-	Size  int    `json:"size"`
-	CRC   uint32 `json:"crc"`
+	Store  string `json:"store"`
+	Key    string `json:"key"`
+	Extent bool   `json:"extent,omitempty"`
+	Off    int64  `json:"off,omitempty"`
+	Shard  int    `json:"shard"`
+	Size   int    `json:"size"`
+	CRC    uint32 `json:"crc"`
 }
 
 // Erasure reports whether the chunk is erasure coded.
@@ -188,6 +192,9 @@ func (c *Chunk) validate(i int, tiers []Tier) error {
 func (b *Block) validate(i, j int) error {
 	if b.Store == "" || b.Key == "" || len(b.Key) > 512 {
 		return bad("chunk %d block %d has no store or key", i, j)
+	}
+	if b.Off < 0 || (b.Off != 0 && !b.Extent) {
+		return bad("chunk %d block %d offset %d", i, j, b.Off)
 	}
 	return nil
 }

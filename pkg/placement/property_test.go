@@ -46,6 +46,7 @@ func TestPropertyReadableExactlyAsPromised(t *testing.T) {
 		size := rnd.IntN(9 * chunk)
 		want := data(size, uint64(i))
 		r := newRig(t, 6, 0, chunk)
+		r.eng.NoExtents = i%2 == 1 // both layouts: extents and a key per block
 		man := r.put(t, "obj", pol, want)
 		failed := map[string]bool{}
 		var down []string
@@ -57,7 +58,7 @@ func TestPropertyReadableExactlyAsPromised(t *testing.T) {
 		}
 		r.offline(down...)
 		got, _, err := r.get("obj")
-		name := fmt.Sprintf("case %d (seed %d): %+v, %d bytes, failed %v", i, seed, pol.Tiers, size, down)
+		name := fmt.Sprintf("case %d (seed %d, extents %v): %+v, %d bytes, failed %v", i, seed, !r.eng.NoExtents, pol.Tiers, size, down)
 		predicted := man.ReadableWithout(failed)
 		switch {
 		case err == nil && !bytes.Equal(got, want):

@@ -9,8 +9,6 @@ import (
 	"hash"
 	"io"
 	"sync"
-
-	"github.com/nbctl/nb/pkg/blockstore"
 )
 
 // ReadStats counts what a read met on its way.
@@ -56,6 +54,8 @@ func (e *Engine) ReadManifest(ctx context.Context, man *Manifest, w io.Writer) (
 	for i := range man.Chunks {
 		slots[i] = make(chan chunkResult, 1)
 	}
+	rs := e.newReadSession()
+	defer rs.close() // runs last, once the readers are done
 	var wg sync.WaitGroup
 	// Cancel first so that the launcher and readers stop, then wait for
 	// them: nothing outlives the call.
@@ -77,7 +77,7 @@ func (e *Engine) ReadManifest(ctx context.Context, man *Manifest, w io.Writer) (
 			wg.Add(1)
 			go func(i int) {
 				defer wg.Done()
-				data, used, bad, err := e.readChunk(ctx, man, i, buf)
+				data, used, bad, err := e.readChunk(ctx, rs, man, i, buf)
 				slots[i] <- chunkResult{data, used, bad, err}
 			}(i)
 		}
@@ -117,20 +117,25 @@ func (e *Engine) ReadManifest(ctx context.Context, man *Manifest, w io.Writer) (
 
 // readChunk returns a chunk's verified bytes, the buffer they live in
 // (buf when the block fit), and how many bad blocks it met.
-func (e *Engine) readChunk(ctx context.Context, man *Manifest, i int, buf []byte) ([]byte, []byte, int, error) {
+func (e *Engine) readChunk(ctx context.Context, rs *readSession, man *Manifest, i int, buf []byte) ([]byte, []byte, int, error) {
 	c := &man.Chunks[i]
 	if c.Erasure() {
-		data, bad, err := e.readShards(ctx, c)
+		data, bad, err := e.readShards(ctx, rs, c)
 		return data, buf, bad, err
 	}
 	bad := 0
 	var errs []error
-	// Start at a different copy for each chunk, so that a Mirror read
+	// Start at a different copy for each chunk (for each run of chunks in
+	// extents, which are best read sequentially), so that a Mirror read
 	// spreads over every store instead of hitting the first.
 	n := len(c.Blocks)
+	first := i
+	if c.Blocks[0].Extent {
+		first = i / mirrorRun
+	}
 	for j := 0; j < n; j++ {
-		b := c.Blocks[(i+j)%n]
-		data, raw, err := e.readBlockInto(ctx, b, buf)
+		b := c.Blocks[(first+j)%n]
+		data, raw, err := e.readBlockInto(ctx, rs, b, buf)
 		if raw != nil {
 			buf = raw
 		}
@@ -146,28 +151,30 @@ func (e *Engine) readChunk(ctx context.Context, man *Manifest, i int, buf []byte
 	return nil, buf, bad, fmt.Errorf("%w: every copy failed: %w", ErrUnreadable, errors.Join(errs...))
 }
 
+// mirrorRun is how many successive chunks a Mirror read takes from the
+// same copy when the copies are in extents.
+const mirrorRun = 16
+
 // readBlock fetches and checks one block against its manifest entry.
-func (e *Engine) readBlock(ctx context.Context, b Block) ([]byte, error) {
-	payload, _, err := e.readBlockInto(ctx, b, nil)
+func (e *Engine) readBlock(ctx context.Context, rs *readSession, b Block) ([]byte, error) {
+	payload, _, err := e.readBlockInto(ctx, rs, b, nil)
 	return payload, err
 }
 
 // readBlockInto is readBlock reading into buf when the store can; it also
 // returns the buffer the block landed in, for reuse.
-func (e *Engine) readBlockInto(ctx context.Context, b Block, buf []byte) ([]byte, []byte, error) {
-	s := e.Stores[b.Store]
-	if s == nil {
-		return nil, nil, fmt.Errorf("store %q is not known", b.Store)
-	}
-	raw, err := blockstore.GetInto(ctx, s, b.Key, buf)
+func (e *Engine) readBlockInto(ctx context.Context, rs *readSession, b Block, buf []byte) ([]byte, []byte, error) {
+	raw, err := rs.read(ctx, b, buf)
 	if err != nil {
 		return nil, nil, err
 	}
-	payload, err := openBlock(raw, kindData)
+	payload, sum, err := openBlockSum(raw, kindData)
 	if err != nil {
 		return nil, raw, fmt.Errorf("%s %s: %w", b.Store, b.Key, err)
 	}
-	if len(payload) != b.Size || crc(payload) != b.CRC {
+	// The payload matches the header's CRC-32C; the header's must be the
+	// manifest's (one pass over the bytes checks both).
+	if len(payload) != b.Size || sum != b.CRC {
 		return nil, raw, fmt.Errorf("%s %s: %w: does not match the manifest", b.Store, b.Key, ErrBadBlock)
 	}
 	return payload, raw, nil
@@ -175,7 +182,7 @@ func (e *Engine) readBlockInto(ctx context.Context, b Block, buf []byte) ([]byte
 
 // readShards reads shards until k verified ones are in hand, then rebuilds
 // the data shards that are missing.
-func (e *Engine) readShards(ctx context.Context, c *Chunk) ([]byte, int, error) {
+func (e *Engine) readShards(ctx context.Context, rs *readSession, c *Chunk) ([]byte, int, error) {
 	k, m := c.DataShards, c.ParityShards
 	shards := make([][]byte, k+m)
 	type res struct {
@@ -203,7 +210,7 @@ func (e *Engine) readShards(ctx context.Context, c *Chunk) ([]byte, int, error) 
 		next++
 		inflight++
 		go func() {
-			d, err := e.readBlock(ctx, b)
+			d, err := e.readBlock(ctx, rs, b)
 			results <- res{b.Shard, d, err}
 		}()
 	}

@@ -74,6 +74,8 @@ func (e *Engine) Repair(ctx context.Context, man *Manifest) (RepairReport, error
 	changed := false
 	complete := true
 	name := man.Bucket + "/" + man.Key
+	rs := e.newReadSession()
+	defer rs.close()
 	for i := range man.Chunks {
 		c := &man.Chunks[i]
 		good := make([]Block, 0, len(c.Blocks))
@@ -81,7 +83,7 @@ func (e *Engine) Repair(ctx context.Context, man *Manifest) (RepairReport, error
 		var shards [][]byte
 		for _, b := range c.Blocks {
 			rep.BlocksChecked++
-			payload, err := e.readBlock(ctx, b)
+			payload, err := e.readBlock(ctx, rs, b)
 			if ctx.Err() != nil {
 				return rep, ctx.Err()
 			}

@@ -6,3 +6,5 @@ import "os"
 
 // adviseSequential is a no-op where fadvise does not exist.
 func adviseSequential(*os.File, int64) {}
+
+func allocated(info os.FileInfo) int64 { return info.Size() }

@@ -2,7 +2,9 @@
 // pv-pool, numVolumes folders each of a fixed size. Blocks are spread
 // across the volumes by a hash of their key, and written atomically: a
 // temporary file is written and fsynced, renamed into place, and the folder
-// is fsynced, so a crash leaves the old block or the new one. Where the
+// is fsynced, so a crash leaves the old block or the new one. Extents
+// (blockstore.Extents) are written the same way, one part file per volume
+// they touch (see extent.go). Where the
 // filesystem takes direct I/O (statx STATX_DIOALIGN) and the block's
 // memory is aligned, the temporary file is written with O_DIRECT, which
 // skips the page-cache copy; otherwise through the page cache. Deleting a
@@ -78,7 +80,11 @@ func Open(name, root string, numVolumes int, volumeSize int64) (*Store, error) {
 			if err != nil {
 				return err
 			}
-			s.used[i] += info.Size()
+			if strings.HasSuffix(d.Name(), extentSuffix) {
+				s.used[i] += allocated(info)
+			} else {
+				s.used[i] += info.Size()
+			}
 			return nil
 		})
 		if err != nil {
@@ -161,11 +167,10 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 // filesystem takes it, else through the page cache.
 func (s *Store) writeAtomic(v int, p string, data []byte) error {
 	dir := filepath.Dir(p)
-	var rnd [8]byte
-	if _, err := rand.Read(rnd[:]); err != nil {
+	tmp, err := tempName(dir)
+	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, tmpPrefix+hex.EncodeToString(rnd[:]))
 	var f *os.File
 	written := false
 	// A concurrent Delete may remove an emptied folder between mkdirAll
@@ -182,7 +187,6 @@ func (s *Store) writeAtomic(v int, p string, data []byte) error {
 			return err
 		}
 	}
-	var err error
 	if !written {
 		_, err = f.Write(data)
 	}
@@ -206,11 +210,7 @@ func (s *Store) writeAtomic(v int, p string, data []byte) error {
 // the volume takes it (written is true), else opened empty for a write
 // through the page cache.
 func (s *Store) create(v int, tmp string, data []byte) (f *os.File, written bool, err error) {
-	scratch, _ := s.tails.Get().(*[]byte)
-	if scratch == nil {
-		b := make([]byte, 2*maxDirectAlign)
-		scratch = &b
-	}
+	scratch := s.scratch()
 	defer s.tails.Put(scratch)
 	f, err = writeDirect(tmp, data, s.dio[v], *scratch)
 	if !errors.Is(err, errNoDirect) {
@@ -218,6 +218,25 @@ func (s *Store) create(v int, tmp string, data []byte) (f *os.File, written bool
 	}
 	f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
 	return f, false, err
+}
+
+// tempName names a new temporary file in dir.
+func tempName(dir string) (string, error) {
+	var rnd [8]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, tmpPrefix+hex.EncodeToString(rnd[:])), nil
+}
+
+// scratch returns a recycled buffer for the unaligned tails of direct
+// writes; hand it back with s.tails.Put.
+func (s *Store) scratch() *[]byte {
+	if b, ok := s.tails.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, 2*maxDirectAlign)
+	return &b
 }
 
 // mkdirAll creates dir and fsyncs each new folder's parent, so that the
@@ -311,12 +330,19 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := blockstore.ValidKey(key); err != nil {
 		return blockstore.Errorf(blockstore.ErrPermanent, s.name, "delete", key, err)
 	}
+	// An extent's parts first, on every volume (a missing volume fails
+	// the delete: its part stays until the volume is back).
+	for v := range s.volumes {
+		if _, err := os.Stat(s.volumes[v]); err != nil {
+			return s.classify("delete", key, v, err)
+		}
+		if err := s.removePart(v, key); err != nil {
+			return s.classify("delete", key, v, err)
+		}
+	}
 	v, p := s.path(key)
 	info, err := os.Stat(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		if _, serr := os.Stat(s.volumes[v]); serr != nil {
-			return s.classify("delete", key, v, err)
-		}
 		return nil
 	}
 	if err != nil {
@@ -325,9 +351,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return s.classify("delete", key, v, err)
 	}
-	s.mu.Lock()
-	s.used[v] -= info.Size()
-	s.mu.Unlock()
+	s.charge(v, -info.Size())
 	return s.prune(s.volumes[v], filepath.Dir(p))
 }
 
@@ -349,8 +373,10 @@ func (s *Store) prune(root, dir string) error {
 	return s.syncDir(dir)
 }
 
-// List implements blockstore.Store.
+// List implements blockstore.Store. An extent is reported once, however
+// many volumes hold a part of it.
 func (s *Store) List(ctx context.Context, prefix string, fn func(string) error) error {
+	extents := map[string]bool{}
 	for v, root := range s.volumes {
 		if _, err := os.Stat(root); err != nil {
 			return s.classify("list", prefix, v, err)
@@ -373,6 +399,13 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(string) error) 
 				return err
 			}
 			key := filepath.ToSlash(rel)
+			if k, ok := strings.CutSuffix(key, extentSuffix); ok {
+				if extents[k] {
+					return nil
+				}
+				extents[k] = true
+				key = k
+			}
 			if strings.HasPrefix(key, prefix) {
 				return fn(key)
 			}

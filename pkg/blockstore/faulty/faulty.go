@@ -26,6 +26,9 @@ type Faults struct {
 	FailFraction float64
 	// Corrupt flips a byte of every block Get returns.
 	Corrupt bool
+	// FailCommit fails every extent commit (a failed fsync or rename),
+	// after the writes went through.
+	FailCommit bool
 }
 
 // Store is a faulty decorator.
@@ -144,3 +147,90 @@ func (s *Store) Capacity(ctx context.Context) (blockstore.Capacity, error) {
 	}
 	return s.inner.Capacity(ctx)
 }
+
+// SupportsExtents reports whether the decorated store holds extents
+// (see blockstore.ExtentsOf).
+func (s *Store) SupportsExtents() bool {
+	_, ok := blockstore.ExtentsOf(s.inner)
+	return ok
+}
+
+// CreateExtent implements blockstore.Extents: the faults apply to every
+// write (counted by FailAfterBytes like a Put) and to the commit.
+func (s *Store) CreateExtent(ctx context.Context, key string) (blockstore.ExtentWriter, error) {
+	x, ok := blockstore.ExtentsOf(s.inner)
+	if !ok {
+		return nil, blockstore.Errorf(blockstore.ErrPermanent, s.inner.Name(), "create extent", key, errors.New("the store holds no extents"))
+	}
+	if err := s.before(ctx, "create extent", key, 0); err != nil {
+		return nil, err
+	}
+	w, err := x.CreateExtent(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return &extentWriter{s: s, key: key, inner: w}, nil
+}
+
+type extentWriter struct {
+	s     *Store
+	key   string
+	inner blockstore.ExtentWriter
+}
+
+func (w *extentWriter) WriteAt(ctx context.Context, p []byte, off int64) error {
+	if err := w.s.before(ctx, "put", w.key, int64(len(p))); err != nil {
+		return err
+	}
+	return w.inner.WriteAt(ctx, p, off)
+}
+
+func (w *extentWriter) Commit(ctx context.Context) error {
+	err := w.s.before(ctx, "commit extent", w.key, 0)
+	if err == nil && w.s.Faults().FailCommit {
+		err = blockstore.Errorf(blockstore.ErrUnavailable, w.s.inner.Name(), "commit extent", w.key, errInjected)
+	}
+	if err != nil {
+		w.inner.Abort()
+		return err
+	}
+	return w.inner.Commit(ctx)
+}
+
+func (w *extentWriter) Abort() { w.inner.Abort() }
+
+// OpenExtent implements blockstore.Extents: the faults apply to every
+// read, and Corrupt flips a byte of what each read returns.
+func (s *Store) OpenExtent(ctx context.Context, key string) (blockstore.ExtentReader, error) {
+	x, ok := blockstore.ExtentsOf(s.inner)
+	if !ok {
+		return nil, blockstore.Errorf(blockstore.ErrPermanent, s.inner.Name(), "open extent", key, errors.New("the store holds no extents"))
+	}
+	if err := s.before(ctx, "open extent", key, 0); err != nil {
+		return nil, err
+	}
+	r, err := x.OpenExtent(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return &extentReader{s: s, key: key, inner: r}, nil
+}
+
+type extentReader struct {
+	s     *Store
+	key   string
+	inner blockstore.ExtentReader
+}
+
+func (r *extentReader) ReadAt(ctx context.Context, off int64, n int, buf []byte) ([]byte, error) {
+	if err := r.s.before(ctx, "get", r.key, 0); err != nil {
+		return nil, err
+	}
+	d, err := r.inner.ReadAt(ctx, off, n, buf)
+	if err == nil && r.s.Faults().Corrupt && len(d) > 0 {
+		d[len(d)/2] ^= 0x5a
+	}
+	return d, err
+}
+
+func (r *extentReader) Close() error { return r.inner.Close() }

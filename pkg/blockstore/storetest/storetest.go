@@ -199,4 +199,200 @@ func Run(t *testing.T, newStore func(t *testing.T) blockstore.Store) {
 			t.Error("get with a cancelled context succeeded")
 		}
 	})
+
+	if _, ok := blockstore.ExtentsOf(newStore(t)); ok {
+		t.Run("Extents", func(t *testing.T) { runExtents(t, newStore, blob) })
+	}
+}
+
+// runExtents is the suite's part for stores that hold extents.
+func runExtents(t *testing.T, newStore func(t *testing.T) blockstore.Store, blob func(int, uint64) []byte) {
+	ctx := context.Background()
+	type blk struct {
+		off  int64
+		data []byte
+	}
+	// Blocks of awkward sizes at aligned offsets, some past 64 MiB and
+	// 128 MiB (a dir store moves to another volume there), one from an
+	// unaligned buffer.
+	layout := func() []blk {
+		unaligned := blob(5000, 9)[1:]
+		return []blk{
+			{0, blob(4<<20+16, 1)},
+			{4<<20 + 4096*2, blob(1, 2)},
+			{4<<20 + 4096*3, unaligned},
+			{64 << 20, blob(8192, 3)},
+			{128<<20 + 4096, blob(100000, 4)},
+		}
+	}
+	write := func(t *testing.T, s blockstore.Store, key string, blocks []blk) blockstore.ExtentWriter {
+		x, _ := blockstore.ExtentsOf(s)
+		w, err := x.CreateExtent(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, len(blocks))
+		for _, b := range blocks {
+			wg.Add(1)
+			go func(b blk) {
+				defer wg.Done()
+				if err := w.WriteAt(ctx, b.data, b.off); err != nil {
+					errs <- fmt.Errorf("write %d bytes at %d: %w", len(b.data), b.off, err)
+				}
+			}(b)
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		return w
+	}
+	readBack := func(t *testing.T, s blockstore.Store, key string, blocks []blk) {
+		x, _ := blockstore.ExtentsOf(s)
+		r, err := x.OpenExtent(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		buf := make([]byte, 0, 64)
+		for _, b := range blocks {
+			got, err := r.ReadAt(ctx, b.off, len(b.data), buf)
+			if err != nil || !bytes.Equal(got, b.data) {
+				t.Fatalf("read %d bytes at %d: err %v, equal %v", len(b.data), b.off, err, bytes.Equal(got, b.data))
+			}
+		}
+	}
+	listed := func(t *testing.T, s blockstore.Store, prefix string) []string {
+		var got []string
+		if err := s.List(ctx, prefix, func(k string) error { got = append(got, k); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		sort.Strings(got)
+		return got
+	}
+
+	t.Run("RoundTripVisibleOnlyAfterCommit", func(t *testing.T) {
+		s := newStore(t)
+		x, _ := blockstore.ExtentsOf(s)
+		before, _ := s.Capacity(ctx)
+		blocks := layout()
+		w := write(t, s, "ext/a/x0", blocks)
+		if _, err := x.OpenExtent(ctx, "ext/a/x0"); !blockstore.IsNotFound(err) {
+			t.Fatalf("open before commit: %v", err)
+		}
+		if got := listed(t, s, "ext/"); len(got) != 0 {
+			t.Fatalf("listed before commit: %v", got)
+		}
+		if err := w.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WriteAt(ctx, []byte("late"), 1<<30); err == nil {
+			t.Error("a write after commit succeeded")
+		}
+		w.Abort() // after Commit: nothing
+		readBack(t, s, "ext/a/x0", blocks)
+		if got := listed(t, s, "ext/"); fmt.Sprint(got) != "[ext/a/x0]" {
+			t.Errorf("list: %v, want the extent once", got)
+		}
+		var total int64
+		for _, b := range blocks {
+			total += int64(len(b.data))
+		}
+		if c, _ := s.Capacity(ctx); c.Used < before.Used+total {
+			t.Errorf("used %d -> %d after writing %d bytes", before.Used, c.Used, total)
+		}
+		if err := s.Delete(ctx, "ext/a/x0"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := x.OpenExtent(ctx, "ext/a/x0"); !blockstore.IsNotFound(err) {
+			t.Errorf("open after delete: %v", err)
+		}
+		if got := listed(t, s, ""); len(got) != 0 {
+			t.Errorf("left after delete: %v", got)
+		}
+		if c, _ := s.Capacity(ctx); c.Used > before.Used {
+			t.Errorf("used %d after delete, %d before", c.Used, before.Used)
+		}
+	})
+
+	t.Run("AbortLeavesNothing", func(t *testing.T) {
+		s := newStore(t)
+		x, _ := blockstore.ExtentsOf(s)
+		before, _ := s.Capacity(ctx)
+		w := write(t, s, "ext/b/x0", layout())
+		w.Abort()
+		if err := w.Commit(ctx); err == nil {
+			t.Error("commit after abort succeeded")
+		}
+		if _, err := x.OpenExtent(ctx, "ext/b/x0"); !blockstore.IsNotFound(err) {
+			t.Errorf("open after abort: %v", err)
+		}
+		if got := listed(t, s, ""); len(got) != 0 {
+			t.Errorf("left after abort: %v", got)
+		}
+		if c, _ := s.Capacity(ctx); c.Used != before.Used {
+			t.Errorf("used %d after abort, %d before", c.Used, before.Used)
+		}
+	})
+
+	t.Run("ReadsOutsideWhatWasWrittenFail", func(t *testing.T) {
+		s := newStore(t)
+		x, _ := blockstore.ExtentsOf(s)
+		w := write(t, s, "ext/c/x0", []blk{{0, blob(100, 5)}})
+		if err := w.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		r, err := x.OpenExtent(ctx, "ext/c/x0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if _, err := r.ReadAt(ctx, 1<<20, 100, nil); err == nil {
+			t.Error("a read past the end succeeded")
+		}
+		if _, err := r.ReadAt(ctx, -1, 10, nil); err == nil {
+			t.Error("a read at a negative offset succeeded")
+		}
+		if _, err := x.OpenExtent(ctx, "ext/none/x0"); !blockstore.IsNotFound(err) {
+			t.Errorf("open of a missing extent: %v", err)
+		}
+	})
+
+	t.Run("ExtentsAndBlocksSideBySide", func(t *testing.T) {
+		s := newStore(t)
+		if err := s.Put(ctx, "ext/d/0", []byte("block")); err != nil {
+			t.Fatal(err)
+		}
+		blocks := []blk{{0, blob(10000, 6)}, {16384, blob(3, 7)}}
+		w := write(t, s, "ext/d/x0", blocks)
+		if err := w.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := listed(t, s, "ext/d/"); fmt.Sprint(got) != "[ext/d/0 ext/d/x0]" {
+			t.Errorf("list: %v", got)
+		}
+		if err := s.Delete(ctx, "ext/d/0"); err != nil {
+			t.Fatal(err)
+		}
+		readBack(t, s, "ext/d/x0", blocks)
+	})
+
+	t.Run("CancelledContext", func(t *testing.T) {
+		s := newStore(t)
+		x, _ := blockstore.ExtentsOf(s)
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := x.CreateExtent(cctx, "ext/e/x0"); err == nil {
+			t.Error("create with a cancelled context succeeded")
+		}
+		w := write(t, s, "ext/e/x0", []blk{{0, []byte("x")}})
+		if err := w.Commit(cctx); err == nil {
+			t.Error("commit with a cancelled context succeeded")
+		}
+		if _, err := x.OpenExtent(ctx, "ext/e/x0"); !blockstore.IsNotFound(err) {
+			t.Errorf("open after a cancelled commit: %v", err)
+		}
+	})
 }

@@ -1,0 +1,378 @@
+package dir
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+
+	"github.com/nbctl/nb/pkg/blockstore"
+)
+
+// An extent is stored as one part file per volume it touches, named after
+// its key with extentSuffix ("~" never occurs in a key). Its blocks go to
+// the volumes in runs of extentRun bytes of offset, so that a large object
+// spreads over the pool's volumes like its blocks would, while each run
+// stays one contiguous stretch of one file. A part keeps the extent's
+// offsets: it is sparse where other volumes hold the runs.
+const (
+	extentSuffix = "~x"
+	extentRun    = 64 << 20
+)
+
+// extentVolume is the volume holding the block at off of extent key.
+func (s *Store) extentVolume(key string, off int64) int {
+	return (s.volumeOf(key) + int(off/extentRun)) % len(s.volumes)
+}
+
+func (s *Store) partPath(v int, key string) string {
+	return filepath.Join(s.volumes[v], filepath.FromSlash(key)) + extentSuffix
+}
+
+// CreateExtent implements blockstore.Extents.
+func (s *Store) CreateExtent(ctx context.Context, key string) (blockstore.ExtentWriter, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := blockstore.ValidKey(key); err != nil {
+		return nil, blockstore.Errorf(blockstore.ErrPermanent, s.name, "create extent", key, err)
+	}
+	return &extentWriter{s: s, key: key, parts: map[int]*partWriter{}}, nil
+}
+
+type extentWriter struct {
+	s     *Store
+	key   string
+	mu    sync.Mutex
+	parts map[int]*partWriter
+	done  bool
+}
+
+// partWriter is one volume's part of an extent being written: a temporary
+// file, opened for direct I/O where the volume takes it, with a second,
+// buffered handle opened for the blocks direct I/O cannot write.
+type partWriter struct {
+	tmp, final string
+	direct     *os.File
+	buffered   *os.File
+	// charged is what the part's writes count against its volume.
+	charged int64
+	mu      sync.Mutex
+}
+
+// part returns volume v's part, creating its temporary file.
+func (w *extentWriter) part(v int) (*partWriter, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done {
+		return nil, errors.New("extent already committed or aborted")
+	}
+	if p := w.parts[v]; p != nil {
+		return p, nil
+	}
+	final := w.s.partPath(v, w.key)
+	p := &partWriter{final: final}
+	dir := filepath.Dir(final)
+	var err error
+	for try := 0; ; try++ { // see writeAtomic: a racing Delete may prune dir
+		if err = w.s.mkdirAll(dir); err == nil {
+			p.tmp, err = tempName(dir)
+		}
+		if err == nil {
+			err = p.open(w.s.dio[v])
+		}
+		if err == nil || !errors.Is(err, fs.ErrNotExist) || try == 9 {
+			break
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	w.parts[v] = p
+	return p, nil
+}
+
+func (p *partWriter) open(dio directIO) error {
+	flag := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if dio.mem != 0 {
+		f, err := openDirect(p.tmp, flag)
+		if err == nil {
+			p.direct = f
+			return nil
+		}
+		if !errors.Is(err, errNoDirect) {
+			return err
+		}
+	}
+	f, err := os.OpenFile(p.tmp, flag, 0o640)
+	p.buffered = f
+	return err
+}
+
+// bufferedFile returns the part's page-cache handle, opening it on first
+// use.
+func (p *partWriter) bufferedFile() (*os.File, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.buffered == nil {
+		f, err := os.OpenFile(p.tmp, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, err
+		}
+		p.buffered = f
+	}
+	return p.buffered, nil
+}
+
+func (p *partWriter) close() error {
+	var err error
+	for _, f := range []*os.File{p.direct, p.buffered} {
+		if f != nil {
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+	}
+	p.direct, p.buffered = nil, nil
+	return err
+}
+
+// WriteAt implements blockstore.ExtentWriter.
+func (w *extentWriter) WriteAt(ctx context.Context, data []byte, off int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if off < 0 {
+		return blockstore.Errorf(blockstore.ErrPermanent, w.s.name, "write extent", w.key, fmt.Errorf("offset %d", off))
+	}
+	v := w.s.extentVolume(w.key, off)
+	if _, err := os.Stat(w.s.volumes[v]); err != nil {
+		return w.s.classify("write extent", w.key, v, err)
+	}
+	n := int64(len(data))
+	w.s.mu.Lock()
+	if w.s.volumeSize > 0 && w.s.used[v]+n > w.s.volumeSize {
+		w.s.mu.Unlock()
+		return blockstore.Errorf(blockstore.ErrNoSpace, w.s.name, "write extent", w.key, fmt.Errorf("volume %d is full", v))
+	}
+	w.s.used[v] += n
+	w.s.mu.Unlock()
+	p, err := w.part(v)
+	if err == nil {
+		p.mu.Lock()
+		p.charged += n
+		p.mu.Unlock()
+		err = w.s.writePart(p, v, data, off)
+	} else {
+		w.s.charge(v, -n)
+	}
+	if err != nil {
+		return w.s.classify("write extent", w.key, v, err)
+	}
+	return nil
+}
+
+// writePart writes a block into a part: by direct I/O when the part was
+// opened so and the block is aligned, else through the page cache.
+func (s *Store) writePart(p *partWriter, v int, data []byte, off int64) error {
+	if p.direct != nil && s.dio[v].offset <= blockstore.ExtentAlign && s.dio[v].aligned(data, off) {
+		scratch := s.scratch()
+		err := writeAtDirect(p.direct, data, off, s.dio[v], *scratch)
+		s.tails.Put(scratch)
+		if !errors.Is(err, errNoDirect) && !errors.Is(err, syscall.EINVAL) {
+			return err
+		}
+	}
+	f, err := p.bufferedFile()
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteAt(data, off)
+	return err
+}
+
+func (s *Store) charge(v int, n int64) {
+	s.mu.Lock()
+	s.used[v] += n
+	s.mu.Unlock()
+}
+
+// Commit implements blockstore.ExtentWriter: every part is fsynced and
+// renamed into place, then its folder fsynced. If a part fails, the parts
+// already in place are removed again and the error returned.
+func (w *extentWriter) Commit(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		w.Abort()
+		return err
+	}
+	w.mu.Lock()
+	if w.done {
+		w.mu.Unlock()
+		return blockstore.Errorf(blockstore.ErrPermanent, w.s.name, "commit extent", w.key, errors.New("extent already committed or aborted"))
+	}
+	w.done = true
+	w.mu.Unlock()
+	var done []int
+	for v, p := range w.parts {
+		if err := w.s.commitPart(v, p); err != nil {
+			for _, dv := range done {
+				w.s.removePart(dv, w.key)
+			}
+			w.abortParts()
+			return w.s.classify("commit extent", w.key, v, err)
+		}
+		done = append(done, v)
+		delete(w.parts, v)
+	}
+	return nil
+}
+
+func (s *Store) commitPart(v int, p *partWriter) error {
+	var err error
+	if !s.NoSync {
+		f := p.buffered
+		if f == nil {
+			f = p.direct
+		}
+		err = f.Sync()
+	}
+	if cerr := p.close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(p.tmp, p.final)
+	}
+	if err != nil {
+		return err
+	}
+	// What the part really takes on disk replaces what its writes counted.
+	if info, serr := os.Stat(p.final); serr == nil {
+		s.charge(v, allocated(info)-p.charged)
+	}
+	return s.syncDir(filepath.Dir(p.final))
+}
+
+// Abort implements blockstore.ExtentWriter.
+func (w *extentWriter) Abort() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done {
+		return
+	}
+	w.done = true
+	w.abortParts()
+}
+
+// abortParts removes the temporary files of the parts not committed.
+func (w *extentWriter) abortParts() {
+	for v, p := range w.parts {
+		p.close()
+		os.Remove(p.tmp)
+		w.s.charge(v, -p.charged)
+		delete(w.parts, v)
+	}
+}
+
+// removePart deletes volume v's part of extent key, if there is one.
+func (s *Store) removePart(v int, key string) error {
+	p := s.partPath(v, key)
+	info, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	s.charge(v, -allocated(info))
+	return s.prune(s.volumes[v], filepath.Dir(p))
+}
+
+// OpenExtent implements blockstore.Extents.
+func (s *Store) OpenExtent(ctx context.Context, key string) (blockstore.ExtentReader, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := blockstore.ValidKey(key); err != nil {
+		return nil, blockstore.Errorf(blockstore.ErrPermanent, s.name, "open extent", key, err)
+	}
+	for v := range s.volumes {
+		if _, err := os.Stat(s.partPath(v, key)); err == nil {
+			return &extentReader{s: s, key: key, parts: map[int]*os.File{}}, nil
+		}
+	}
+	return nil, s.classify("open extent", key, s.volumeOf(key), fs.ErrNotExist)
+}
+
+type extentReader struct {
+	s     *Store
+	key   string
+	mu    sync.Mutex
+	parts map[int]*os.File
+}
+
+// part opens volume v's part on first use. One handle per part is shared
+// by every read, so the kernel sees one sequential reader and reads ahead.
+func (r *extentReader) part(v int) (*os.File, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if f := r.parts[v]; f != nil {
+		return f, nil
+	}
+	f, err := os.Open(r.s.partPath(v, r.key))
+	if err != nil {
+		return nil, err
+	}
+	if info, err := f.Stat(); err == nil {
+		adviseSequential(f, info.Size())
+	}
+	r.parts[v] = f
+	return f, nil
+}
+
+// ReadAt implements blockstore.ExtentReader.
+func (r *extentReader) ReadAt(ctx context.Context, off int64, n int, buf []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if off < 0 || n < 0 {
+		return nil, blockstore.Errorf(blockstore.ErrPermanent, r.s.name, "read extent", r.key, fmt.Errorf("%d bytes at %d", n, off))
+	}
+	v := r.s.extentVolume(r.key, off)
+	f, err := r.part(v)
+	if err != nil {
+		return nil, r.s.classify("read extent", r.key, v, err)
+	}
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	buf = buf[:n]
+	if _, err := f.ReadAt(buf, off); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, blockstore.Errorf(blockstore.ErrNotFound, r.s.name, "read extent", r.key, fmt.Errorf("%d bytes at %d: past the end", n, off))
+		}
+		return nil, r.s.classify("read extent", r.key, v, err)
+	}
+	return buf, nil
+}
+
+// Close implements blockstore.ExtentReader.
+func (r *extentReader) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var err error
+	for v, f := range r.parts {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		delete(r.parts, v)
+	}
+	return err
+}

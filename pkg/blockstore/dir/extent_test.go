@@ -1,0 +1,145 @@
+package dir
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nbctl/nb/pkg/blockstore"
+	"github.com/nbctl/nb/pkg/blockstore/storetest"
+)
+
+// The buffered path: tmpfs takes no direct I/O.
+func TestConformanceOnTmpfs(t *testing.T) {
+	if st, err := os.Stat("/dev/shm"); err != nil || !st.IsDir() {
+		t.Skip("no /dev/shm")
+	}
+	storetest.Run(t, func(t *testing.T) blockstore.Store {
+		root, err := os.MkdirTemp("/dev/shm", "nb-dir-test-")
+		if err != nil {
+			t.Skip(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(root) })
+		s, err := Open("pv1", root, 2, 1<<30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
+func writeExtent(t *testing.T, s *Store, key string, blocks map[int64][]byte) {
+	t.Helper()
+	ctx := context.Background()
+	w, err := s.CreateExtent(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for off, b := range blocks {
+		if err := w.WriteAt(ctx, b, off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An extent's runs of 64 MiB go to successive volumes, each a part file
+// holding its runs at their own offsets (sparse elsewhere).
+func TestExtentRunsSpreadOverVolumes(t *testing.T) {
+	s, err := Open("pv1", t.TempDir(), 3, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := map[int64][]byte{}
+	for run := int64(0); run < 4; run++ {
+		blocks[run*extentRun] = bytes.Repeat([]byte{byte(run + 1)}, 4096)
+	}
+	writeExtent(t, s, "blocks/ab/x0", blocks)
+	first := s.volumeOf("blocks/ab/x0")
+	for run := int64(0); run < 4; run++ {
+		v := (first + int(run)) % 3
+		if got := s.extentVolume("blocks/ab/x0", run*extentRun); got != v {
+			t.Fatalf("run %d on volume %d, want %d", run, got, v)
+		}
+		f, err := os.Open(s.partPath(v, "blocks/ab/x0"))
+		if err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		b := make([]byte, 4096)
+		_, err = f.ReadAt(b, run*extentRun)
+		f.Close()
+		if err != nil || !bytes.Equal(b, blocks[run*extentRun]) {
+			t.Fatalf("run %d not at its offset in volume %d's part: %v", run, v, err)
+		}
+	}
+	c, _ := s.Capacity(context.Background())
+	if c.Used > 1<<20 {
+		t.Errorf("four 4 KiB blocks take %d bytes: the parts are not sparse", c.Used)
+	}
+}
+
+// A volume that is gone makes extent calls fail as unavailable (retry
+// later), never as a missing extent; its temporary parts left by a crash
+// are removed when the store opens.
+func TestExtentVolumeGoneAndCrashLeftovers(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	s, err := Open("pv1", root, 2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeExtent(t, s, "blocks/cd/x0", map[int64][]byte{0: []byte("a"), extentRun: []byte("b")})
+	// A writer that never commits, as after a crash.
+	w, err := s.CreateExtent(ctx, "blocks/cd/x1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteAt(ctx, []byte("half"), 0); err != nil {
+		t.Fatal(err)
+	}
+	vol := s.Volumes()[1]
+	if err := os.Rename(vol, vol+".away"); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.OpenExtent(ctx, "blocks/cd/x0")
+	if err == nil {
+		_, err = r.ReadAt(ctx, int64(1-s.volumeOf("blocks/cd/x0"))*extentRun, 1, nil)
+		r.Close()
+	}
+	if !blockstore.IsUnavailable(err) {
+		t.Errorf("read from a gone volume: %v, want unavailable", err)
+	}
+	if err := s.Delete(ctx, "blocks/cd/x0"); !blockstore.IsUnavailable(err) {
+		t.Errorf("delete with a volume gone: %v, want unavailable", err)
+	}
+	if err := os.Rename(vol+".away", vol); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open("pv1", root, 2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(d.Name(), tmpPrefix) {
+			left = append(left, p)
+		}
+		return nil
+	})
+	if len(left) != 0 {
+		t.Errorf("temporary parts left after reopening: %v", left)
+	}
+	r, err = s2.OpenExtent(ctx, "blocks/cd/x0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if got, err := r.ReadAt(ctx, extentRun, 1, nil); err != nil || string(got) != "b" {
+		t.Errorf("after reopening: %q, %v", got, err)
+	}
+}

@@ -1,0 +1,162 @@
+package placement
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sort"
+	"testing"
+
+	"github.com/nbctl/nb/pkg/blockstore"
+	"github.com/nbctl/nb/pkg/blockstore/faulty"
+)
+
+// blockKeys lists what a store holds under blocks/.
+func (r *rig) blockKeys(t *testing.T, store string) []string {
+	t.Helper()
+	var keys []string
+	if err := r.mems[store].List(context.Background(), "blocks/", func(k string) error { keys = append(keys, k); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func TestExtentsHoldAnObjectsBlocksInSlots(t *testing.T) {
+	r := newRig(t, 2, 0, 100)
+	man := r.put(t, "k", mirror("s0", "s1"), data(450, 1))
+	slot := r.eng.slotSize(man.Tiers[0])
+	if slot != 4096 {
+		t.Fatalf("slot of a 100-byte chunk: %d, want 4096", slot)
+	}
+	for i, c := range man.Chunks {
+		for _, b := range c.Blocks {
+			if !b.Extent || b.Key != extentKey(man.ObjectID, 0) || b.Off != int64(i)*slot {
+				t.Fatalf("chunk %d block %+v: want slot %d of %s", i, b, i, extentKey(man.ObjectID, 0))
+			}
+		}
+	}
+	for _, s := range []string{"s0", "s1"} {
+		if got := r.blockKeys(t, s); len(got) != 1 || got[0] != extentKey(man.ObjectID, 0) {
+			t.Errorf("%s holds %v, want the one extent", s, got)
+		}
+	}
+}
+
+// A mirror whose extent fails to commit leaves the object degraded, on
+// the other mirror only, with nothing left behind; heal copies it back.
+func TestExtentCommitFailureDegradesAndHealRestores(t *testing.T) {
+	r := newRig(t, 2, 0, 100)
+	r.faults["s1"].Set(faulty.Faults{FailCommit: true})
+	want := data(450, 2)
+	man := r.put(t, "k", mirror("s0", "s1"), want)
+	if !man.Degraded {
+		t.Fatal("object not marked degraded")
+	}
+	for i, c := range man.Chunks {
+		if len(c.Blocks) != 1 || c.Blocks[0].Store != "s0" {
+			t.Fatalf("chunk %d: %+v, want s0's copy only", i, c.Blocks)
+		}
+	}
+	if got := r.blockKeys(t, "s1"); len(got) != 0 {
+		t.Fatalf("s1 holds %v after a failed commit", got)
+	}
+	r.faults["s1"].Set(faulty.Faults{})
+	rep, err := r.eng.Heal(context.Background(), "")
+	if err != nil || len(rep.Healed) != 1 || rep.Repaired != len(man.Chunks) {
+		t.Fatalf("heal: %+v, %v", rep, err)
+	}
+	r.offline("s0")
+	if got, _, err := r.get("k"); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("read from s1's healed copies: %v", err)
+	}
+}
+
+// With every extent failing to commit, the Put fails, the old version
+// stays, and the new version leaves nothing behind.
+func TestExtentCommitFailureEverywhereFailsThePut(t *testing.T) {
+	r := newRig(t, 2, 0, 100)
+	old := data(300, 3)
+	r.put(t, "k", mirror("s0", "s1"), old)
+	before := [2][]string{r.blockKeys(t, "s0"), r.blockKeys(t, "s1")}
+	for _, s := range []string{"s0", "s1"} {
+		r.faults[s].Set(faulty.Faults{FailCommit: true})
+	}
+	if _, err := r.eng.Put(context.Background(), "bkt", "k", mirror("s0", "s1"), bytes.NewReader(data(500, 4))); !errors.Is(err, ErrNoStore) {
+		t.Fatalf("want ErrNoStore, got %v", err)
+	}
+	r.offline()
+	if got, _, err := r.get("k"); err != nil || !bytes.Equal(got, old) {
+		t.Fatalf("old version: %v", err)
+	}
+	after := [2][]string{r.blockKeys(t, "s0"), r.blockKeys(t, "s1")}
+	if len(after[0]) != len(before[0]) || len(after[1]) != len(before[1]) {
+		t.Errorf("blocks before %v, after %v: the failed put left some", before, after)
+	}
+}
+
+// Scrub re-creates bad blocks of an extent as blocks of their own; the
+// extent, then referenced by no chunk, still goes when the object does.
+func TestScrubMovesBadBlocksOutOfAnExtentAndDeleteCollectsIt(t *testing.T) {
+	r := newRig(t, 2, 0, 100)
+	want := data(300, 5)
+	man := r.put(t, "k", mirror("s0", "s1"), want)
+	for _, c := range man.Chunks {
+		for _, b := range c.Blocks {
+			if b.Store == "s0" && !r.corrupt(b) {
+				t.Fatal("nothing to corrupt")
+			}
+		}
+	}
+	rep, err := r.eng.Scrub(context.Background(), "")
+	if err != nil || rep.Repaired != len(man.Chunks) {
+		t.Fatalf("scrub: %+v, %v", rep, err)
+	}
+	now, err := r.eng.Stat("bkt", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range now.Chunks {
+		for _, b := range c.Blocks {
+			if b.Store == "s0" && b.Extent {
+				t.Fatalf("chunk %d: s0's copy still in the extent after repair", i)
+			}
+		}
+	}
+	r.offline("s1")
+	if got, _, err := r.get("k"); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("read of s0's repaired copies: %v", err)
+	}
+	r.offline()
+	if err := r.eng.Delete(context.Background(), "bkt", "k"); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"s0", "s1"} {
+		if got := r.blockKeys(t, s); len(got) != 0 {
+			t.Errorf("%s still holds %v", s, got)
+		}
+	}
+}
+
+// plainStore hides a store's extents: the engine gives it a key per block.
+type plainStore struct{ blockstore.Store }
+
+func TestMirrorOverStoresWithAndWithoutExtents(t *testing.T) {
+	r := newRig(t, 2, 0, 100)
+	r.eng.Stores["s1"] = plainStore{r.faults["s1"]}
+	want := data(250, 6)
+	man := r.put(t, "k", mirror("s0", "s1"), want)
+	for i, c := range man.Chunks {
+		for _, b := range c.Blocks {
+			if b.Extent != (b.Store == "s0") {
+				t.Fatalf("chunk %d block %+v: only s0 holds extents", i, b)
+			}
+		}
+	}
+	for _, down := range []string{"s0", "s1"} {
+		r.offline(down)
+		if got, _, err := r.get("k"); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("read with %s down: %v", down, err)
+		}
+	}
+}
