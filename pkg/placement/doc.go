@@ -48,8 +48,8 @@
 //
 // Get reads chunks in order with Parallelism chunks in flight. A Mirror
 // read starts each chunk at a different copy, so that a read spreads over
-// the stores; with extents it keeps to one copy for 16 chunks at a time
-// (sequential reads of one file). Every block's header CRC and its
+// the stores; copies in extents are read from one copy per object (a
+// sequential read of one file), different objects from different copies. Every block's header CRC and its
 // manifest entry (size, CRC-32C) are checked; a
 // missing, unreachable or corrupt block is replaced by another copy or
 // rebuilt from parity. With VerifyObjectHash the whole object's SHA-256 is

@@ -188,8 +188,14 @@ func TestCorruptBlockIsNeverReturnedAndScrubRepairsIt(t *testing.T) {
 	r := newRig(t, 2, 0, 100)
 	want := data(500, 4)
 	man := r.put(t, "k", mirror("s0", "s1"), want)
-	if !r.corrupt(man.Chunks[2].Blocks[0]) {
+	// The copy the read tries first, so that the read meets it.
+	bad := man.Chunks[2].Blocks[firstCopy(man, 2)]
+	if !r.corrupt(bad) {
 		t.Fatal("no block to corrupt")
+	}
+	other := "s0"
+	if bad.Store == "s0" {
+		other = "s1"
 	}
 	got, st, err := r.get("k")
 	if err != nil || !bytes.Equal(got, want) || st.BadBlocks == 0 {
@@ -199,9 +205,9 @@ func TestCorruptBlockIsNeverReturnedAndScrubRepairsIt(t *testing.T) {
 	if err != nil || rep.Repaired != 1 || len(rep.Lost) != 0 {
 		t.Fatalf("scrub: %+v %v", rep, err)
 	}
-	r.offline("s1")
+	r.offline(other)
 	if got, _, err := r.get("k"); err != nil || !bytes.Equal(got, want) {
-		t.Fatalf("s0's repaired copy: %v", err)
+		t.Fatalf("%s's repaired copy: %v", bad.Store, err)
 	}
 }
 

@@ -125,14 +125,8 @@ func (e *Engine) readChunk(ctx context.Context, rs *readSession, man *Manifest, 
 	}
 	bad := 0
 	var errs []error
-	// Start at a different copy for each chunk (for each run of chunks in
-	// extents, which are best read sequentially), so that a Mirror read
-	// spreads over every store instead of hitting the first.
 	n := len(c.Blocks)
-	first := i
-	if c.Blocks[0].Extent {
-		first = i / mirrorRun
-	}
+	first := firstCopy(man, i)
 	for j := 0; j < n; j++ {
 		b := c.Blocks[(first+j)%n]
 		data, raw, err := e.readBlockInto(ctx, rs, b, buf)
@@ -151,9 +145,19 @@ func (e *Engine) readChunk(ctx context.Context, rs *readSession, man *Manifest, 
 	return nil, buf, bad, fmt.Errorf("%w: every copy failed: %w", ErrUnreadable, errors.Join(errs...))
 }
 
-// mirrorRun is how many successive chunks a Mirror read takes from the
-// same copy when the copies are in extents.
-const mirrorRun = 16
+// firstCopy is the index of the copy a read of chunk i tries first. It
+// differs from chunk to chunk, so that a Mirror read spreads over every
+// store instead of hitting the first. Copies in extents are read from one
+// copy per object instead (picked by its ID): sequential reads of one file
+// are what a disk does best, and switching files every few chunks cost
+// half the speed on a local disk (docs/benchmarks.md).
+func firstCopy(man *Manifest, i int) int {
+	c := &man.Chunks[i]
+	if c.Blocks[0].Extent {
+		i = int(man.ObjectID[0]) + int(man.ObjectID[1])
+	}
+	return i % len(c.Blocks)
+}
 
 // readBlock fetches and checks one block against its manifest entry.
 func (e *Engine) readBlock(ctx context.Context, rs *readSession, b Block) ([]byte, error) {
