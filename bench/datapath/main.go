@@ -27,6 +27,7 @@ func main() {
 	size := flag.Int64("size", 4<<30, "object size for -mode stream")
 	par := flag.Int("parallel", placement.DefaultParallelism, "chunks in flight")
 	noSync := flag.Bool("nosync", false, "skip fsync (to measure what syncing costs)")
+	volumes := flag.Int("volumes", 1, "volumes per dir store (a pv-pool's numVolumes)")
 	noExtents := flag.Bool("noextents", false, "write a file per block instead of extents (the layout before extents)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here")
 	flag.Parse()
@@ -41,14 +42,14 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*mode, *file, *root, *size, *par, *noSync, *noExtents); err != nil {
+	if err := run(*mode, *file, *root, *size, *par, *volumes, *noSync, *noExtents); err != nil {
 		fmt.Fprintln(os.Stderr, "datapath:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func engine(root string, stores int, noSync bool) (*placement.Engine, []string, error) {
+func engine(root string, stores, volumes int, noSync bool) (*placement.Engine, []string, error) {
 	meta, err := placement.OpenMeta(filepath.Join(root, "meta.db"))
 	if err != nil {
 		return nil, nil, err
@@ -57,7 +58,7 @@ func engine(root string, stores int, noSync bool) (*placement.Engine, []string, 
 	var names []string
 	for i := 0; i < stores; i++ {
 		name := fmt.Sprintf("pv%d", i)
-		s, err := dir.Open(name, filepath.Join(root, name), 1, 0)
+		s, err := dir.Open(name, filepath.Join(root, name), volumes, 0)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -68,9 +69,9 @@ func engine(root string, stores int, noSync bool) (*placement.Engine, []string, 
 	return e, names, nil
 }
 
-func run(mode, file, root string, size int64, par int, noSync, noExtents bool) error {
+func run(mode, file, root string, size int64, par, volumes int, noSync, noExtents bool) error {
 	ctx := context.Background()
-	e, names, err := engine(root, 6, noSync)
+	e, names, err := engine(root, 6, volumes, noSync)
 	if err != nil {
 		return err
 	}

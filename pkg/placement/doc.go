@@ -100,7 +100,7 @@
 // arbitrary; store keys are not). All are blocks, or in an extent a
 // sequence of blocks at their slots (zeros between them): a 16-byte header
 // followed by the payload. A dir store keeps an extent as one file per
-// volume, each holding 64 MiB runs of the extent's offsets (see package
+// volume it touches, each holding 1 GiB runs of the extent's offsets (see package
 // dir).
 //
 //	offset  size  field

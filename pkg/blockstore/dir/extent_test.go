@@ -48,7 +48,7 @@ func writeExtent(t *testing.T, s *Store, key string, blocks map[int64][]byte) {
 	}
 }
 
-// An extent's runs of 64 MiB go to successive volumes, each a part file
+// An extent's runs of 1 GiB go to successive volumes, each a part file
 // holding its runs at their own offsets (sparse elsewhere).
 func TestExtentRunsSpreadOverVolumes(t *testing.T) {
 	s, err := Open("pv1", t.TempDir(), 3, 0)

@@ -212,8 +212,8 @@ func runExtents(t *testing.T, newStore func(t *testing.T) blockstore.Store, blob
 		off  int64
 		data []byte
 	}
-	// Blocks of awkward sizes at aligned offsets, some past 64 MiB and
-	// 128 MiB (a dir store moves to another volume there), one from an
+	// Blocks of awkward sizes at aligned offsets, some past 1 GiB and
+	// 2 GiB (a dir store moves to another volume there), one from an
 	// unaligned buffer.
 	layout := func() []blk {
 		unaligned := blob(5000, 9)[1:]
@@ -221,8 +221,8 @@ func runExtents(t *testing.T, newStore func(t *testing.T) blockstore.Store, blob
 			{0, blob(4<<20+16, 1)},
 			{4<<20 + 4096*2, blob(1, 2)},
 			{4<<20 + 4096*3, unaligned},
-			{64 << 20, blob(8192, 3)},
-			{128<<20 + 4096, blob(100000, 4)},
+			{1 << 30, blob(8192, 3)},
+			{2<<30 + 4096, blob(100000, 4)},
 		}
 	}
 	write := func(t *testing.T, s blockstore.Store, key string, blocks []blk) blockstore.ExtentWriter {
