@@ -104,6 +104,18 @@ func ExtentsOf(s Store) (Extents, bool) {
 	return x, ok
 }
 
+// CheckExtentWrite is what every ExtentWriter.WriteAt checks first: a live
+// context and an offset that is not negative.
+func CheckExtentWrite(ctx context.Context, store, key string, off int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if off < 0 {
+		return Errorf(ErrPermanent, store, "write extent", key, fmt.Errorf("offset %d", off))
+	}
+	return nil
+}
+
 // ExtentAlign is the offset alignment callers give extent blocks: the
 // largest direct I/O alignment common filesystems ask for.
 const ExtentAlign = 4096

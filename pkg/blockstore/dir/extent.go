@@ -147,11 +147,8 @@ func (p *partWriter) close() error {
 
 // WriteAt implements blockstore.ExtentWriter.
 func (w *extentWriter) WriteAt(ctx context.Context, data []byte, off int64) error {
-	if err := ctx.Err(); err != nil {
+	if err := blockstore.CheckExtentWrite(ctx, w.s.name, w.key, off); err != nil {
 		return err
-	}
-	if off < 0 {
-		return blockstore.Errorf(blockstore.ErrPermanent, w.s.name, "write extent", w.key, fmt.Errorf("offset %d", off))
 	}
 	v := w.s.extentVolume(w.key, off)
 	if _, err := os.Stat(w.s.volumes[v]); err != nil {

@@ -182,11 +182,8 @@ type extentWriter struct {
 }
 
 func (w *extentWriter) WriteAt(ctx context.Context, p []byte, off int64) error {
-	if err := ctx.Err(); err != nil {
+	if err := blockstore.CheckExtentWrite(ctx, w.s.name, w.key, off); err != nil {
 		return err
-	}
-	if off < 0 {
-		return blockstore.Errorf(blockstore.ErrPermanent, w.s.name, "write extent", w.key, fmt.Errorf("offset %d", off))
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
