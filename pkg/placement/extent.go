@@ -102,17 +102,18 @@ func (e *Engine) putBlock(ctx context.Context, st *writeState, s string, ti int,
 func (e *Engine) commitExtents(ctx context.Context, st *writeState, chunks []Chunk) error {
 	st.extents.mu.Lock()
 	ids := make([]extentID, 0, len(st.extents.m))
-	for id := range st.extents.m {
-		ids = append(ids, id)
+	writers := make([]blockstore.ExtentWriter, 0, len(st.extents.m))
+	for id, w := range st.extents.m {
+		ids, writers = append(ids, id), append(writers, w)
 	}
 	st.extents.mu.Unlock()
 	errs := make([]error, len(ids))
 	var wg sync.WaitGroup
-	for i, id := range ids {
+	for i, w := range writers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = st.extents.m[id].Commit(ctx)
+			errs[i] = w.Commit(ctx)
 		}()
 	}
 	wg.Wait()

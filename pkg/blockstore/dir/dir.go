@@ -173,19 +173,12 @@ func (s *Store) writeAtomic(v int, p string, data []byte) error {
 	}
 	var f *os.File
 	written := false
-	// A concurrent Delete may remove an emptied folder between mkdirAll
-	// and the create: try again (up to ten times, then give up).
-	for try := 0; ; try++ {
-		err := s.mkdirAll(dir)
-		if err == nil {
-			f, written, err = s.create(v, tmp, data)
-		}
-		if err == nil {
-			break
-		}
-		if !errors.Is(err, fs.ErrNotExist) || try == 9 {
-			return err
-		}
+	err = s.inDir(dir, func() (err error) {
+		f, written, err = s.create(v, tmp, data)
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	if !written {
 		_, err = f.Write(data)
@@ -218,6 +211,21 @@ func (s *Store) create(v int, tmp string, data []byte) (f *os.File, written bool
 	}
 	f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
 	return f, false, err
+}
+
+// inDir creates dir (and its parents) and runs create in it. A concurrent
+// Delete may remove an emptied folder between the two (see prune): then it
+// tries again, up to ten times.
+func (s *Store) inDir(dir string, create func() error) error {
+	for try := 0; ; try++ {
+		err := s.mkdirAll(dir)
+		if err == nil {
+			err = create()
+		}
+		if err == nil || !errors.Is(err, fs.ErrNotExist) || try == 9 {
+			return err
+		}
+	}
 }
 
 // tempName names a new temporary file in dir.
@@ -358,7 +366,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // prune removes dir and its parents while they are empty (an object's
 // folder and the fan-out folder above it), keeping the volume root and the
 // folders right under it, and fsyncs the last folder changed. A Put racing
-// into a folder being removed tries again (see writeAtomic).
+// into a folder being removed tries again (see inDir).
 func (s *Store) prune(root, dir string) error {
 	for {
 		rel, err := filepath.Rel(root, dir)

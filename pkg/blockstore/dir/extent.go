@@ -81,18 +81,12 @@ func (w *extentWriter) part(v int) (*partWriter, error) {
 	final := w.s.partPath(v, w.key)
 	p := &partWriter{final: final}
 	dir := filepath.Dir(final)
-	var err error
-	for try := 0; ; try++ { // see writeAtomic: a racing Delete may prune dir
-		if err = w.s.mkdirAll(dir); err == nil {
-			p.tmp, err = tempName(dir)
-		}
-		if err == nil {
+	err := w.s.inDir(dir, func() (err error) {
+		if p.tmp, err = tempName(dir); err == nil {
 			err = p.open(w.s.dio[v])
 		}
-		if err == nil || !errors.Is(err, fs.ErrNotExist) || try == 9 {
-			break
-		}
-	}
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
