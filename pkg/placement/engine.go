@@ -333,8 +333,7 @@ func (e *Engine) writeChunk(ctx context.Context, st *writeState, pol Policy, idx
 			c.CRC = sealBlock(block, kindData)
 			c.Blocks, err = e.writeMirror(ctx, st, ti, t, idx, block, c.CRC)
 		case t.ParityShards > 0:
-			c.CRC = crc(payload)
-			c.Blocks, err = e.writeShards(ctx, st, ti, t, idx, payload)
+			c.CRC, c.Blocks, err = e.writeShards(ctx, st, ti, t, idx, payload)
 		default:
 			c.CRC = sealBlock(block, kindData)
 			var b Block
@@ -414,10 +413,12 @@ func (e *Engine) writeOne(ctx context.Context, st *writeState, candidates []stri
 	return Block{}, fmt.Errorf("%w: %w", ErrNoStore, errors.Join(errs...))
 }
 
-func (e *Engine) writeShards(ctx context.Context, st *writeState, ti int, t Tier, idx int, payload []byte) ([]Block, error) {
-	shards, err := e.encodeShards(t.DataShards, t.ParityShards, payload)
+// writeShards erasure-codes a chunk and writes its shards, returning the
+// chunk's CRC-32C and the shards' blocks.
+func (e *Engine) writeShards(ctx context.Context, st *writeState, ti int, t Tier, idx int, payload []byte) (uint32, []Block, error) {
+	shards, sums, chunkSum, err := e.encodeShards(t.DataShards, t.ParityShards, payload)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	defer e.putShardBufs(shards)
 	ranked := rank(t.Stores, st, idx)
@@ -437,7 +438,7 @@ func (e *Engine) writeShards(ctx context.Context, st *writeState, ti int, t Tier
 		wg.Add(1)
 		go func(i int, shard []byte, first string) {
 			defer wg.Done()
-			sum := sealBlock(shard, kindData)
+			sum := sums[i]
 			candidates := append([]string{first}, ranked...)
 			for {
 				mu.Lock()
@@ -478,10 +479,10 @@ func (e *Engine) writeShards(ctx context.Context, st *writeState, ti int, t Tier
 	}
 	wg.Wait()
 	if ctx.Err() != nil {
-		return nil, ctx.Err()
+		return 0, nil, ctx.Err()
 	}
 	if len(blocks) < t.DataShards {
-		return nil, fmt.Errorf("%w: only %d of %d shards written: %w", ErrNoStore, len(blocks), len(shards), errors.Join(errs...))
+		return 0, nil, fmt.Errorf("%w: only %d of %d shards written: %w", ErrNoStore, len(blocks), len(shards), errors.Join(errs...))
 	}
 	if len(blocks) < len(shards) {
 		st.mu.Lock()
@@ -489,18 +490,20 @@ func (e *Engine) writeShards(ctx context.Context, st *writeState, ti int, t Tier
 		st.mu.Unlock()
 	}
 	sort.Slice(blocks, func(i, j int) bool { return blocks[i].Shard < blocks[j].Shard })
-	return blocks, nil
+	return chunkSum, blocks, nil
 }
 
 // encodeShards splits payload into k data and m parity shards, each in a
-// buffer with header room.
-func (e *Engine) encodeShards(k, m int, payload []byte) ([][]byte, error) {
+// sealed block (a buffer with header room), and returns the blocks, their
+// payloads' CRC-32C and the CRC-32C of payload itself, combined from the
+// data shards' instead of a pass of its own.
+func (e *Engine) encodeShards(k, m int, payload []byte) (bufs [][]byte, sums []uint32, chunkSum uint32, err error) {
 	enc, err := e.coder(k, m)
 	if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
 	shardSize := (len(payload) + k - 1) / k
-	bufs := make([][]byte, k+m)
+	bufs = make([][]byte, k+m)
 	shards := make([][]byte, k+m)
 	for i := range bufs {
 		bufs[i] = e.getShardBuf(headerSize + shardSize)
@@ -515,9 +518,25 @@ func (e *Engine) encodeShards(k, m int, payload []byte) ([][]byte, error) {
 		}
 	}
 	if err := enc.Encode(shards); err != nil {
-		return nil, fmt.Errorf("erasure encode: %w", err)
+		e.putShardBufs(bufs)
+		return nil, nil, 0, fmt.Errorf("erasure encode: %w", err)
 	}
-	return bufs, nil
+	sums = make([]uint32, k+m)
+	for i := range bufs {
+		sums[i] = sealBlock(bufs[i], kindData)
+	}
+	// The payload is the data shards end to end, without the zeros that
+	// pad the last ones: a padded shard's payload part is summed apart.
+	for i := 0; i < k && i*shardSize < len(payload); i++ {
+		start := i * shardSize
+		n := min(shardSize, len(payload)-start)
+		s := sums[i]
+		if n < shardSize {
+			s = crc(payload[start : start+n])
+		}
+		chunkSum = crcCombine(chunkSum, s, n)
+	}
+	return bufs, sums, chunkSum, nil
 }
 
 // coder returns the engine's Reed-Solomon coder for k+m (they are safe
