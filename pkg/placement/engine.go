@@ -12,6 +12,7 @@ import (
 	"math"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/reedsolomon"
@@ -238,6 +239,9 @@ func weight(c blockstore.Capacity) float64 {
 type chunkJob struct {
 	idx int
 	buf []byte // header room + payload
+	// refs counts who still reads buf (the writer and the hasher): the
+	// last one hands it back.
+	refs *atomic.Int32
 }
 
 // writeChunks reads r chunk by chunk into a fixed set of buffers and
@@ -253,6 +257,26 @@ func (e *Engine) writeChunks(ctx context.Context, st *writeState, pol Policy, r 
 	}
 	defer e.putChunkBufs(free)
 	jobs := make(chan chunkJob)
+	release := func(j chunkJob) {
+		if j.refs.Add(-1) == 0 {
+			free <- j.buf[:cap(j.buf)]
+		}
+	}
+	// The object's SHA-256 is computed by a goroutine of its own, in
+	// chunk order, on the same buffers the writers use: reading and
+	// hashing are the two serial stages of a Put, and on one goroutine
+	// they held every write back (docs/benchmarks.md). hashq never
+	// blocks the reader: it holds as many chunks as there are buffers.
+	hashq := make(chan chunkJob, par+1)
+	hashed := make(chan string, 1)
+	go func() {
+		h := sha256.New()
+		for j := range hashq {
+			h.Write(j.buf[headerSize:])
+			release(j)
+		}
+		hashed <- hex.EncodeToString(h.Sum(nil))
+	}()
 	var mu sync.Mutex
 	var chunks []Chunk
 	var wg sync.WaitGroup
@@ -262,7 +286,7 @@ func (e *Engine) writeChunks(ctx context.Context, st *writeState, pol Policy, r 
 			defer wg.Done()
 			for j := range jobs {
 				c, err := e.writeChunk(ctx, st, pol, j.idx, j.buf)
-				free <- j.buf[:cap(j.buf)]
+				release(j)
 				if err != nil {
 					cancel(fmt.Errorf("chunk %d: %w", j.idx, err))
 					continue
@@ -276,7 +300,6 @@ func (e *Engine) writeChunks(ctx context.Context, st *writeState, pol Policy, r 
 			}
 		}()
 	}
-	h := sha256.New()
 	var total int64
 	var readErr error
 	for idx := 0; ; idx++ {
@@ -293,11 +316,14 @@ func (e *Engine) writeChunks(ctx context.Context, st *writeState, pol Policy, r 
 		}
 		n, err := io.ReadFull(r, buf[headerSize:headerSize+size])
 		if n > 0 {
-			h.Write(buf[headerSize : headerSize+n])
 			total += int64(n)
+			j := chunkJob{idx: idx, buf: buf[:headerSize+n], refs: new(atomic.Int32)}
+			j.refs.Store(2)
+			hashq <- j
 			select {
-			case jobs <- chunkJob{idx: idx, buf: buf[:headerSize+n]}:
+			case jobs <- j:
 			case <-ctx.Done():
+				release(j)
 			}
 		} else {
 			free <- buf
@@ -311,14 +337,16 @@ func (e *Engine) writeChunks(ctx context.Context, st *writeState, pol Policy, r 
 		}
 	}
 	close(jobs)
+	close(hashq)
 	wg.Wait()
+	sum := <-hashed
 	if readErr != nil {
 		return nil, 0, "", readErr
 	}
 	if err := context.Cause(ctx); err != nil {
 		return nil, 0, "", err
 	}
-	return chunks, total, hex.EncodeToString(h.Sum(nil)), nil
+	return chunks, total, sum, nil
 }
 
 // writeChunk places one chunk on the first tier that takes it.

@@ -3,6 +3,8 @@ package placement
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/nbctl/nb/pkg/blockstore"
 	"github.com/nbctl/nb/pkg/blockstore/faulty"
@@ -383,6 +386,43 @@ func TestCancelledPutLeavesNoBlocks(t *testing.T) {
 	}
 	if n != 0 {
 		t.Errorf("%d blocks left behind", n)
+	}
+}
+
+// A reader that fails part way: the Put fails with the reader's error,
+// leaves no block behind, and the engine's next Put (recycling the same
+// buffers) stores an object whose SHA-256 is its content's.
+func TestPutReadErrorLeavesNothing(t *testing.T) {
+	r := newRig(t, 6, 0, 1000)
+	boom := errors.New("boom")
+	for _, pol := range []Policy{mirror("s0", "s1"), spread("s0", "s1", "s2"), erasure(4, 2, "s0", "s1", "s2", "s3", "s4", "s5")} {
+		reader := io.MultiReader(bytes.NewReader(data(7500, 3)), iotest.ErrReader(boom))
+		if _, err := r.eng.Put(context.Background(), "bkt", "k", pol, reader); !errors.Is(err, boom) {
+			t.Fatalf("%s: put from a failing reader: %v", pol.Tiers[0].Placement, err)
+		}
+		for name, m := range r.mems {
+			_ = m.List(context.Background(), "", func(key string) error {
+				t.Errorf("%s: %s left behind on %s", pol.Tiers[0].Placement, key, name)
+				return nil
+			})
+		}
+		want := data(9999, 4)
+		man, err := r.eng.Put(context.Background(), "bkt", "k", pol, bytes.NewReader(want))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum := sha256.Sum256(want); man.SHA256 != hex.EncodeToString(sum[:]) || man.Size != int64(len(want)) {
+			t.Fatalf("manifest says %d bytes, SHA-256 %s; want %d, %x", man.Size, man.SHA256, len(want), sum)
+		}
+		if got, _, err := r.get("k"); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("read back: %v", err)
+		}
+		if err := r.eng.Delete(context.Background(), "bkt", "k"); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.eng.CollectGarbage(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
