@@ -238,10 +238,97 @@ func weight(c blockstore.Capacity) float64 {
 
 type chunkJob struct {
 	idx int
-	buf []byte // header room + payload
+	buf []byte // header room + payload, or the data shards (below)
+	n   int    // payload bytes
+	// shards, when the chunk was read in place as erasure-coded data
+	// shards, are buf's shard regions (header room + shard); nil when
+	// buf holds the payload in one piece.
+	shards [][]byte
 	// refs counts who still reads buf (the writer and the hasher): the
 	// last one hands it back.
 	refs *atomic.Int32
+}
+
+// pieces calls f with the chunk's payload in order.
+func (j chunkJob) pieces(f func([]byte)) {
+	if j.shards == nil {
+		f(j.buf[headerSize : headerSize+j.n])
+		return
+	}
+	left := j.n
+	for _, sh := range j.shards {
+		p := sh[headerSize:]
+		p = p[:min(len(p), left)]
+		f(p)
+		left -= len(p)
+	}
+}
+
+// contiguous returns the chunk as one block (header room + payload),
+// copying a sharded chunk into a new buffer: only a tier that falls back
+// from the erasure-coded layout it was read in needs that.
+func (j chunkJob) contiguous() []byte {
+	if j.shards == nil {
+		return j.buf[:headerSize+j.n]
+	}
+	b := make([]byte, headerSize, headerSize+j.n)
+	j.pieces(func(p []byte) { b = append(b, p...) })
+	return b
+}
+
+// shardLayout is how Put lays out its chunk buffers when the policy's
+// first tier is erasure-coded: the k data shards one after another, each
+// with header room and aligned to blockstore.ExtentAlign, so that they are
+// read in place and written (by direct I/O) without a copy.
+type shardLayout struct {
+	k      int // 0: the payload in one piece after the header room
+	shard  int // a full chunk's data shard, in bytes
+	stride int // from one shard's header room to the next
+}
+
+func (e *Engine) layoutFor(pol Policy) shardLayout {
+	t := pol.Tiers[0]
+	if t.ParityShards == 0 {
+		return shardLayout{}
+	}
+	s := (e.chunkSize() + t.DataShards - 1) / t.DataShards
+	const a = blockstore.ExtentAlign
+	return shardLayout{k: t.DataShards, shard: s, stride: (headerSize + s + a - 1) / a * a}
+}
+
+func (l shardLayout) bufSize(chunk int) int {
+	if l.k == 0 {
+		return headerSize + chunk
+	}
+	return l.k * l.stride
+}
+
+// read reads up to size bytes of r into buf. A full chunk of a sharded
+// layout stays as shards; a short one (the object's last) is moved
+// together into one piece, since its shards are smaller.
+func (l shardLayout) read(r io.Reader, buf []byte, size int) (chunkJob, error) {
+	if l.k == 0 {
+		n, err := io.ReadFull(r, buf[headerSize:headerSize+size])
+		return chunkJob{buf: buf[:headerSize+n], n: n}, err
+	}
+	j := chunkJob{buf: buf[:l.k*l.stride], shards: make([][]byte, l.k)}
+	var err error
+	for i := range j.shards {
+		j.shards[i] = buf[i*l.stride : i*l.stride+headerSize+l.shard]
+		if err == nil && j.n < size {
+			var m int
+			m, err = io.ReadFull(r, j.shards[i][headerSize:headerSize+min(l.shard, size-j.n)])
+			j.n += m
+		}
+	}
+	if j.n < size {
+		// Left to right, each piece moves towards the start only.
+		for i := 1; i < l.k && i*l.shard < j.n; i++ {
+			copy(buf[headerSize+i*l.shard:], j.shards[i][headerSize:headerSize+min(l.shard, j.n-i*l.shard)])
+		}
+		j.buf, j.shards = buf[:headerSize+j.n], nil
+	}
+	return j, err
 }
 
 // writeChunks reads r chunk by chunk into a fixed set of buffers and
@@ -251,9 +338,10 @@ func (e *Engine) writeChunks(ctx context.Context, st *writeState, pol Policy, r 
 	defer cancel(nil)
 	size := e.chunkSize()
 	par := e.parallelism()
+	layout := e.layoutFor(pol)
 	free := make(chan []byte, par+1)
 	for i := 0; i < par+1; i++ {
-		free <- e.getChunkBuf(headerSize + size) // nil: allocated on first use
+		free <- e.getChunkBuf(layout.bufSize(size)) // nil: allocated on first use
 	}
 	defer e.putChunkBufs(free)
 	jobs := make(chan chunkJob)
@@ -272,7 +360,7 @@ func (e *Engine) writeChunks(ctx context.Context, st *writeState, pol Policy, r 
 	go func() {
 		h := sha256.New()
 		for j := range hashq {
-			h.Write(j.buf[headerSize:])
+			j.pieces(func(p []byte) { h.Write(p) })
 			release(j)
 		}
 		hashed <- hex.EncodeToString(h.Sum(nil))
@@ -285,7 +373,7 @@ func (e *Engine) writeChunks(ctx context.Context, st *writeState, pol Policy, r 
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				c, err := e.writeChunk(ctx, st, pol, j.idx, j.buf)
+				c, err := e.writeChunk(ctx, st, pol, j)
 				release(j)
 				if err != nil {
 					cancel(fmt.Errorf("chunk %d: %w", j.idx, err))
@@ -312,12 +400,12 @@ func (e *Engine) writeChunks(ctx context.Context, st *writeState, pol Policy, r 
 			break
 		}
 		if buf == nil {
-			buf = make([]byte, headerSize+size)
+			buf = make([]byte, layout.bufSize(size))
 		}
-		n, err := io.ReadFull(r, buf[headerSize:headerSize+size])
-		if n > 0 {
-			total += int64(n)
-			j := chunkJob{idx: idx, buf: buf[:headerSize+n], refs: new(atomic.Int32)}
+		j, err := layout.read(r, buf, size)
+		if j.n > 0 {
+			total += int64(j.n)
+			j.idx, j.refs = idx, new(atomic.Int32)
 			j.refs.Store(2)
 			hashq <- j
 			select {
@@ -350,20 +438,29 @@ func (e *Engine) writeChunks(ctx context.Context, st *writeState, pol Policy, r 
 }
 
 // writeChunk places one chunk on the first tier that takes it.
-func (e *Engine) writeChunk(ctx context.Context, st *writeState, pol Policy, idx int, block []byte) (Chunk, error) {
-	payload := block[headerSize:]
+func (e *Engine) writeChunk(ctx context.Context, st *writeState, pol Policy, j chunkJob) (Chunk, error) {
+	idx := j.idx
+	var block []byte // the chunk in one piece, once a tier needs it so
+	whole := func() []byte {
+		if block == nil {
+			block = j.contiguous()
+		}
+		return block
+	}
 	var lastErr error
 	for ti, t := range pol.Tiers {
-		c := Chunk{Size: len(payload), Tier: ti, Placement: t.Placement, DataShards: t.DataShards, ParityShards: t.ParityShards}
+		c := Chunk{Size: j.n, Tier: ti, Placement: t.Placement, DataShards: t.DataShards, ParityShards: t.ParityShards}
 		var err error
 		switch {
 		case t.Placement == "Mirror":
-			c.CRC = sealBlock(block, kindData)
+			c.CRC = sealBlock(whole(), kindData)
 			c.Blocks, err = e.writeMirror(ctx, st, ti, t, idx, block, c.CRC)
+		case t.ParityShards > 0 && len(j.shards) == t.DataShards:
+			c.CRC, c.Blocks, err = e.writeShards(ctx, st, ti, t, idx, nil, j.shards, j.n)
 		case t.ParityShards > 0:
-			c.CRC, c.Blocks, err = e.writeShards(ctx, st, ti, t, idx, payload)
+			c.CRC, c.Blocks, err = e.writeShards(ctx, st, ti, t, idx, whole()[headerSize:], nil, j.n)
 		default:
-			c.CRC = sealBlock(block, kindData)
+			c.CRC = sealBlock(whole(), kindData)
 			var b Block
 			b, err = e.writeOne(ctx, st, rank(t.Stores, st, idx), ti, t, idx, block, c.CRC)
 			c.Blocks = []Block{b}
@@ -441,14 +538,15 @@ func (e *Engine) writeOne(ctx context.Context, st *writeState, candidates []stri
 	return Block{}, fmt.Errorf("%w: %w", ErrNoStore, errors.Join(errs...))
 }
 
-// writeShards erasure-codes a chunk and writes its shards, returning the
-// chunk's CRC-32C and the shards' blocks.
-func (e *Engine) writeShards(ctx context.Context, st *writeState, ti int, t Tier, idx int, payload []byte) (uint32, []Block, error) {
-	shards, sums, chunkSum, err := e.encodeShards(t.DataShards, t.ParityShards, payload)
+// writeShards erasure-codes a chunk of n bytes, given as payload or as
+// its data shards in place (see encodeShards), and writes its shards,
+// returning the chunk's CRC-32C and the shards' blocks.
+func (e *Engine) writeShards(ctx context.Context, st *writeState, ti int, t Tier, idx int, payload []byte, data [][]byte, n int) (uint32, []Block, error) {
+	shards, pooled, sums, chunkSum, err := e.encodeShards(t.DataShards, t.ParityShards, payload, data, n)
 	if err != nil {
 		return 0, nil, err
 	}
-	defer e.putShardBufs(shards)
+	defer e.putShardBufs(pooled)
 	ranked := rank(t.Stores, st, idx)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -521,50 +619,57 @@ func (e *Engine) writeShards(ctx context.Context, st *writeState, ti int, t Tier
 	return chunkSum, blocks, nil
 }
 
-// encodeShards splits payload into k data and m parity shards, each in a
-// sealed block (a buffer with header room), and returns the blocks, their
-// payloads' CRC-32C and the CRC-32C of payload itself, combined from the
-// data shards' instead of a pass of its own.
-func (e *Engine) encodeShards(k, m int, payload []byte) (bufs [][]byte, sums []uint32, chunkSum uint32, err error) {
+// encodeShards erasure-codes a chunk of n payload bytes into k data and
+// m parity shards, each a sealed block (header room + payload). The data
+// shards are either data, the chunk's own buffer read as shards (each at
+// least header room + ceil(n/k) long), or copied out of payload. It
+// returns the blocks, their payloads' CRC-32C, the CRC-32C of the chunk's
+// payload (combined from the data shards' instead of a pass of its own)
+// and the buffers to hand back to the pool once the blocks are written.
+func (e *Engine) encodeShards(k, m int, payload []byte, data [][]byte, n int) (blocks, pooled [][]byte, sums []uint32, chunkSum uint32, err error) {
 	enc, err := e.coder(k, m)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, nil, 0, err
 	}
-	shardSize := (len(payload) + k - 1) / k
-	bufs = make([][]byte, k+m)
+	shardSize := (n + k - 1) / k
+	blocks = make([][]byte, k+m)
 	shards := make([][]byte, k+m)
-	for i := range bufs {
-		bufs[i] = e.getShardBuf(headerSize + shardSize)
-		shards[i] = bufs[i][headerSize:]
+	for i := range blocks {
+		if i < k && data != nil {
+			blocks[i] = data[i][:headerSize+shardSize]
+		} else {
+			blocks[i] = e.getShardBuf(headerSize + shardSize)
+			pooled = append(pooled, blocks[i])
+		}
+		shards[i] = blocks[i][headerSize:]
 		if i < k {
-			start := i * shardSize
-			n := 0
-			if start < len(payload) {
-				n = copy(shards[i], payload[start:min(start+shardSize, len(payload))])
+			start := min(i*shardSize, n)
+			filled := min(shardSize, n-start)
+			if data == nil {
+				copy(shards[i], payload[start:start+filled])
 			}
-			clear(shards[i][n:])
+			clear(shards[i][filled:])
 		}
 	}
 	if err := enc.Encode(shards); err != nil {
-		e.putShardBufs(bufs)
-		return nil, nil, 0, fmt.Errorf("erasure encode: %w", err)
+		e.putShardBufs(pooled)
+		return nil, nil, nil, 0, fmt.Errorf("erasure encode: %w", err)
 	}
 	sums = make([]uint32, k+m)
-	for i := range bufs {
-		sums[i] = sealBlock(bufs[i], kindData)
+	for i := range blocks {
+		sums[i] = sealBlock(blocks[i], kindData)
 	}
 	// The payload is the data shards end to end, without the zeros that
 	// pad the last ones: a padded shard's payload part is summed apart.
-	for i := 0; i < k && i*shardSize < len(payload); i++ {
-		start := i * shardSize
-		n := min(shardSize, len(payload)-start)
+	for i := 0; i < k && i*shardSize < n; i++ {
+		filled := min(shardSize, n-i*shardSize)
 		s := sums[i]
-		if n < shardSize {
-			s = crc(payload[start : start+n])
+		if filled < shardSize {
+			s = crc(shards[i][:filled])
 		}
-		chunkSum = crcCombine(chunkSum, s, n)
+		chunkSum = crcCombine(chunkSum, s, filled)
 	}
-	return bufs, sums, chunkSum, nil
+	return blocks, pooled, sums, chunkSum, nil
 }
 
 // coder returns the engine's Reed-Solomon coder for k+m (they are safe

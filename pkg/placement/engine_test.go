@@ -296,6 +296,105 @@ func TestSecondTierTakesWhatTheFirstCannot(t *testing.T) {
 	}
 }
 
+// A chunk read as erasure-coded shards (the first tier's layout) that a
+// full first tier sends on to a second tier of another kind, or of
+// another k, arrives there whole; chunk sizes that k does not divide and
+// a short last chunk included.
+func TestErasureCodedFirstTierFallsBack(t *testing.T) {
+	ec := func(k, m int, stores ...string) Tier {
+		return Tier{Placement: "Spread", Stores: stores, DataShards: k, ParityShards: m}
+	}
+	for name, second := range map[string]Tier{
+		"mirror":  {Placement: "Mirror", Stores: []string{"s4", "s5"}},
+		"spread":  {Placement: "Spread", Stores: []string{"s4", "s5"}},
+		"ec 2+1":  ec(2, 1, "s4", "s5", "s6"),
+		"ec 3+2":  ec(3, 2, "s4", "s5", "s6", "s7", "s8"),
+		"ec same": ec(3, 1, "s4", "s5", "s6", "s7"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := newRig(t, 9, 0, 101)
+			for _, n := range []string{"s0", "s1", "s2", "s3"} {
+				r.mems[n] = mem.New(n, 200)
+				r.eng.Stores[n] = r.mems[n]
+			}
+			pol := Policy{Tiers: []Tier{ec(3, 1, "s0", "s1", "s2", "s3"), second}}
+			want := data(101*9+40, 21)
+			man := r.put(t, "k", pol, want)
+			tiers := map[int]int{}
+			for _, c := range man.Chunks {
+				tiers[c.Tier]++
+			}
+			if tiers[0] == 0 || tiers[1] == 0 {
+				t.Fatalf("chunks per tier %v", tiers)
+			}
+			if got, _, err := r.get("k"); err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("read back: %v", err)
+			}
+			// Rebuilt from parity, each data shard must still be the
+			// right piece of its chunk.
+			down := []string{"s0"}
+			if second.Placement == "Mirror" || second.ParityShards > 0 {
+				down = append(down, "s4")
+			}
+			r.offline(down...)
+			if got, _, err := r.get("k"); err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("read back without %v: %v", down, err)
+			}
+		})
+	}
+}
+
+// The zeros that pad a chunk's last data shard are zeros, not what an
+// earlier chunk or object left in the recycled buffers (a block never
+// carries bytes of other data), whether the data shards are the chunk's
+// own buffer or copies.
+func TestErasurePaddingIsZero(t *testing.T) {
+	e := &Engine{}
+	dirty := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = 0xa5
+		}
+		return b
+	}
+	const n = 101 // 3+1: shards of 34 bytes, the last holding 33
+	want := data(n, 9)
+	for _, inPlace := range []bool{false, true} {
+		for range 8 {
+			e.putShardBufs([][]byte{dirty(headerSize + 34)})
+		}
+		var regions [][]byte
+		if inPlace {
+			for i := range 3 {
+				d := dirty(headerSize + 34)
+				copy(d[headerSize:], want[i*34:min((i+1)*34, n)])
+				regions = append(regions, d)
+			}
+		}
+		blocks, pooled, _, sum, err := e.encodeShards(3, 1, want, regions, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum != crc(want) {
+			t.Errorf("in place %v: chunk CRC %08x, want %08x", inPlace, sum, crc(want))
+		}
+		var got []byte
+		for i, b := range blocks {
+			payload, err := openBlock(b, kindData)
+			if err != nil {
+				t.Fatalf("in place %v, shard %d: %v", inPlace, i, err)
+			}
+			if i < 3 {
+				got = append(got, payload...)
+			}
+		}
+		if !bytes.Equal(got[:n], want) || !bytes.Equal(got[n:], []byte{0}) {
+			t.Errorf("in place %v: data shards end to end are %x, want the payload and one zero", inPlace, got)
+		}
+		e.putShardBufs(pooled)
+	}
+}
+
 func TestEveryStoreDownFailsThePutAndKeepsTheOldVersion(t *testing.T) {
 	r := newRig(t, 2, 0, 100)
 	old := data(300, 9)
