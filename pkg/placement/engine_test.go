@@ -51,6 +51,31 @@ func (r *rig) corrupt(b Block) bool {
 	return r.mems[b.Store].Corrupt(b.Key, b.Off+int64(headerSize+b.Size/2))
 }
 
+// limit replaces stores names with bare memory stores of capacity bytes.
+func (r *rig) limit(capacity int64, names ...string) {
+	for _, n := range names {
+		r.mems[n] = mem.New(n, capacity)
+		r.eng.Stores[n] = r.mems[n]
+	}
+}
+
+// putOverTwoTiers puts want as "k" with pol, whose first tier must fill up:
+// both tiers take chunks, and the object reads back.
+func (r *rig) putOverTwoTiers(t *testing.T, pol Policy, want []byte) {
+	t.Helper()
+	man := r.put(t, "k", pol, want)
+	tiers := map[int]int{}
+	for _, c := range man.Chunks {
+		tiers[c.Tier]++
+	}
+	if tiers[0] == 0 || tiers[1] == 0 {
+		t.Fatalf("chunks per tier %v", tiers)
+	}
+	if got, _, err := r.get("k"); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("read back: %v", err)
+	}
+}
+
 func (r *rig) offline(names ...string) {
 	for n, f := range r.faults {
 		f.Set(faulty.Faults{Offline: contains(names, n)})
@@ -277,23 +302,9 @@ func TestErasureWriteWithAStoreDownUsesASpareThenHeals(t *testing.T) {
 
 func TestSecondTierTakesWhatTheFirstCannot(t *testing.T) {
 	r := newRig(t, 4, 0, 100)
-	for _, n := range []string{"s0", "s1"} {
-		r.mems[n] = mem.New(n, 450)
-		r.eng.Stores[n] = r.mems[n]
-	}
+	r.limit(450, "s0", "s1")
 	pol := Policy{Tiers: []Tier{{Placement: "Mirror", Stores: []string{"s0", "s1"}}, {Placement: "Spread", Stores: []string{"s2", "s3"}}}}
-	want := data(1000, 8)
-	man := r.put(t, "k", pol, want)
-	tiers := map[int]int{}
-	for _, c := range man.Chunks {
-		tiers[c.Tier]++
-	}
-	if tiers[0] == 0 || tiers[1] == 0 {
-		t.Fatalf("chunks per tier %v", tiers)
-	}
-	if got, _, err := r.get("k"); err != nil || !bytes.Equal(got, want) {
-		t.Fatal(err)
-	}
+	r.putOverTwoTiers(t, pol, data(1000, 8))
 }
 
 // A chunk read as erasure-coded shards (the first tier's layout) that a
@@ -313,23 +324,10 @@ func TestErasureCodedFirstTierFallsBack(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := newRig(t, 9, 0, 101)
-			for _, n := range []string{"s0", "s1", "s2", "s3"} {
-				r.mems[n] = mem.New(n, 200)
-				r.eng.Stores[n] = r.mems[n]
-			}
+			r.limit(200, "s0", "s1", "s2", "s3")
 			pol := Policy{Tiers: []Tier{ec(3, 1, "s0", "s1", "s2", "s3"), second}}
 			want := data(101*9+40, 21)
-			man := r.put(t, "k", pol, want)
-			tiers := map[int]int{}
-			for _, c := range man.Chunks {
-				tiers[c.Tier]++
-			}
-			if tiers[0] == 0 || tiers[1] == 0 {
-				t.Fatalf("chunks per tier %v", tiers)
-			}
-			if got, _, err := r.get("k"); err != nil || !bytes.Equal(got, want) {
-				t.Fatalf("read back: %v", err)
-			}
+			r.putOverTwoTiers(t, pol, want)
 			// Rebuilt from parity, each data shard must still be the
 			// right piece of its chunk.
 			down := []string{"s0"}
