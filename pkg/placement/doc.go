@@ -8,8 +8,9 @@
 // An object is read as a stream and cut into chunks of ChunkSize bytes
 // (default 4 MiB; the last one shorter). Parallelism workers write chunks
 // at once from a fixed set of Parallelism+1 buffers, so memory stays about
-// ChunkSize × (Parallelism+1) whatever the object's size. Each chunk goes
-// to the first tier of the policy that takes it:
+// ChunkSize × (Parallelism+1) whatever the object's size. The object's
+// SHA-256 is computed alongside, in chunk order, on the same buffers.
+// Each chunk goes to the first tier of the policy that takes it:
 //
 //   - Mirror: the chunk is written to every store of the tier in parallel
 //     and acknowledged when every reachable store holds it (NooBaa itself
@@ -24,7 +25,9 @@
 //     nb.noobaa.io/erasure-coding): the chunk is split into K data and M
 //     parity shards (klauspost/reedsolomon), each on a different store of
 //     the tier; any K shards rebuild the chunk, so the tier survives M lost
-//     stores.
+//     stores. When the first tier is erasure-coded, chunks are read
+//     straight into their data shards' blocks (no copy); the chunk's
+//     CRC-32C is combined from the data shards' CRCs.
 //
 // On a store that holds extents (blockstore.Extents: dir stores), the
 // blocks one tier of a Put places on the store all go into one extent,
