@@ -453,17 +453,19 @@ func (e *Engine) writeChunk(ctx context.Context, st *writeState, pol Policy, j c
 		var err error
 		switch {
 		case t.Placement == "Mirror":
-			c.CRC = sealBlock(whole(), kindData)
-			c.Blocks, err = e.writeMirror(ctx, st, ti, t, idx, block, c.CRC)
+			b := whole()
+			c.CRC = sealBlock(b, kindData)
+			c.Blocks, err = e.writeMirror(ctx, st, ti, t, idx, b, c.CRC)
 		case t.ParityShards > 0 && len(j.shards) == t.DataShards:
 			c.CRC, c.Blocks, err = e.writeShards(ctx, st, ti, t, idx, nil, j.shards, j.n)
 		case t.ParityShards > 0:
 			c.CRC, c.Blocks, err = e.writeShards(ctx, st, ti, t, idx, whole()[headerSize:], nil, j.n)
 		default:
-			c.CRC = sealBlock(whole(), kindData)
-			var b Block
-			b, err = e.writeOne(ctx, st, rank(t.Stores, st, idx), ti, t, idx, block, c.CRC)
-			c.Blocks = []Block{b}
+			b := whole()
+			c.CRC = sealBlock(b, kindData)
+			var blk Block
+			blk, err = e.writeOne(ctx, st, rank(t.Stores, st, idx), ti, t, idx, b, c.CRC)
+			c.Blocks = []Block{blk}
 		}
 		if err == nil {
 			return c, nil
