@@ -39,7 +39,7 @@ func (m *Meta) PutBucket(b Bucket) error {
 	if err != nil {
 		return err
 	}
-	return m.db.Update(func(tx *bolt.Tx) error {
+	return m.update(func(tx *bolt.Tx) error {
 		bk, err := tx.CreateBucketIfNotExists(bucketBuckets)
 		if err != nil {
 			return err
@@ -51,7 +51,7 @@ func (m *Meta) PutBucket(b Bucket) error {
 // Bucket returns a bucket's record.
 func (m *Meta) Bucket(name string) (Bucket, error) {
 	var b Bucket
-	err := m.db.View(func(tx *bolt.Tx) error {
+	err := m.view(func(tx *bolt.Tx) error {
 		bk := tx.Bucket(bucketBuckets)
 		var raw []byte
 		if bk != nil {
@@ -68,7 +68,7 @@ func (m *Meta) Bucket(name string) (Bucket, error) {
 // RemoveBucket drops a bucket and, in the same transaction, every object
 // in it: their blocks go to the garbage list for CollectGarbage.
 func (m *Meta) RemoveBucket(name string) error {
-	return m.db.Update(func(tx *bolt.Tx) error {
+	return m.update(func(tx *bolt.Tx) error {
 		objs, garbage := tx.Bucket(bucketObjects), tx.Bucket(bucketGarbage)
 		prefix := []byte(name + "\x00")
 		var keys [][]byte

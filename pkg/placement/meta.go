@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -22,21 +23,37 @@ var ErrNoObject = errors.New("no such object")
 // every object, and the manifests of replaced objects whose blocks are
 // still to be deleted. Swapping a manifest is one transaction, which is
 // what makes an object's replacement atomic.
+//
+// bbolt locks its file for as long as it is open, so by default Meta opens
+// the file for each transaction (or for a run of transactions that overlap
+// in this process) and closes it after: several nb processes then take
+// turns, none holding the lock longer than a transaction. The one process
+// that owns the data path (nb serve) calls Hold to keep it open.
 type Meta struct {
-	db *bolt.DB
+	path string
+	// Timeout bounds the wait for another process's transaction.
+	Timeout time.Duration
+
+	mu   sync.Mutex
+	db   *bolt.DB
+	refs int
+	hold bool
 }
 
-// OpenMeta opens (creating) the metadata file.
+// DefaultMetaTimeout is how long a transaction waits for the file lock
+// another process holds. Transactions are short; the bound only turns a
+// process that hangs with the file open into an error.
+const DefaultMetaTimeout = 2 * time.Minute
+
+// OpenMeta prepares (creating) the metadata file. It does not keep the
+// file open (see Meta).
 func OpenMeta(path string) (*Meta, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("metadata: %w", err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 10 * time.Second})
-	if err != nil {
-		return nil, fmt.Errorf("metadata %s: %w", path, err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketObjects, bucketGarbage, bucketTombstones} {
+	m := &Meta{path: path, Timeout: DefaultMetaTimeout}
+	err := m.update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketObjects, bucketGarbage, bucketTombstones, bucketBuckets} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -44,21 +61,97 @@ func OpenMeta(path string) (*Meta, error) {
 		return nil
 	})
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("metadata %s: %w", path, err)
+		return nil, err
 	}
-	return &Meta{db: db}, nil
+	return m, nil
 }
 
-// Close closes the file.
-func (m *Meta) Close() error { return m.db.Close() }
+// Path is the metadata file.
+func (m *Meta) Path() string { return m.path }
+
+// Hold keeps the file open (and locked against other processes) until
+// Close: for the process that owns the data path.
+func (m *Meta) Hold() error {
+	db, err := m.acquire()
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.hold = true
+	m.mu.Unlock()
+	m.release(db)
+	return nil
+}
+
+// Close closes the file if it is open; later transactions open it again.
+func (m *Meta) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.hold = false
+	if m.db == nil || m.refs > 0 {
+		return nil
+	}
+	err := m.db.Close()
+	m.db = nil
+	return err
+}
+
+// acquire returns the open file, opening it when no transaction of this
+// process has it open.
+func (m *Meta) acquire() (*bolt.DB, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.db == nil {
+		timeout := m.Timeout
+		if timeout <= 0 {
+			timeout = DefaultMetaTimeout
+		}
+		db, err := bolt.Open(m.path, 0o600, &bolt.Options{Timeout: timeout})
+		if err != nil {
+			return nil, fmt.Errorf("metadata %s: %w", m.path, err)
+		}
+		m.db = db
+	}
+	m.refs++
+	return m.db, nil
+}
+
+// release closes the file after the last transaction of this process
+// that had it open, unless it is held.
+func (m *Meta) release(db *bolt.DB) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.refs--
+	if m.refs == 0 && !m.hold && m.db == db {
+		_ = m.db.Close()
+		m.db = nil
+	}
+}
+
+func (m *Meta) view(fn func(*bolt.Tx) error) error {
+	db, err := m.acquire()
+	if err != nil {
+		return err
+	}
+	defer m.release(db)
+	return db.View(fn)
+}
+
+func (m *Meta) update(fn func(*bolt.Tx) error) error {
+	db, err := m.acquire()
+	if err != nil {
+		return err
+	}
+	defer m.release(db)
+	return db.Update(fn)
+}
 
 func objectKey(bucket, key string) []byte { return []byte(bucket + "\x00" + key) }
 
 // Get returns an object's current manifest.
 func (m *Meta) Get(bucket, key string) (*Manifest, error) {
 	var raw []byte
-	err := m.db.View(func(tx *bolt.Tx) error {
+	err := m.view(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bucketObjects).Get(objectKey(bucket, key)); v != nil {
 			raw = append([]byte(nil), v...)
 		}
@@ -80,7 +173,7 @@ func (m *Meta) Commit(man *Manifest) (replaced *Manifest, err error) {
 	if err != nil {
 		return nil, err
 	}
-	err = m.db.Update(func(tx *bolt.Tx) error {
+	err = m.update(func(tx *bolt.Tx) error {
 		objs := tx.Bucket(bucketObjects)
 		k := objectKey(man.Bucket, man.Key)
 		if old := objs.Get(k); old != nil {
@@ -104,7 +197,7 @@ func (m *Meta) Commit(man *Manifest) (replaced *Manifest, err error) {
 // Remove drops the object and queues its blocks for deletion.
 func (m *Meta) Remove(bucket, key string) (*Manifest, error) {
 	var gone *Manifest
-	err := m.db.Update(func(tx *bolt.Tx) error {
+	err := m.update(func(tx *bolt.Tx) error {
 		objs := tx.Bucket(bucketObjects)
 		k := objectKey(bucket, key)
 		old := objs.Get(k)
@@ -126,7 +219,7 @@ func (m *Meta) Remove(bucket, key string) (*Manifest, error) {
 // Garbage lists replaced manifests whose blocks are still to be deleted.
 func (m *Meta) Garbage() ([]*Manifest, error) {
 	var out []*Manifest
-	err := m.db.View(func(tx *bolt.Tx) error {
+	err := m.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketGarbage).ForEach(func(_, v []byte) error {
 			man, err := DecodeManifest(v)
 			if err != nil {
@@ -141,13 +234,13 @@ func (m *Meta) Garbage() ([]*Manifest, error) {
 
 // Forget drops a garbage entry once its blocks are deleted.
 func (m *Meta) Forget(objectID string) error {
-	return m.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketGarbage).Delete([]byte(objectID)) })
+	return m.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketGarbage).Delete([]byte(objectID)) })
 }
 
 // List returns the current manifests of a bucket ("" for all buckets).
 func (m *Meta) List(bucket string) ([]*Manifest, error) {
 	var out []*Manifest
-	err := m.db.View(func(tx *bolt.Tx) error {
+	err := m.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketObjects).Cursor()
 		prefix := []byte(bucket + "\x00")
 		var k, v []byte
@@ -178,7 +271,7 @@ func (m *Meta) Update(man *Manifest) error {
 	if err != nil {
 		return err
 	}
-	return m.db.Update(func(tx *bolt.Tx) error {
+	return m.update(func(tx *bolt.Tx) error {
 		objs := tx.Bucket(bucketObjects)
 		k := objectKey(man.Bucket, man.Key)
 		cur := objs.Get(k)

@@ -178,13 +178,13 @@ func (m *Meta) putTombstone(t *Tombstone) error {
 	if err != nil {
 		return err
 	}
-	return m.db.Update(func(tx *bolt.Tx) error {
+	return m.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketTombstones).Put(objectKey(t.Bucket, t.Key), raw)
 	})
 }
 
 func (m *Meta) dropTombstone(bucket, key string) error {
-	return m.db.Update(func(tx *bolt.Tx) error {
+	return m.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketTombstones).Delete(objectKey(bucket, key))
 	})
 }
@@ -192,7 +192,7 @@ func (m *Meta) dropTombstone(bucket, key string) error {
 // tombstones lists the tombstones the metadata knows of.
 func (m *Meta) tombstones() ([]*Tombstone, error) {
 	var out []*Tombstone
-	err := m.db.View(func(tx *bolt.Tx) error {
+	err := m.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketTombstones).ForEach(func(_, v []byte) error {
 			t, err := DecodeTombstone(v)
 			if err != nil {
@@ -207,7 +207,7 @@ func (m *Meta) tombstones() ([]*Tombstone, error) {
 
 // addGarbage queues dead versions (found by Recover) for collection.
 func (m *Meta) addGarbage(mans []*Manifest) error {
-	return m.db.Update(func(tx *bolt.Tx) error {
+	return m.update(func(tx *bolt.Tx) error {
 		for _, man := range mans {
 			raw, err := EncodeManifest(man)
 			if err != nil {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/nbctl/nb/pkg/process"
 )
 
 // DownSuffix marks a pv-pool folder that nb verify moved away to make the
@@ -84,7 +86,7 @@ func RestoreAbandoned(dataDir string) error {
 			}
 			down := filepath.Join(dataDir, ns.Name(), e.Name())
 			if raw, err := os.ReadFile(filepath.Join(down, ownerFile)); err == nil {
-				if pid, err := strconv.Atoi(string(raw)); err == nil && processAlive(pid) {
+				if pid, err := strconv.Atoi(string(raw)); err == nil && process.Alive(pid) {
 					continue
 				}
 			}

@@ -22,19 +22,30 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/nbctl/nb/pkg/blockstore"
+	"github.com/nbctl/nb/pkg/process"
 )
 
 // maxDirectAlign is the largest direct I/O alignment whose tail scratch
 // buffers are recycled (larger ones are allocated per write).
 const maxDirectAlign = 4096
 
-// tmpPrefix starts temporary files; "~" never occurs in a block key.
+// tmpPrefix starts temporary files; "~" never occurs in a block key. A
+// temporary file is named ~tmp-<pid>-<random>, after the process writing
+// it, so that opening a store removes only what a dead process left (other
+// nb processes may be writing into the same volumes).
 const tmpPrefix = "~tmp-"
+
+// staleTemp is how long a temporary file whose name carries no pid (an
+// older nb's) or a live pid (perhaps reused by another program) may sit
+// untouched before it counts as abandoned.
+const staleTemp = 24 * time.Hour
 
 // Store is a set of volume folders.
 type Store struct {
@@ -55,8 +66,8 @@ type Store struct {
 }
 
 // Open opens (creating if needed) numVolumes volumes of volumeSize bytes
-// each under root (volumeSize 0: unbounded). It removes temporary files a
-// crash left behind and measures what the volumes hold.
+// each under root (volumeSize 0: unbounded). It removes the temporary
+// files of processes that are gone and measures what the volumes hold.
 func Open(name, root string, numVolumes int, volumeSize int64) (*Store, error) {
 	if numVolumes < 1 {
 		return nil, fmt.Errorf("dir store %s: need at least one volume", name)
@@ -73,12 +84,20 @@ func Open(name, root string, numVolumes int, volumeSize int64) (*Store, error) {
 			if err != nil || d.IsDir() {
 				return err
 			}
-			if strings.HasPrefix(d.Name(), tmpPrefix) {
-				return os.Remove(p)
-			}
 			info, err := d.Info()
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // renamed or removed by another process meanwhile
+			}
 			if err != nil {
 				return err
+			}
+			if strings.HasPrefix(d.Name(), tmpPrefix) {
+				if abandoned(d.Name(), info.ModTime()) {
+					if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+						return err
+					}
+				}
+				return nil
 			}
 			if strings.HasSuffix(d.Name(), extentSuffix) {
 				s.used[i] += allocated(info)
@@ -153,7 +172,7 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 	}
 	s.used[v] += int64(len(data)) - old
 	s.mu.Unlock()
-	if err := s.writeAtomic(v, p, data); err != nil {
+	if err := s.writeAtomic(ctx, v, p, data); err != nil {
 		s.mu.Lock()
 		s.used[v] -= int64(len(data)) - old
 		s.mu.Unlock()
@@ -165,7 +184,7 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 // writeAtomic writes data to a temporary file, fsyncs it, renames it to
 // p and fsyncs the folder. The data goes by direct I/O where the
 // filesystem takes it, else through the page cache.
-func (s *Store) writeAtomic(v int, p string, data []byte) error {
+func (s *Store) writeAtomic(ctx context.Context, v int, p string, data []byte) error {
 	dir := filepath.Dir(p)
 	tmp, err := tempName(dir)
 	if err != nil {
@@ -173,7 +192,7 @@ func (s *Store) writeAtomic(v int, p string, data []byte) error {
 	}
 	var f *os.File
 	written := false
-	err = s.inDir(dir, func() (err error) {
+	err = s.inDir(ctx, v, dir, func() (err error) {
 		f, written, err = s.create(v, tmp, data)
 		return err
 	})
@@ -213,28 +232,50 @@ func (s *Store) create(v int, tmp string, data []byte) (f *os.File, written bool
 	return f, false, err
 }
 
-// inDir creates dir (and its parents) and runs create in it. A concurrent
-// Delete may remove an emptied folder between the two (see prune): then it
-// tries again, up to ten times.
-func (s *Store) inDir(dir string, create func() error) error {
-	for try := 0; ; try++ {
-		err := s.mkdirAll(dir)
+// inDir creates dir (and its parents below volume v's root) and runs
+// create in it. A concurrent Delete may remove an emptied folder between
+// the two (see prune): then it tries again, for as long as the volume is
+// there and ctx lives. Such a race is won within a few tries; a fixed
+// bound would turn a busy folder into a failed write.
+func (s *Store) inDir(ctx context.Context, v int, dir string, create func() error) error {
+	for {
+		err := s.mkdirAll(s.volumes[v], dir)
 		if err == nil {
 			err = create()
 		}
-		if err == nil || !errors.Is(err, fs.ErrNotExist) || try == 9 {
+		if err == nil || !errors.Is(err, fs.ErrNotExist) {
 			return err
+		}
+		if _, serr := os.Stat(s.volumes[v]); serr != nil {
+			return err // the volume is gone: classify says unavailable
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
 		}
 	}
 }
 
-// tempName names a new temporary file in dir.
+// tempName names a new temporary file in dir (see tmpPrefix).
 func tempName(dir string) (string, error) {
 	var rnd [8]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return "", err
 	}
-	return filepath.Join(dir, tmpPrefix+hex.EncodeToString(rnd[:])), nil
+	return filepath.Join(dir, tmpPrefix+strconv.Itoa(os.Getpid())+"-"+hex.EncodeToString(rnd[:])), nil
+}
+
+// abandoned reports whether a temporary file was left by a process that
+// is gone (or by nobody for staleTemp).
+func abandoned(name string, modified time.Time) bool {
+	if time.Since(modified) > staleTemp {
+		return true
+	}
+	pid, _, ok := strings.Cut(strings.TrimPrefix(name, tmpPrefix), "-")
+	if !ok {
+		return false // an older nb's name: only once stale
+	}
+	n, err := strconv.Atoi(pid)
+	return err == nil && n > 0 && !process.Alive(n)
 }
 
 // scratch returns a recycled buffer for the unaligned tails of direct
@@ -247,14 +288,15 @@ func (s *Store) scratch() *[]byte {
 	return &b
 }
 
-// mkdirAll creates dir and fsyncs each new folder's parent, so that the
-// folder itself survives a crash.
-func (s *Store) mkdirAll(dir string) error {
-	if _, err := os.Stat(dir); err == nil {
-		return nil
+// mkdirAll creates dir and its parents up to root (never root itself: a
+// volume that is gone stays gone) and fsyncs each new folder's parent, so
+// that the folder itself survives a crash.
+func (s *Store) mkdirAll(root, dir string) error {
+	if _, err := os.Stat(dir); err == nil || dir == root || len(dir) <= len(root) {
+		return err
 	}
 	parent := filepath.Dir(dir)
-	if err := s.mkdirAll(parent); err != nil {
+	if err := s.mkdirAll(root, parent); err != nil {
 		return err
 	}
 	if err := os.Mkdir(dir, 0o750); err != nil && !errors.Is(err, fs.ErrExist) {

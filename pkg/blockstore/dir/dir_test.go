@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/nbctl/nb/pkg/blockstore"
 	"github.com/nbctl/nb/pkg/blockstore/storetest"
@@ -67,8 +70,19 @@ func TestReopenCountsUseAndRemovesTempFiles(t *testing.T) {
 	if err := s.Put(ctx, "k/a", make([]byte, 500)); err != nil {
 		t.Fatal(err)
 	}
-	stale := filepath.Join(s.Volumes()[0], "k", tmpPrefix+"dead")
-	if err := os.WriteFile(stale, []byte("torn"), 0o600); err != nil {
+	// A dead process's temporary file goes; so does one of an older nb
+	// (no pid in its name) once stale. A live process's stays: it may be
+	// writing it right now.
+	dead := filepath.Join(s.Volumes()[0], "k", tmpPrefix+strconv.Itoa(deadPID(t))+"-0123")
+	old := filepath.Join(s.Volumes()[0], "k", tmpPrefix+"0123456789abcdef")
+	recent := filepath.Join(s.Volumes()[0], "k", tmpPrefix+"fedcba9876543210")
+	live := filepath.Join(s.Volumes()[0], "k", tmpPrefix+strconv.Itoa(os.Getpid())+"-4567")
+	for _, p := range []string{dead, old, recent, live} {
+		if err := os.WriteFile(p, []byte("torn"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chtimes(old, time.Now().Add(-25*time.Hour), time.Now().Add(-25*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	s2, err := Open("pv", root, 1, 0)
@@ -78,8 +92,15 @@ func TestReopenCountsUseAndRemovesTempFiles(t *testing.T) {
 	if c, _ := s2.Capacity(ctx); c.Used != 500 {
 		t.Errorf("used %d after reopen", c.Used)
 	}
-	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("a crash's temporary file survived reopening")
+	for _, p := range []string{dead, old} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("abandoned temporary file %s survived reopening", filepath.Base(p))
+		}
+	}
+	for _, p := range []string{recent, live} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("temporary file %s that a live writer may own was removed: %v", filepath.Base(p), err)
+		}
 	}
 	var keys []string
 	_ = s2.List(ctx, "", func(k string) error { keys = append(keys, k); return nil })
@@ -170,5 +191,76 @@ func TestPutsAndDeletesInOneFolderRace(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// deadPID returns the pid of a process that has exited.
+func deadPID(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd.Process.Pid
+}
+
+// Opening a store (as another nb process does) while an extent is being
+// written leaves the writer's temporary parts alone: the commit succeeds.
+func TestOpenWhileAnotherWriterWrites(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	s, err := Open("pv1", root, 2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.CreateExtent(ctx, "blocks/ab/x0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteAt(ctx, []byte("first"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, "blocks/ab/0", []byte("block")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open("pv1", root, 2, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteAt(ctx, []byte("second"), extentRun); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Commit(ctx); err != nil {
+		t.Fatalf("commit after another open of the store: %v", err)
+	}
+	r, err := s.OpenExtent(ctx, "blocks/ab/x0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for off, want := range map[int64]string{0: "first", extentRun: "second"} {
+		if got, err := r.ReadAt(ctx, off, len(want), nil); err != nil || string(got) != want {
+			t.Errorf("at %d: %q, %v", off, got, err)
+		}
+	}
+}
+
+// A put into a folder whose volume is gone fails as unavailable and does
+// not re-create the volume.
+func TestPutDoesNotRecreateAGoneVolume(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	s, err := Open("pv1", root, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vol := s.Volumes()[0]
+	if err := os.Rename(vol, vol+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, "blocks/ab/c/0", []byte("x")); !blockstore.IsUnavailable(err) {
+		t.Errorf("put with the volume gone: %v, want unavailable", err)
+	}
+	if _, err := os.Stat(vol); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the gone volume was re-created: %v", err)
 	}
 }

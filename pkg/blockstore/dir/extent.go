@@ -69,7 +69,7 @@ type partWriter struct {
 }
 
 // part returns volume v's part, creating its temporary file.
-func (w *extentWriter) part(v int) (*partWriter, error) {
+func (w *extentWriter) part(ctx context.Context, v int) (*partWriter, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.done {
@@ -81,7 +81,7 @@ func (w *extentWriter) part(v int) (*partWriter, error) {
 	final := w.s.partPath(v, w.key)
 	p := &partWriter{final: final}
 	dir := filepath.Dir(final)
-	err := w.s.inDir(dir, func() (err error) {
+	err := w.s.inDir(ctx, v, dir, func() (err error) {
 		if p.tmp, err = tempName(dir); err == nil {
 			err = p.open(w.s.dio[v])
 		}
@@ -156,7 +156,7 @@ func (w *extentWriter) WriteAt(ctx context.Context, data []byte, off int64) erro
 	}
 	w.s.used[v] += n
 	w.s.mu.Unlock()
-	p, err := w.part(v)
+	p, err := w.part(ctx, v)
 	if err == nil {
 		p.mu.Lock()
 		p.charged += n

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -102,6 +103,8 @@ func TestExtentVolumeGoneAndCrashLeftovers(t *testing.T) {
 	if err := w.WriteAt(ctx, []byte("half"), 0); err != nil {
 		t.Fatal(err)
 	}
+	// As if its process had died: its temporary parts carry a dead pid.
+	markDead(t, root)
 	vol := s.Volumes()[1]
 	if err := os.Rename(vol, vol+".away"); err != nil {
 		t.Fatal(err)
@@ -142,4 +145,19 @@ func TestExtentVolumeGoneAndCrashLeftovers(t *testing.T) {
 	if got, err := r.ReadAt(ctx, extentRun, 1, nil); err != nil || string(got) != "b" {
 		t.Errorf("after reopening: %q, %v", got, err)
 	}
+}
+
+// markDead renames the temporary files under root as a dead process's.
+func markDead(t *testing.T, root string) {
+	t.Helper()
+	pid := strconv.Itoa(deadPID(t))
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(d.Name(), tmpPrefix) {
+			_, rest, _ := strings.Cut(strings.TrimPrefix(d.Name(), tmpPrefix), "-")
+			if err := os.Rename(p, filepath.Join(filepath.Dir(p), tmpPrefix+pid+"-"+rest)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return nil
+	})
 }

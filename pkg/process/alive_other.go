@@ -1,12 +1,12 @@
 //go:build !unix
 
-package reconciler
+package process
 
 import "os"
 
-// processAlive reports whether a process with this pid exists (on
+// Alive reports whether a process with this pid exists (on
 // Windows FindProcess opens the process, and fails when it is gone).
-func processAlive(pid int) bool {
+func Alive(pid int) bool {
 	p, err := os.FindProcess(pid)
 	if err != nil {
 		return false
