@@ -66,13 +66,28 @@ func (m *Meta) Bucket(name string) (Bucket, error) {
 }
 
 // RemoveBucket drops a bucket and, in the same transaction, every object
-// in it: their blocks go to the garbage list for CollectGarbage.
+// and upload in progress in it: their blocks go to the garbage list for
+// CollectGarbage.
 func (m *Meta) RemoveBucket(name string) error {
 	return m.update(func(tx *bolt.Tx) error {
-		objs, garbage := tx.Bucket(bucketObjects), tx.Bucket(bucketGarbage)
+		var uploads []Upload
 		prefix := []byte(name + "\x00")
+		c := tx.Bucket(bucketUploads).Cursor()
+		for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+			var u Upload
+			if err := json.Unmarshal(v, &u); err != nil {
+				return fmt.Errorf("metadata: upload %q: %w", k, err)
+			}
+			uploads = append(uploads, u)
+		}
+		for _, u := range uploads {
+			if _, err := dropUpload(tx, u.Bucket, u.Key, u.ID); err != nil {
+				return err
+			}
+		}
+		objs, garbage := tx.Bucket(bucketObjects), tx.Bucket(bucketGarbage)
 		var keys [][]byte
-		c := objs.Cursor()
+		c = objs.Cursor()
 		for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
 			man, err := DecodeManifest(v)
 			if err != nil {

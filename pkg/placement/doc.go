@@ -47,6 +47,28 @@
 // or error before the commit leaves the previous version intact, and the
 // new blocks are deleted (or collected later by Scrub).
 //
+// # S3 objects and multipart uploads
+//
+// PutWith is Put with what an S3 PUT adds: attributes stored in the
+// manifest (ETag, content headers, user metadata, checksum), more hashes
+// computed alongside the object's (MD5 for the ETag), a last check before
+// the commit and a precondition evaluated in the commit's transaction.
+// An S3 object leaves the SHA-256 out (its ETag and the blocks' CRC-32Cs
+// cover it).
+//
+// A multipart upload writes each part like an object that is never
+// committed: its blocks and extents are on the stores and the part is
+// recorded in the metadata (buckets "uploads" and "parts"). Completing
+// the upload composes the object from the listed parts' chunks, in order,
+// without copying a byte: its chunks are ChunkSize long except the last
+// of each part, and its manifest lists the parts ("parts") whose extents
+// hold its blocks, so that deleting it deletes those too. Parts replaced,
+// left out of the completion, or aborted go to the garbage list.
+//
+// ListPage reads one page of a bucket's keys in byte order, with S3's
+// prefix, delimiter and marker: a common prefix is skipped in one cursor
+// seek, so a page costs the same in a bucket of any size.
+//
 // # Reading
 //
 // Get reads chunks in order with Parallelism chunks in flight. A Mirror
@@ -121,6 +143,8 @@
 //	{"v":1, "bucket":"b", "key":"k", "id":"<32 hex>", "size":N,
 //	 "sha256":"<64 hex>", "created":"RFC 3339", "chunkSize":4194304,
 //	 "degraded":false,
+//	 "attrs":{"etag":"<md5 hex>","contentType":"text/plain","meta":{"k":"v"}},
+//	 "parts":[{"n":1,"id":"<32 hex>","size":N,"etag":"<md5 hex>"}, ...],
 //	 "tiers":[{"placement":"Mirror","stores":["pv1","aws1"]},
 //	          {"placement":"Spread","stores":["a","b","c"],"k":2,"m":1}],
 //	 "chunks":[{"size":4194304,"crc":123,"tier":0,"placement":"Mirror",
@@ -128,7 +152,8 @@
 //	           {"size":100,"crc":456,"tier":1,"placement":"Spread","k":2,"m":1,
 //	            "blocks":[{"store":"a","key":"blocks/...0","shard":0,"size":50,"crc":789}, ...]}]}
 //
-// "tiers" is the policy the object was written with and tells Heal where
+// "sha256" is empty for S3 objects, "attrs" absent for objects nb verify
+// wrote itself, "parts" present only for a multipart object. "tiers" is the policy the object was written with and tells Heal where
 // copies belong. A copy block has shard -1 and the chunk's size and CRC; a
 // shard block has its shard number and the shard's size (ceil(size/k)) and
 // CRC. A block in an extent has "extent":true and its byte offset in the

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/fnv"
 	"io"
 	"math"
@@ -38,8 +39,10 @@ var (
 // Engine stores objects on block stores as a policy says. It is safe for
 // concurrent use.
 type Engine struct {
-	// Stores are the block stores by name.
+	// Stores are the block stores by name. Set it before first use;
+	// afterwards change it only with SetStore.
 	Stores map[string]blockstore.Store
+	storesMu sync.RWMutex
 	Meta   *Meta
 	// ChunkSize and Parallelism bound memory: about ChunkSize ×
 	// (Parallelism+1) per Put or Get, whatever the object's size.
@@ -64,6 +67,41 @@ type Engine struct {
 	// Reed-Solomon coder per k+m.
 	shardBufs sync.Pool
 	coders    sync.Map
+}
+
+// store returns the store of that name, or nil.
+func (e *Engine) store(name string) blockstore.Store {
+	e.storesMu.RLock()
+	defer e.storesMu.RUnlock()
+	return e.Stores[name]
+}
+
+// SetStore adds, replaces (s != nil) or removes (nil) a store while the
+// engine is in use: what a running server does as BackingStores come and
+// go, or as nb verify fails and restores one.
+func (e *Engine) SetStore(name string, s blockstore.Store) {
+	e.storesMu.Lock()
+	defer e.storesMu.Unlock()
+	if s == nil {
+		delete(e.Stores, name)
+		return
+	}
+	if e.Stores == nil {
+		e.Stores = map[string]blockstore.Store{}
+	}
+	e.Stores[name] = s
+}
+
+// StoreNames lists the engine's stores.
+func (e *Engine) StoreNames() []string {
+	e.storesMu.RLock()
+	defer e.storesMu.RUnlock()
+	out := make([]string, 0, len(e.Stores))
+	for n := range e.Stores {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // getChunkBuf returns a recycled chunk buffer of at least n bytes, or nil
@@ -171,27 +209,88 @@ func keyHash(key string) string {
 // when all its chunks are written (one metadata transaction); until then
 // readers see the previous version, and a failed Put leaves it in place.
 func (e *Engine) Put(ctx context.Context, bucket, key string, pol Policy, r io.Reader) (*Manifest, error) {
+	return e.PutWith(ctx, bucket, key, pol, r, PutOptions{})
+}
+
+// PutOptions are what an S3 PUT adds to a Put.
+type PutOptions struct {
+	// Attrs are stored with the object.
+	Attrs *Attrs
+	// Hashes are fed the object's bytes in order, each on a goroutine of
+	// its own, alongside the writes (the ETag's MD5, an S3 checksum).
+	Hashes []hash.Hash
+	// NoSHA256 leaves the object's SHA-256 out of the manifest (an S3
+	// object has its ETag, and every block its CRC-32C).
+	NoSHA256 bool
+	// Finish runs once every byte is written and hashed, before anything
+	// is visible: it may complete the attributes from the hashes, or fail
+	// the Put (a checksum that does not match).
+	Finish func(*Manifest) error
+	// Precondition runs in the commit's transaction with the current
+	// version (nil when there is none); an error fails the Put.
+	Precondition func(current *Manifest) error
+}
+
+// PutWith is Put with S3's extras.
+func (e *Engine) PutWith(ctx context.Context, bucket, key string, pol Policy, r io.Reader, opt PutOptions) (*Manifest, error) {
+	man, st, err := e.writeObject(ctx, bucket, key, pol, r, opt)
+	if err == nil && opt.Finish != nil {
+		err = opt.Finish(man)
+	}
+	if err == nil {
+		err = e.writeManifestBlocks(ctx, man)
+	}
+	var replaced *Manifest
+	if err == nil {
+		replaced, err = e.Meta.CommitIf(man, opt.Precondition)
+	}
+	if err != nil {
+		if st != nil {
+			e.discard(ctx, st, man)
+		}
+		return nil, fmt.Errorf("put %s/%s: %w", bucket, key, err)
+	}
+	if replaced != nil {
+		e.collect(context.WithoutCancel(ctx), replaced)
+	}
+	return man, nil
+}
+
+// discard removes what a Put that failed wrote (its blocks, extents and
+// manifest copies).
+func (e *Engine) discard(ctx context.Context, st *writeState, man *Manifest) {
+	st.extents.abort()
+	written := st.written
+	if man != nil {
+		written = append(written, manifestCopies(man)...)
+	}
+	e.deleteBlocks(context.WithoutCancel(ctx), written)
+}
+
+// writeObject writes r's chunks and commits their extents: the object is
+// on the stores, described by the manifest returned, but not yet visible.
+func (e *Engine) writeObject(ctx context.Context, bucket, key string, pol Policy, r io.Reader, opt PutOptions) (*Manifest, *writeState, error) {
 	if err := pol.Validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, t := range pol.Tiers {
 		for _, s := range t.Stores {
-			if e.Stores[s] == nil {
-				return nil, fmt.Errorf("store %q of the policy is not known", s)
+			if e.store(s) == nil {
+				return nil, nil, fmt.Errorf("store %q of the policy is not known", s)
 			}
 		}
 	}
 	id, err := newObjectID()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	st := &writeState{objectID: id, weights: map[string]float64{}, down: map[string]error{}}
 	for _, t := range pol.Tiers {
 		for _, s := range t.Stores {
-			c, err := e.Stores[s].Capacity(ctx)
+			c, err := e.store(s).Capacity(ctx)
 			if err != nil {
 				if ctx.Err() != nil {
-					return nil, ctx.Err()
+					return nil, nil, ctx.Err()
 				}
 				st.down[s] = err
 				continue
@@ -199,28 +298,26 @@ func (e *Engine) Put(ctx context.Context, bucket, key string, pol Policy, r io.R
 			st.weights[s] = weight(c)
 		}
 	}
-	man := &Manifest{Version: ManifestVersion, Bucket: bucket, Key: key, ObjectID: id, ChunkSize: e.chunkSize(), Tiers: pol.Tiers}
-	chunks, size, sum, err := e.writeChunks(ctx, st, pol, r)
+	man := &Manifest{Version: ManifestVersion, Bucket: bucket, Key: key, ObjectID: id, ChunkSize: e.chunkSize(), Tiers: pol.Tiers, Attrs: opt.Attrs}
+	hashes := opt.Hashes
+	var sha hash.Hash
+	if !opt.NoSHA256 {
+		sha = sha256.New()
+		hashes = append(hashes[:len(hashes):len(hashes)], sha)
+	}
+	chunks, size, err := e.writeChunks(ctx, st, pol, r, hashes)
 	if err == nil {
 		err = e.commitExtents(ctx, st, chunks)
 	}
-	if err == nil {
-		man.Chunks, man.Size, man.SHA256, man.Created, man.Degraded = chunks, size, sum, e.now(), st.degraded
-		err = e.writeManifestBlocks(ctx, man)
-	}
-	var replaced *Manifest
-	if err == nil {
-		replaced, err = e.Meta.Commit(man)
-	}
 	if err != nil {
-		st.extents.abort()
-		e.deleteBlocks(context.WithoutCancel(ctx), st.written)
-		return nil, fmt.Errorf("put %s/%s: %w", bucket, key, err)
+		e.discard(ctx, st, nil)
+		return nil, nil, err
 	}
-	if replaced != nil {
-		e.collect(context.WithoutCancel(ctx), replaced)
+	man.Chunks, man.Size, man.Created, man.Degraded = chunks, size, e.now(), st.degraded
+	if sha != nil {
+		man.SHA256 = hex.EncodeToString(sha.Sum(nil))
 	}
-	return man, nil
+	return man, st, nil
 }
 
 // weight is a store's share of Spread placement: its free space, or a
@@ -333,7 +430,7 @@ func (l shardLayout) read(r io.Reader, buf []byte, size int) (chunkJob, error) {
 
 // writeChunks reads r chunk by chunk into a fixed set of buffers and
 // writes them with Parallelism workers.
-func (e *Engine) writeChunks(ctx context.Context, st *writeState, pol Policy, r io.Reader) ([]Chunk, int64, string, error) {
+func (e *Engine) writeChunks(ctx context.Context, st *writeState, pol Policy, r io.Reader, hashes []hash.Hash) ([]Chunk, int64, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	size := e.chunkSize()
@@ -350,21 +447,26 @@ func (e *Engine) writeChunks(ctx context.Context, st *writeState, pol Policy, r 
 			free <- j.buf[:cap(j.buf)]
 		}
 	}
-	// The object's SHA-256 is computed by a goroutine of its own, in
-	// chunk order, on the same buffers the writers use: reading and
-	// hashing are the two serial stages of a Put, and on one goroutine
-	// they held every write back (docs/benchmarks.md). hashq never
-	// blocks the reader: it holds as many chunks as there are buffers.
-	hashq := make(chan chunkJob, par+1)
-	hashed := make(chan string, 1)
-	go func() {
-		h := sha256.New()
-		for j := range hashq {
-			j.pieces(func(p []byte) { h.Write(p) })
-			release(j)
-		}
-		hashed <- hex.EncodeToString(h.Sum(nil))
-	}()
+	// Each hash (the object's SHA-256, an S3 PUT's MD5...) is computed by
+	// a goroutine of its own, in chunk order, on the same buffers the
+	// writers use: reading and hashing are the serial stages of a Put,
+	// and on one goroutine they held every write back
+	// (docs/benchmarks.md). A hash queue never blocks the reader: it
+	// holds as many chunks as there are buffers.
+	hashqs := make([]chan chunkJob, len(hashes))
+	var hashing sync.WaitGroup
+	for i, h := range hashes {
+		q := make(chan chunkJob, par+1)
+		hashqs[i] = q
+		hashing.Add(1)
+		go func() {
+			defer hashing.Done()
+			for j := range q {
+				j.pieces(func(p []byte) { h.Write(p) })
+				release(j)
+			}
+		}()
+	}
 	var mu sync.Mutex
 	var chunks []Chunk
 	var wg sync.WaitGroup
@@ -406,8 +508,10 @@ func (e *Engine) writeChunks(ctx context.Context, st *writeState, pol Policy, r 
 		if j.n > 0 {
 			total += int64(j.n)
 			j.idx, j.refs = idx, new(atomic.Int32)
-			j.refs.Store(2)
-			hashq <- j
+			j.refs.Store(int32(1 + len(hashqs)))
+			for _, q := range hashqs {
+				q <- j
+			}
 			select {
 			case jobs <- j:
 			case <-ctx.Done():
@@ -425,16 +529,18 @@ func (e *Engine) writeChunks(ctx context.Context, st *writeState, pol Policy, r 
 		}
 	}
 	close(jobs)
-	close(hashq)
+	for _, q := range hashqs {
+		close(q)
+	}
 	wg.Wait()
-	sum := <-hashed
+	hashing.Wait()
 	if readErr != nil {
-		return nil, 0, "", readErr
+		return nil, 0, readErr
 	}
 	if err := context.Cause(ctx); err != nil {
-		return nil, 0, "", err
+		return nil, 0, err
 	}
-	return chunks, total, sum, nil
+	return chunks, total, nil
 }
 
 // writeChunk places one chunk on the first tier that takes it.
@@ -741,7 +847,7 @@ func (e *Engine) writeManifestBlocks(ctx context.Context, man *Manifest) error {
 	buf, _ := newBlock(raw, kindManifest)
 	key := manifestKey(man.Bucket, man.Key, man.ObjectID)
 	for _, s := range man.stores() {
-		if err := e.Stores[s].Put(ctx, key, buf); err != nil && ctx.Err() != nil {
+		if err := e.store(s).Put(ctx, key, buf); err != nil && ctx.Err() != nil {
 			return ctx.Err()
 		}
 	}
@@ -780,7 +886,7 @@ func (e *Engine) deleteBlocks(ctx context.Context, blocks []Block) bool {
 			continue
 		}
 		done[id] = true
-		if s := e.Stores[b.Store]; s == nil || s.Delete(ctx, b.Key) != nil {
+		if s := e.store(b.Store); s == nil || s.Delete(ctx, b.Key) != nil {
 			ok = false
 		}
 	}
@@ -802,17 +908,24 @@ func (e *Engine) collect(ctx context.Context, man *Manifest) {
 	// An extent a repair has moved every block out of is not in the
 	// chunks any more: delete each tier's extent on every store that may
 	// hold one (best effort on stores that hold no block of the object).
+	// A multipart object's blocks are in its parts' extents.
+	ids := []string{man.ObjectID}
+	for _, p := range man.Parts {
+		ids = append(ids, p.ObjectID)
+	}
 	var extra []Block
 	for ti, t := range man.Tiers {
 		for _, s := range t.Stores {
-			if _, ok := blockstore.ExtentsOf(e.Stores[s]); !ok {
+			if _, ok := blockstore.ExtentsOf(e.store(s)); !ok {
 				continue
 			}
-			b := Block{Store: s, Key: extentKey(man.ObjectID, ti)}
-			if holders[s] {
-				blocks = append(blocks, b)
-			} else {
-				extra = append(extra, b)
+			for _, id := range ids {
+				b := Block{Store: s, Key: extentKey(id, ti)}
+				if holders[s] {
+					blocks = append(blocks, b)
+				} else {
+					extra = append(extra, b)
+				}
 			}
 		}
 	}

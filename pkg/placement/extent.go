@@ -75,7 +75,7 @@ func (x *extentWriters) abort() {
 // when it holds extents, else as a block of its own.
 func (e *Engine) putBlock(ctx context.Context, st *writeState, s string, ti int, t Tier, idx, shard int, block []byte, sum uint32) (Block, error) {
 	b := Block{Store: s, Shard: shard, Size: len(block) - headerSize, CRC: sum}
-	store := e.Stores[s]
+	store := e.store(s)
 	if xs, ok := blockstore.ExtentsOf(store); ok && !e.NoExtents {
 		b.Key, b.Extent, b.Off = extentKey(st.objectID, ti), true, int64(idx)*e.slotSize(t)
 		w, err := st.extents.writer(ctx, xs, extentID{s, ti}, b.Key)
@@ -167,7 +167,7 @@ func (e *Engine) newReadSession() *readSession {
 
 // read returns the raw block b (header and payload), in buf if it fits.
 func (rs *readSession) read(ctx context.Context, b Block, buf []byte) ([]byte, error) {
-	s := rs.e.Stores[b.Store]
+	s := rs.e.store(b.Store)
 	if s == nil {
 		return nil, fmt.Errorf("store %q is not known", b.Store)
 	}

@@ -31,7 +31,8 @@ type Manifest struct {
 	Size     int64     `json:"size"`
 	SHA256   string    `json:"sha256"`
 	Created  time.Time `json:"created"`
-	// ChunkSize is the size of every chunk but the last.
+	// ChunkSize is the size of every chunk but the last; in an object
+	// composed of parts, of every chunk but the last of each part.
 	ChunkSize int `json:"chunkSize"`
 	// Degraded is set when a write could not place every copy or shard
 	// the policy asks for; heal clears it.
@@ -40,6 +41,42 @@ type Manifest struct {
 	// indexes it. Heal uses it to know where copies belong.
 	Tiers  []Tier  `json:"tiers"`
 	Chunks []Chunk `json:"chunks"`
+	// Attrs are what an S3 client set on the object (nil for objects nb
+	// verify wrote through the data path itself).
+	Attrs *Attrs `json:"attrs,omitempty"`
+	// Parts are the uploaded parts a multipart object was composed of, in
+	// order: their chunks are the object's, their extents hold its blocks.
+	Parts []Part `json:"parts,omitempty"`
+}
+
+// Attrs are an object's S3 attributes.
+type Attrs struct {
+	// ETag is the hex MD5 of the object, or for a multipart object the
+	// MD5 of its parts' MD5s with "-<parts>" after it.
+	ETag               string `json:"etag,omitempty"`
+	ContentType        string `json:"contentType,omitempty"`
+	ContentEncoding    string `json:"contentEncoding,omitempty"`
+	ContentDisposition string `json:"contentDisposition,omitempty"`
+	ContentLanguage    string `json:"contentLanguage,omitempty"`
+	CacheControl       string `json:"cacheControl,omitempty"`
+	Expires            string `json:"expires,omitempty"`
+	// Meta is the user metadata (x-amz-meta-*), keys in lower case.
+	Meta map[string]string `json:"meta,omitempty"`
+	// Checksum is the x-amz-checksum-* the object was uploaded with:
+	// algorithm (CRC32, CRC32C, CRC64NVME, SHA1, SHA256) and base64 value.
+	ChecksumAlgorithm string `json:"checksumAlgorithm,omitempty"`
+	Checksum          string `json:"checksum,omitempty"`
+	// ChecksumType is FULL_OBJECT or COMPOSITE.
+	ChecksumType string `json:"checksumType,omitempty"`
+}
+
+// Part is one uploaded part of a multipart object: the ID its blocks were
+// written under, its size and ETag.
+type Part struct {
+	Number   int    `json:"n"`
+	ObjectID string `json:"id"`
+	Size     int64  `json:"size"`
+	ETag     string `json:"etag"`
 }
 
 // Chunk is a slice of the object and the blocks that hold it.
@@ -108,7 +145,7 @@ func (m *Manifest) Validate() error {
 		return bad("no bucket or key")
 	case len(m.ObjectID) != 32 || !isHex(m.ObjectID):
 		return bad("object id %q", m.ObjectID)
-	case len(m.SHA256) != 64 || !isHex(m.SHA256):
+	case m.SHA256 != "" && (len(m.SHA256) != 64 || !isHex(m.SHA256)):
 		return bad("sha256 %q", m.SHA256)
 	case m.Size < 0:
 		return bad("size %d", m.Size)
@@ -122,11 +159,23 @@ func (m *Manifest) Validate() error {
 	if err := (Policy{Tiers: m.Tiers}).Validate(); err != nil {
 		return bad("policy: %v", err)
 	}
+	// A chunk shorter than ChunkSize ends the object or one of its parts.
+	ends := map[int64]bool{m.Size: true}
+	var partTotal int64
+	for i, p := range m.Parts {
+		if len(p.ObjectID) != 32 || !isHex(p.ObjectID) || p.Size < 0 || p.Number < 1 {
+			return bad("part %d", i)
+		}
+		partTotal += p.Size
+		ends[partTotal] = true
+	}
+	if len(m.Parts) > 0 && partTotal != m.Size {
+		return bad("parts hold %d bytes, size is %d", partTotal, m.Size)
+	}
 	var total int64
 	for i := range m.Chunks {
 		c := &m.Chunks[i]
-		last := i == len(m.Chunks)-1
-		if c.Size <= 0 || c.Size > m.ChunkSize || (!last && c.Size != m.ChunkSize) {
+		if c.Size <= 0 || c.Size > m.ChunkSize || (c.Size != m.ChunkSize && !ends[total+int64(c.Size)]) {
 			return bad("chunk %d size %d", i, c.Size)
 		}
 		total += int64(c.Size)

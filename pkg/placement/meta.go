@@ -53,7 +53,7 @@ func OpenMeta(path string) (*Meta, error) {
 	}
 	m := &Meta{path: path, Timeout: DefaultMetaTimeout}
 	err := m.update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketObjects, bucketGarbage, bucketTombstones, bucketBuckets} {
+		for _, b := range [][]byte{bucketObjects, bucketGarbage, bucketTombstones, bucketBuckets, bucketUploads, bucketParts} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -169,20 +169,34 @@ func (m *Meta) Get(bucket, key string) (*Manifest, error) {
 // Commit makes man the object's current version; the one it replaces, if
 // any, moves to the garbage list in the same transaction.
 func (m *Meta) Commit(man *Manifest) (replaced *Manifest, err error) {
+	return m.CommitIf(man, nil)
+}
+
+// CommitIf is Commit when cond, given the current version (nil for none)
+// in the same transaction, returns nil; its error otherwise.
+func (m *Meta) CommitIf(man *Manifest, cond func(current *Manifest) error) (replaced *Manifest, err error) {
 	raw, err := EncodeManifest(man)
 	if err != nil {
 		return nil, err
 	}
 	err = m.update(func(tx *bolt.Tx) error {
+		replaced = nil
 		objs := tx.Bucket(bucketObjects)
 		k := objectKey(man.Bucket, man.Key)
 		if old := objs.Get(k); old != nil {
 			if replaced, err = DecodeManifest(old); err != nil {
 				return err
 			}
+		}
+		if cond != nil {
+			if err := cond(replaced); err != nil {
+				return err
+			}
+		}
+		if replaced != nil {
 			if replaced.ObjectID == man.ObjectID {
 				replaced = nil
-			} else if err := tx.Bucket(bucketGarbage).Put([]byte(replaced.ObjectID), old); err != nil {
+			} else if err := tx.Bucket(bucketGarbage).Put([]byte(replaced.ObjectID), objs.Get(k)); err != nil {
 				return err
 			}
 		}

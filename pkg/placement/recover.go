@@ -30,12 +30,7 @@ func (e *Engine) Recover(ctx context.Context, bucket string) (RecoverReport, err
 	var rep RecoverReport
 	versions := map[string]*Manifest{} // by object ID
 	tombs := map[string]*Tombstone{}   // by object key, "" for the bucket
-	names := make([]string, 0, len(e.Stores))
-	for name := range e.Stores {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range e.StoreNames() {
 		if err := e.scanManifests(ctx, name, bucket, versions, &rep); err != nil {
 			return rep, err
 		}
@@ -124,7 +119,7 @@ func killedBy(man *Manifest, tombs map[string]*Tombstone) bool {
 // that cannot be listed is skipped too (Recover works with the stores
 // that are up).
 func (e *Engine) scanBlocks(ctx context.Context, store, prefix string, kind byte, rep *RecoverReport, use func(key string, payload []byte) bool) error {
-	s := e.Stores[store]
+	s := e.store(store)
 	_ = s.List(ctx, prefix, func(key string) error {
 		rep.Scanned++
 		raw, err := s.Get(ctx, key)

@@ -165,7 +165,7 @@ func (e *Engine) repairCopies(ctx context.Context, man *Manifest, i int, data []
 			continue
 		}
 		key := blockKey(man.ObjectID, i, -1)
-		if err := e.Stores[s].Put(ctx, key, block); err != nil {
+		if err := e.store(s).Put(ctx, key, block); err != nil {
 			if ctx.Err() != nil {
 				return false, ctx.Err()
 			}
@@ -216,7 +216,7 @@ func (e *Engine) repairShards(ctx context.Context, man *Manifest, i int, shards 
 			if used[s] {
 				continue
 			}
-			if err := e.Stores[s].Put(ctx, key, block); err != nil {
+			if err := e.store(s).Put(ctx, key, block); err != nil {
 				if ctx.Err() != nil {
 					return false, ctx.Err()
 				}

@@ -91,7 +91,7 @@ func (e *Engine) writeTombstone(ctx context.Context, bucket, key string, stores 
 	}
 	buf, _ := newBlock(raw, kindTombstone)
 	for _, s := range stores {
-		if st := e.Stores[s]; st != nil && st.Put(ctx, tombstoneKey(bucket, key), buf) == nil {
+		if st := e.store(s); st != nil && st.Put(ctx, tombstoneKey(bucket, key), buf) == nil {
 			t.Stores = append(t.Stores, s)
 		}
 	}
@@ -138,7 +138,7 @@ func (e *Engine) removeTombstones(ctx context.Context) error {
 		}
 		gone := true
 		for _, s := range t.Stores {
-			if st := e.Stores[s]; st == nil || st.Delete(ctx, tombstoneKey(t.Bucket, t.Key)) != nil {
+			if st := e.store(s); st == nil || st.Delete(ctx, tombstoneKey(t.Bucket, t.Key)) != nil {
 				gone = false
 			}
 		}
