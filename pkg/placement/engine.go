@@ -41,9 +41,9 @@ var (
 type Engine struct {
 	// Stores are the block stores by name. Set it before first use;
 	// afterwards change it only with SetStore.
-	Stores map[string]blockstore.Store
+	Stores   map[string]blockstore.Store
 	storesMu sync.RWMutex
-	Meta   *Meta
+	Meta     *Meta
 	// ChunkSize and Parallelism bound memory: about ChunkSize ×
 	// (Parallelism+1) per Put or Get, whatever the object's size.
 	ChunkSize   int
