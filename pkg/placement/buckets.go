@@ -15,6 +15,9 @@ var bucketBuckets = []byte("buckets")
 // ErrNoBucket means the data path has no bucket of that name.
 var ErrNoBucket = errors.New("no such bucket")
 
+// ErrBucketExists means a bucket of that name exists already.
+var ErrBucketExists = errors.New("bucket exists")
+
 // Bucket is a bucket of the data path: its name and the placement policy
 // its new objects follow (the bucket class's, as NooBaa's tiering policy).
 type Bucket struct {
@@ -25,6 +28,9 @@ type Bucket struct {
 	// its metadata.generation, so the policy can follow the class.
 	Class      string `json:"class,omitempty"`
 	Generation int64  `json:"generation,omitempty"`
+	// Owner is the access key of the account that created the bucket over
+	// S3; empty for a claim's bucket (its claim owns it).
+	Owner string `json:"owner,omitempty"`
 }
 
 // PutBucket creates or updates a bucket's record.
@@ -63,6 +69,40 @@ func (m *Meta) Bucket(name string) (Bucket, error) {
 		return json.Unmarshal(raw, &b)
 	})
 	return b, err
+}
+
+// Buckets lists every bucket's record, by name.
+func (m *Meta) Buckets() ([]Bucket, error) {
+	var out []Bucket
+	err := m.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketBuckets).ForEach(func(k, v []byte) error {
+			var b Bucket
+			if err := json.Unmarshal(v, &b); err != nil {
+				return fmt.Errorf("metadata: bucket %q: %w", k, err)
+			}
+			out = append(out, b)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// CreateBucket records a new bucket; ErrBucketExists if the name is taken.
+func (m *Meta) CreateBucket(b Bucket) error {
+	if err := b.Policy.Validate(); err != nil {
+		return fmt.Errorf("bucket %s: %w", b.Name, err)
+	}
+	raw, err := json.Marshal(b)
+	if err != nil {
+		return err
+	}
+	return m.update(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bucketBuckets)
+		if bk.Get([]byte(b.Name)) != nil {
+			return fmt.Errorf("%w: %s", ErrBucketExists, b.Name)
+		}
+		return bk.Put([]byte(b.Name), raw)
+	})
 }
 
 // RemoveBucket drops a bucket and, in the same transaction, every object

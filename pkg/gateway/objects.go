@@ -1,0 +1,613 @@
+package gateway
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"hash/crc64"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/versity/versitygw/backend"
+	"github.com/versity/versitygw/s3api/middlewares"
+	"github.com/versity/versitygw/s3api/utils"
+	"github.com/versity/versitygw/s3err"
+	"github.com/versity/versitygw/s3response"
+
+	"github.com/nbctl/nb/pkg/placement"
+)
+
+// maxKeyLen is S3's limit on an object key, in bytes.
+const maxKeyLen = 1024
+
+func quote(etag string) string { return `"` + etag + `"` }
+
+// checksum is the x-amz-checksum-* an upload came with: checked against
+// the bytes as they are written (hash, on a goroutine of the engine's),
+// or, for a trailing checksum, by the gateway's own reader.
+type checksum struct {
+	algorithm types.ChecksumAlgorithm
+	want      string
+	hash      hash.Hash
+	trailer   middlewares.ChecksumReader
+}
+
+var crc64NVME = crc64.MakeTable(0x9a6c_9329_ac4b_c9b5)
+
+// newHash returns the hash of an S3 checksum algorithm nb computes
+// alongside the writes; nil for the rare ones (then utils.NewHashReader
+// computes it inline).
+func newHash(alg types.ChecksumAlgorithm) hash.Hash {
+	switch alg {
+	case types.ChecksumAlgorithmCrc32:
+		return crc32.NewIEEE()
+	case types.ChecksumAlgorithmCrc32c:
+		return crc32.New(crc32.MakeTable(crc32.Castagnoli))
+	case types.ChecksumAlgorithmCrc64nvme:
+		return crc64.New(crc64NVME)
+	case types.ChecksumAlgorithmSha1:
+		return sha1.New()
+	case types.ChecksumAlgorithmSha256:
+		return sha256.New()
+	}
+	return nil
+}
+
+// requestChecksum finds an upload's checksum: a trailer, else a header.
+func requestChecksum(body io.Reader, alg types.ChecksumAlgorithm, values map[types.ChecksumAlgorithm]*string) (*checksum, io.Reader, error) {
+	if tr, ok := body.(middlewares.ChecksumReader); ok && tr.Algorithm() != "" {
+		return &checksum{algorithm: types.ChecksumAlgorithm(strings.ToUpper(tr.Algorithm())), trailer: tr}, body, nil
+	}
+	for a, v := range values {
+		if v != nil {
+			alg = a
+			break
+		}
+	}
+	if alg == "" {
+		return nil, body, nil
+	}
+	c := &checksum{algorithm: alg, want: strings.Clone(str(values[alg]))}
+	if c.hash = newHash(alg); c.hash != nil {
+		return c, body, nil
+	}
+	hr, err := utils.NewHashReader(body, c.want, utils.HashType(strings.ToLower(string(alg))))
+	if err != nil {
+		return nil, nil, s3err.GetAPIError(s3err.ErrInvalidRequest)
+	}
+	return c, hr, nil
+}
+
+// sum is the checksum's base64 value once the body is read; an error if
+// it differs from the one the client sent.
+func (c *checksum) sum(hr io.Reader) (string, error) {
+	switch {
+	case c.trailer != nil:
+		return strings.Clone(c.trailer.Checksum()), nil
+	case c.hash != nil:
+		got := base64.StdEncoding.EncodeToString(c.hash.Sum(nil))
+		if c.want != "" && got != c.want {
+			return "", s3err.GetChecksumBadDigestErr(c.algorithm)
+		}
+		return got, nil
+	}
+	if h, ok := hr.(*utils.HashReader); ok {
+		return h.Sum(), nil
+	}
+	return c.want, nil
+}
+
+func putChecksums(in s3response.PutObjectInput) map[types.ChecksumAlgorithm]*string {
+	return map[types.ChecksumAlgorithm]*string{
+		types.ChecksumAlgorithmCrc32: in.ChecksumCRC32, types.ChecksumAlgorithmCrc32c: in.ChecksumCRC32C,
+		types.ChecksumAlgorithmSha1: in.ChecksumSHA1, types.ChecksumAlgorithmSha256: in.ChecksumSHA256,
+		types.ChecksumAlgorithmCrc64nvme: in.ChecksumCRC64NVME, types.ChecksumAlgorithmSha512: in.ChecksumSHA512,
+		types.ChecksumAlgorithmMd5: in.ChecksumMD5, types.ChecksumAlgorithmXxhash64: in.ChecksumXXHASH64,
+		types.ChecksumAlgorithmXxhash3: in.ChecksumXXHASH3, types.ChecksumAlgorithmXxhash128: in.ChecksumXXHASH128,
+	}
+}
+
+// checksumFields is a stored checksum in the fields S3 responses carry.
+type checksumFields struct {
+	CRC32, CRC32C, CRC64NVME, SHA1, SHA256, SHA512, MD5, XXHASH64, XXHASH3, XXHASH128 *string
+	Type                                                                           types.ChecksumType
+}
+
+func fieldsOf(a *placement.Attrs) checksumFields {
+	var f checksumFields
+	if a == nil || a.Checksum == "" {
+		return f
+	}
+	v := ptr(a.Checksum)
+	switch types.ChecksumAlgorithm(a.ChecksumAlgorithm) {
+	case types.ChecksumAlgorithmCrc32:
+		f.CRC32 = v
+	case types.ChecksumAlgorithmCrc32c:
+		f.CRC32C = v
+	case types.ChecksumAlgorithmCrc64nvme:
+		f.CRC64NVME = v
+	case types.ChecksumAlgorithmSha1:
+		f.SHA1 = v
+	case types.ChecksumAlgorithmSha256:
+		f.SHA256 = v
+	case types.ChecksumAlgorithmSha512:
+		f.SHA512 = v
+	case types.ChecksumAlgorithmMd5:
+		f.MD5 = v
+	case types.ChecksumAlgorithmXxhash64:
+		f.XXHASH64 = v
+	case types.ChecksumAlgorithmXxhash3:
+		f.XXHASH3 = v
+	case types.ChecksumAlgorithmXxhash128:
+		f.XXHASH128 = v
+	}
+	f.Type = types.ChecksumType(a.ChecksumType)
+	return f
+}
+
+// upload is what PutObject and UploadPart share: the body written through
+// the engine with its MD5 and checksum, checked for length and digest
+// before anything becomes visible.
+type upload struct {
+	md5  hash.Hash
+	sum  *checksum
+	body io.Reader
+	size *int64
+}
+
+func newUpload(body io.Reader, size *int64, alg types.ChecksumAlgorithm, values map[types.ChecksumAlgorithm]*string) (*upload, error) {
+	if body == nil {
+		body = strings.NewReader("")
+	}
+	c, r, err := requestChecksum(body, alg, values)
+	if err != nil {
+		return nil, err
+	}
+	return &upload{md5: md5.New(), sum: c, body: r, size: size}, nil
+}
+
+func (u *upload) options(attrs *placement.Attrs) placement.PutOptions {
+	hashes := []hash.Hash{u.md5}
+	if u.sum != nil && u.sum.hash != nil {
+		hashes = append(hashes, u.sum.hash)
+	}
+	return placement.PutOptions{Attrs: attrs, Hashes: hashes, NoSHA256: true, Finish: u.finish}
+}
+
+// finish completes the attributes once the body is read to its end.
+func (u *upload) finish(man *placement.Manifest) error {
+	if u.size != nil && man.Size != *u.size {
+		return s3err.GetAPIError(s3err.ErrIncompleteBody)
+	}
+	if man.Attrs == nil {
+		man.Attrs = &placement.Attrs{}
+	}
+	man.Attrs.ETag = hex.EncodeToString(u.md5.Sum(nil))
+	if u.sum != nil {
+		v, err := u.sum.sum(u.body)
+		if err != nil {
+			return err
+		}
+		man.Attrs.ChecksumAlgorithm, man.Attrs.Checksum, man.Attrs.ChecksumType = string(u.sum.algorithm), v, string(types.ChecksumTypeFullObject)
+	}
+	return nil
+}
+
+// attrsOf copies an upload's headers (the strings point into request
+// buffers).
+func attrsOf(contentType, encoding, disposition, language, cacheControl, expires *string, meta map[string]string) *placement.Attrs {
+	a := &placement.Attrs{ContentType: clone(contentType), ContentEncoding: clone(encoding), ContentDisposition: clone(disposition),
+		ContentLanguage: clone(language), CacheControl: clone(cacheControl), Expires: clone(expires)}
+	if len(meta) > 0 {
+		a.Meta = make(map[string]string, len(meta))
+		for k, v := range meta {
+			a.Meta[strings.ToLower(strings.Clone(k))] = strings.Clone(v)
+		}
+	}
+	return a
+}
+
+func checkKey(key string) error {
+	if key == "" {
+		return s3err.GetAPIError(s3err.ErrNoSuchKey)
+	}
+	if len(key) > maxKeyLen {
+		return s3err.GetKeyTooLongErr(int64(len(key)), maxKeyLen)
+	}
+	return nil
+}
+
+// PutObject implements backend.Backend: the object goes through the
+// bucket's placement policy and becomes visible only once its body was
+// read to a clean end and every digest matched.
+func (b *Backend) PutObject(ctx context.Context, in s3response.PutObjectInput) (s3response.PutObjectOutput, error) {
+	bucket, key := clone(in.Bucket), clone(in.Key)
+	rec, err := b.bucket(bucket)
+	if err != nil {
+		return s3response.PutObjectOutput{}, err
+	}
+	if err := checkKey(key); err != nil {
+		return s3response.PutObjectOutput{}, err
+	}
+	if in.IfNoneMatch != nil || in.IfMatch != nil {
+		// Fail fast, before the body is stored; checked again at the commit.
+		cur, err := b.Engine.Stat(bucket, key)
+		if err := putPrecondition(in.IfMatch, in.IfNoneMatch)(curOrNil(cur, err)); err != nil {
+			return s3response.PutObjectOutput{}, err
+		}
+	}
+	up, err := newUpload(in.Body, in.ContentLength, in.ChecksumAlgorithm, putChecksums(in))
+	if err != nil {
+		return s3response.PutObjectOutput{}, err
+	}
+	opt := up.options(attrsOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires, in.Metadata))
+	opt.Precondition = putPrecondition(in.IfMatch, in.IfNoneMatch)
+	man, err := b.Engine.PutWith(b.ctx(), bucket, key, rec.Policy, up.body, opt)
+	if err != nil {
+		return s3response.PutObjectOutput{}, s3Error(err)
+	}
+	f := fieldsOf(man.Attrs)
+	return s3response.PutObjectOutput{ETag: quote(man.Attrs.ETag), Size: ptr(man.Size), ChecksumType: f.Type,
+		ChecksumCRC32: f.CRC32, ChecksumCRC32C: f.CRC32C, ChecksumCRC64NVME: f.CRC64NVME, ChecksumSHA1: f.SHA1, ChecksumSHA256: f.SHA256,
+		ChecksumSHA512: f.SHA512, ChecksumMD5: f.MD5, ChecksumXXHASH64: f.XXHASH64, ChecksumXXHASH3: f.XXHASH3, ChecksumXXHASH128: f.XXHASH128}, nil
+}
+
+func curOrNil(m *placement.Manifest, err error) *placement.Manifest {
+	if err != nil {
+		return nil
+	}
+	return m
+}
+
+// putPrecondition is S3's conditional write (If-Match, If-None-Match: *)
+// on the current version.
+func putPrecondition(ifMatch, ifNoneMatch *string) func(*placement.Manifest) error {
+	if ifMatch == nil && ifNoneMatch == nil {
+		return nil
+	}
+	im, inm := cloneOpt(ifMatch), cloneOpt(ifNoneMatch)
+	return func(cur *placement.Manifest) error {
+		etag := ""
+		if cur != nil {
+			etag = etagOf(cur)
+		}
+		return backend.EvaluateObjectPutPreconditions(etag, im, inm, cur != nil)
+	}
+}
+
+func cloneOpt(p *string) *string {
+	if p == nil {
+		return nil
+	}
+	return ptr(strings.Trim(strings.Clone(*p), `"`))
+}
+
+// etagOf is an object's ETag (objects nb verify wrote have none: their
+// SHA-256 stands in, so that conditionals still tell versions apart).
+func etagOf(m *placement.Manifest) string {
+	if m.Attrs != nil && m.Attrs.ETag != "" {
+		return m.Attrs.ETag
+	}
+	if m.SHA256 != "" {
+		return m.SHA256[:32]
+	}
+	return m.ObjectID
+}
+
+// object returns an object's current manifest, or S3's NoSuchBucket or
+// NoSuchKey.
+func (b *Backend) object(bucket, key string) (*placement.Manifest, error) {
+	if _, err := b.bucket(bucket); err != nil {
+		return nil, err
+	}
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	man, err := b.Engine.Stat(bucket, key)
+	if err != nil {
+		return nil, s3Error(err)
+	}
+	return man, nil
+}
+
+// span is the bytes a GET or HEAD asks for: a Range, a part, or all.
+type span struct {
+	off, n  int64
+	ranged  bool
+	partsOf *int32
+}
+
+func spanOf(man *placement.Manifest, rng string, part *int32) (span, error) {
+	if part != nil {
+		n := *part
+		if len(man.Parts) == 0 {
+			if n != 1 {
+				return span{}, s3err.GetInvalidPartNumberRangeErr(1, n)
+			}
+			return span{0, man.Size, man.Size > 0, ptr(int32(1))}, nil
+		}
+		if n < 1 || int(n) > len(man.Parts) {
+			return span{}, s3err.GetInvalidPartNumberRangeErr(int32(len(man.Parts)), n)
+		}
+		var off int64
+		for _, p := range man.Parts[:n-1] {
+			off += p.Size
+		}
+		return span{off, man.Parts[n-1].Size, true, ptr(int32(len(man.Parts)))}, nil
+	}
+	off, n, ranged, err := backend.ParseObjectRange(man.Size, rng)
+	return span{off, n, ranged, nil}, err
+}
+
+func (s span) contentRange(size int64) *string {
+	if !s.ranged || s.n == 0 {
+		return nil
+	}
+	return ptr(fmt.Sprintf("bytes %d-%d/%d", s.off, s.off+s.n-1, size))
+}
+
+func readPreconditions(ifMatch, ifNoneMatch *string, ifModified, ifUnmodified *time.Time) backend.PreConditions {
+	return backend.PreConditions{IfMatch: cloneOpt(ifMatch), IfNoneMatch: cloneOpt(ifNoneMatch), IfModSince: ifModified, IfUnmodeSince: ifUnmodified}
+}
+
+// HeadObject implements backend.Backend.
+func (b *Backend) HeadObject(_ context.Context, in *s3.HeadObjectInput) (*s3.HeadObjectOutput, error) {
+	man, err := b.object(str(in.Bucket), str(in.Key))
+	if err != nil {
+		return nil, err
+	}
+	if err := backend.EvaluatePreconditions(quote(etagOf(man)), man.Created, readPreconditions(in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince)); err != nil {
+		return nil, err
+	}
+	sp, err := spanOf(man, str(in.Range), in.PartNumber)
+	if err != nil {
+		return nil, err
+	}
+	a := attrsOr(man)
+	out := &s3.HeadObjectOutput{
+		AcceptRanges: ptr("bytes"), ContentLength: ptr(sp.n), ContentRange: sp.contentRange(man.Size), PartsCount: sp.partsOf,
+		ETag: ptr(quote(etagOf(man))), LastModified: ptr(man.Created), StorageClass: types.StorageClassStandard,
+		ContentType: optional(a.ContentType), ContentEncoding: optional(a.ContentEncoding), ContentDisposition: optional(a.ContentDisposition),
+		ContentLanguage: optional(a.ContentLanguage), CacheControl: optional(a.CacheControl), ExpiresString: optional(a.Expires), Metadata: a.Meta,
+	}
+	if in.ChecksumMode == types.ChecksumModeEnabled && !sp.ranged {
+		f := fieldsOf(man.Attrs)
+		out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256 = f.CRC32, f.CRC32C, f.CRC64NVME, f.SHA1, f.SHA256
+		out.ChecksumType = f.Type
+	}
+	return out, nil
+}
+
+func attrsOr(man *placement.Manifest) placement.Attrs {
+	if man.Attrs == nil {
+		return placement.Attrs{ContentType: "binary/octet-stream"}
+	}
+	a := *man.Attrs
+	if a.ContentType == "" {
+		a.ContentType = "binary/octet-stream"
+	}
+	return a
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// GetObject implements backend.Backend. The body streams from the data
+// path; a read that cannot be served before the first byte is S3's 503,
+// one that fails later breaks the connection: a client never gets wrong
+// bytes.
+func (b *Backend) GetObject(_ context.Context, in *s3.GetObjectInput) (*s3.GetObjectOutput, error) {
+	man, err := b.object(str(in.Bucket), str(in.Key))
+	if err != nil {
+		return nil, err
+	}
+	if err := backend.EvaluatePreconditions(quote(etagOf(man)), man.Created, readPreconditions(in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince)); err != nil {
+		return nil, err
+	}
+	sp, err := spanOf(man, str(in.Range), in.PartNumber)
+	if err != nil {
+		return nil, err
+	}
+	body, err := b.stream(man, sp.off, sp.n)
+	if err != nil {
+		return nil, s3Error(err)
+	}
+	a := attrsOr(man)
+	out := &s3.GetObjectOutput{
+		Body: body, AcceptRanges: ptr("bytes"), ContentLength: ptr(sp.n), ContentRange: sp.contentRange(man.Size), PartsCount: sp.partsOf,
+		ETag: ptr(quote(etagOf(man))), LastModified: ptr(man.Created), StorageClass: types.StorageClassStandard,
+		ContentType: optional(a.ContentType), ContentEncoding: optional(a.ContentEncoding), ContentDisposition: optional(a.ContentDisposition),
+		ContentLanguage: optional(a.ContentLanguage), CacheControl: optional(a.CacheControl), ExpiresString: optional(a.Expires), Metadata: a.Meta,
+	}
+	if in.ChecksumMode == types.ChecksumModeEnabled && !sp.ranged {
+		f := fieldsOf(man.Attrs)
+		out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256 = f.CRC32, f.CRC32C, f.CRC64NVME, f.SHA1, f.SHA256
+		out.ChecksumType = f.Type
+	}
+	return out, nil
+}
+
+// stream reads n bytes of an object from off on a goroutine of its own
+// into a pipe. It returns once the first chunk is read and verified (or
+// the read failed before), so that an unreadable object is an error
+// response, not a broken body.
+func (b *Backend) stream(man *placement.Manifest, off, n int64) (io.ReadCloser, error) {
+	base := b.Base
+	if base == nil {
+		base = context.Background()
+	}
+	ctx, cancel := context.WithCancel(base)
+	pr, pw := io.Pipe()
+	started := make(chan struct{})
+	done := make(chan error, 1)
+	w := &firstWrite{w: pw, started: started}
+	go func() {
+		_, err := b.Engine.ReadRange(ctx, man, off, n, w)
+		if err != nil && ctx.Err() == nil && w.wrote {
+			b.logf("GET %s/%s: the read failed after the first byte, the connection is broken off: %v", man.Bucket, man.Key, err)
+		}
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	select {
+	case <-started:
+	case err := <-done:
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+	}
+	return &pipeBody{PipeReader: pr, cancel: cancel}, nil
+}
+
+type firstWrite struct {
+	w       io.Writer
+	once    sync.Once
+	started chan struct{}
+	wrote   bool
+}
+
+func (f *firstWrite) Write(p []byte) (int, error) {
+	f.once.Do(func() { f.wrote = true; close(f.started) })
+	return f.w.Write(p)
+}
+
+type pipeBody struct {
+	*io.PipeReader
+	cancel context.CancelFunc
+}
+
+func (p *pipeBody) Close() error {
+	p.cancel()
+	return p.PipeReader.Close()
+}
+
+// DeleteObject implements backend.Backend: deleting a missing key
+// succeeds, as on S3.
+func (b *Backend) DeleteObject(ctx context.Context, in *s3.DeleteObjectInput) (*s3.DeleteObjectOutput, error) {
+	bucket, key := clone(in.Bucket), clone(in.Key)
+	if _, err := b.bucket(bucket); err != nil {
+		return nil, err
+	}
+	if err := b.Engine.Delete(b.ctx(), bucket, key); err != nil && !errors.Is(err, placement.ErrNoObject) {
+		return nil, s3Error(err)
+	}
+	return &s3.DeleteObjectOutput{}, nil
+}
+
+// DeleteObjects implements backend.Backend, with a result per key.
+func (b *Backend) DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput) (s3response.DeleteResult, error) {
+	bucket := clone(in.Bucket)
+	if _, err := b.bucket(bucket); err != nil {
+		return s3response.DeleteResult{}, err
+	}
+	var out s3response.DeleteResult
+	if in.Delete == nil {
+		return out, nil
+	}
+	for _, o := range in.Delete.Objects {
+		key := clone(o.Key)
+		err := b.Engine.Delete(b.ctx(), bucket, key)
+		if err == nil || errors.Is(err, placement.ErrNoObject) {
+			out.Deleted = append(out.Deleted, types.DeletedObject{Key: ptr(key)})
+			continue
+		}
+		code, msg := "InternalError", err.Error()
+		var se s3err.S3Error
+		if errors.As(s3Error(err), &se) {
+			code, msg = se.BaseError().Code, se.BaseError().Description
+		}
+		out.Error = append(out.Error, types.Error{Key: ptr(key), Code: ptr(code), Message: ptr(msg)})
+	}
+	return out, nil
+}
+
+// CopyObject implements backend.Backend: the bytes are read from the
+// source and written under the destination's policy (which may differ);
+// metadata is copied or, with REPLACE, taken from the request.
+func (b *Backend) CopyObject(ctx context.Context, in s3response.CopyObjectInput) (s3response.CopyObjectOutput, error) {
+	srcBucket, srcKey, version, err := backend.ParseCopySource(clone(in.CopySource))
+	if err != nil {
+		return s3response.CopyObjectOutput{}, err
+	}
+	if version != "" && version != "null" {
+		return s3response.CopyObjectOutput{}, s3err.GetAPIError(s3err.ErrNoSuchVersion)
+	}
+	src, err := b.object(srcBucket, srcKey)
+	if err != nil {
+		return s3response.CopyObjectOutput{}, err
+	}
+	if err := copyPreconditions(src, in); err != nil {
+		return s3response.CopyObjectOutput{}, err
+	}
+	bucket, key := clone(in.Bucket), clone(in.Key)
+	rec, err := b.bucket(bucket)
+	if err != nil {
+		return s3response.CopyObjectOutput{}, err
+	}
+	if err := checkKey(key); err != nil {
+		return s3response.CopyObjectOutput{}, err
+	}
+	var attrs *placement.Attrs
+	if in.MetadataDirective == types.MetadataDirectiveReplace {
+		attrs = attrsOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires, in.Metadata)
+	} else {
+		if srcBucket == bucket && srcKey == key {
+			return s3response.CopyObjectOutput{}, s3err.GetAPIError(s3err.ErrInvalidCopyDest)
+		}
+		a := attrsOr(src)
+		a.ETag, a.Checksum, a.ChecksumAlgorithm, a.ChecksumType = "", "", "", ""
+		if src.Attrs == nil {
+			a.ContentType = ""
+		}
+		attrs = &a
+	}
+	body, err := b.stream(src, 0, src.Size)
+	if err != nil {
+		return s3response.CopyObjectOutput{}, s3Error(err)
+	}
+	defer body.Close()
+	up, err := newUpload(body, ptr(src.Size), "", nil)
+	if err != nil {
+		return s3response.CopyObjectOutput{}, err
+	}
+	man, err := b.Engine.PutWith(b.ctx(), bucket, key, rec.Policy, up.body, up.options(attrs))
+	if err != nil {
+		return s3response.CopyObjectOutput{}, s3Error(err)
+	}
+	return s3response.CopyObjectOutput{CopyObjectResult: &s3response.CopyObjectResult{ETag: ptr(quote(man.Attrs.ETag)), LastModified: ptr(man.Created)}}, nil
+}
+
+// copyPreconditions are CopySourceIf-*: any that fails is 412.
+func copyPreconditions(src *placement.Manifest, in s3response.CopyObjectInput) error {
+	etag := etagOf(src)
+	failed := func() error { return s3err.GetAPIError(s3err.ErrPreconditionFailed) }
+	if m := cloneOpt(in.CopySourceIfMatch); m != nil && *m != etag {
+		return failed()
+	}
+	if m := cloneOpt(in.CopySourceIfNoneMatch); m != nil && (*m == etag || *m == "*") {
+		return failed()
+	}
+	if t := in.CopySourceIfUnmodifiedSince; t != nil && src.Created.After(*t) {
+		return failed()
+	}
+	if t := in.CopySourceIfModifiedSince; t != nil && !src.Created.After(*t) {
+		return failed()
+	}
+	return nil
+}
