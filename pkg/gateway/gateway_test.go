@@ -82,7 +82,9 @@ func runMain(m *testing.M) int {
 	addr := freeAddr()
 	ctx, cancel := context.WithCancel(context.Background())
 	be := &Backend{Engine: env.eng, Accounts: env.accts, Base: ctx,
-		NewBucket: func(context.Context) (placement.Bucket, error) { return placement.Bucket{Policy: mirror, Class: "default"}, nil },
+		NewBucket: func(context.Context) (placement.Bucket, error) {
+			return placement.Bucket{Policy: mirror, Class: "default"}, nil
+		},
 		ClaimOf: func(b string) string {
 			if b == "bucket-one" || b == "bucket-two" {
 				return "noobaa/" + b

@@ -121,7 +121,7 @@ func putChecksums(in s3response.PutObjectInput) map[types.ChecksumAlgorithm]*str
 // checksumFields is a stored checksum in the fields S3 responses carry.
 type checksumFields struct {
 	CRC32, CRC32C, CRC64NVME, SHA1, SHA256, SHA512, MD5, XXHASH64, XXHASH3, XXHASH128 *string
-	Type                                                                           types.ChecksumType
+	Type                                                                              types.ChecksumType
 }
 
 func fieldsOf(a *placement.Attrs) checksumFields {
