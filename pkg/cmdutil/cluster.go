@@ -70,16 +70,21 @@ const (
 	TargetKube  = "kube"
 )
 
-// TargetFlags are --target and --state-dir.
+// TargetFlags are --target, --state-dir and how a new state directory
+// is set up.
 type TargetFlags struct {
 	Target   string
 	StateDir string
+	// ManualDefaultBackingStore leaves the default backing store and
+	// bucket class out of a new state directory.
+	ManualDefaultBackingStore bool
 }
 
 // AddFlags registers the target flags.
 func (t *TargetFlags) AddFlags(flags *pflag.FlagSet) {
 	flags.StringVar(&t.Target, "target", "", `where nb works: "kube" (the cluster of the kubeconfig), "local" (the embedded control plane), or "auto": kube when a kubeconfig names a cluster, else local (default auto, or $NB_TARGET)`)
 	flags.StringVar(&t.StateDir, "state-dir", "", "the local target's state directory (default $NB_STATE_DIR, else $XDG_STATE_HOME/nb, else ~/.local/state/nb)")
+	flags.BoolVar(&t.ManualDefaultBackingStore, "manual-default-backing-store", false, "when nb sets up a new state directory, make no noobaa-default-backing-store and noobaa-default-bucket-class (as noobaa install --manual-default-backing-store)")
 }
 
 // BindTarget points f.Namespace and f.KubeClient at the selected target:
@@ -140,7 +145,7 @@ func BindTarget(f *Factory, cf *ConfigFlags, tf *TargetFlags, flags *pflag.FlagS
 				return nil, err
 			}
 		}
-		cp, err := controlplane.Open(dir)
+		cp, err := controlplane.OpenWith(dir, controlplane.Options{ManualDefaultBackingStore: tf.ManualDefaultBackingStore})
 		if err != nil {
 			return nil, fmt.Errorf("local target: %w", err)
 		}

@@ -54,6 +54,8 @@ var Settings = []Setting{
 	{Key: "color", Default: "auto", Allowed: []string{"auto", "always", "never"},
 		Help: "colour: auto (on a terminal, unless NO_COLOR is set), always or never"},
 	{Key: "state-dir", Default: "$XDG_STATE_HOME/nb, else ~/.local/state/nb", Help: "the local target's state directory"},
+	{Key: "manual-default-backing-store", Default: "false", Allowed: []string{"true", "false"},
+		Help: "set up a new state directory without the default backing store and bucket class"},
 }
 
 // Lookup returns the setting named key.

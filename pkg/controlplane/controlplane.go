@@ -7,7 +7,10 @@ package controlplane
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -34,6 +37,8 @@ type ControlPlane struct {
 
 	schemas *crdschema.Schemas
 	mu      sync.Mutex // one pass at a time in this process
+	// owner is set in the process that owns the data path (nb serve).
+	owner *Ownership
 }
 
 // DefaultDir is where the local target keeps its state:
@@ -57,11 +62,18 @@ func DefaultDir(getenv func(string) string) (string, error) {
 }
 
 // Open opens (creating) the state directory.
-func Open(dir string) (*ControlPlane, error) {
+func Open(dir string) (*ControlPlane, error) { return OpenWith(dir, Options{}) }
+
+// OpenWith opens the state directory, setting up a new one as opt says:
+// NooBaa's admin Secret and, unless opted out, the default backing store
+// and bucket class.
+func OpenWith(dir string, opt Options) (*ControlPlane, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("state directory %q: %w", dir, err)
 	}
+	_, statErr := os.Stat(filepath.Join(abs, "state.db"))
+	fresh := errors.Is(statErr, fs.ErrNotExist)
 	store, err := localstate.Open(abs)
 	if err != nil {
 		return nil, err
@@ -74,13 +86,19 @@ func Open(dir string) (*ControlPlane, error) {
 	if err := reconciler.RestoreAbandoned(filepath.Join(abs, "data")); err != nil {
 		return nil, fmt.Errorf("restoring stores a killed nb verify left failed: %w", err)
 	}
-	return &ControlPlane{
+	c := &ControlPlane{
 		Dir:        abs,
 		Store:      store,
 		Reconciler: &reconciler.Reconciler{Store: store, DataDir: filepath.Join(abs, "data"), BucketPort: DefaultBucketPort},
 		Interval:   DefaultInterval,
 		schemas:    schemas,
-	}, nil
+	}
+	if fresh {
+		if err := c.setUp(context.Background(), opt); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }
 
 // DefaultBucketPort is the port written to claims' BUCKET_PORT.
@@ -94,8 +112,28 @@ func (c *ControlPlane) Client() *kube.Client {
 	return cl
 }
 
-// Sync runs one reconcile pass.
+// Sync runs one reconcile pass: in this process, or, while nb serve owns
+// the data path, in the server (which answers once its pass is done).
 func (c *ControlPlane) Sync(ctx context.Context) error {
+	lease, err := c.Direct()
+	if errors.Is(err, ErrServed) {
+		resp, err := c.callServer(ctx, http.MethodPost, "/v1/reconcile", nil)
+		if err != nil {
+			return fmt.Errorf("local control plane: %w", err)
+		}
+		resp.Body.Close()
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer lease.Release()
+	return c.Pass(ctx)
+}
+
+// Pass runs one reconcile pass in this process; the caller holds the
+// data path (Direct, or Own).
+func (c *ControlPlane) Pass(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.Reconciler.Pass(ctx); err != nil {

@@ -93,8 +93,8 @@ printf '%s\n' "${COMPREPLY[@]}"
 		t.Fatalf("bash: %v\n%s%s", err, out, stderr.String())
 	}
 	got := strings.Fields(string(out))
-	if len(got) != 2 || !strings.HasPrefix(got[0], "alpha") || !strings.HasPrefix(got[1], "beta") {
-		t.Errorf("completions %q, want alpha and beta", out)
+	if len(got) != 3 || !strings.HasPrefix(got[0], "alpha") || !strings.HasPrefix(got[1], "beta") || got[2] != "noobaa-default-backing-store" {
+		t.Errorf("completions %q, want alpha, beta and the default store", out)
 	}
 }
 

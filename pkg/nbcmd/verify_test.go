@@ -89,7 +89,7 @@ func TestVerifyMirrorSurvivesAnySingleLoss(t *testing.T) {
 		t.Errorf("pv1 holds %d files after verify, %d before: the test object was not removed", after, before)
 	}
 	r := l.ok(t, nil, "backingstore", "list")
-	if strings.Count(r.stdout, "Ready\tOPTIMAL") != 2 {
+	if strings.Count(r.stdout, "Ready\tOPTIMAL") != 3 {
 		t.Errorf("stores after verify:\n%s", r.stdout)
 	}
 

@@ -31,6 +31,9 @@ type Bucket struct {
 	// Owner is the access key of the account that created the bucket over
 	// S3; empty for a claim's bucket (its claim owns it).
 	Owner string `json:"owner,omitempty"`
+	// Namespace is NooBaa's namespace whose stores and class a bucket
+	// created over S3 uses.
+	Namespace string `json:"namespace,omitempty"`
 }
 
 // PutBucket creates or updates a bucket's record.

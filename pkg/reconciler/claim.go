@@ -141,13 +141,14 @@ func (r *Reconciler) claim(ctx context.Context, obj *unstructured.Unstructured) 
 	}
 
 	// 2. The bucket in the data path.
-	meta, err := placement.OpenMeta(r.MetaPath())
+	meta, err := r.Meta()
 	if err != nil {
 		return err
 	}
-	err = meta.PutBucket(placement.Bucket{Name: bucket, Policy: pol, Created: r.now().UTC(), Class: className, Generation: class.GetGeneration()})
-	meta.Close()
-	if err != nil {
+	if rec, err := meta.Bucket(bucket); err == nil && rec.Owner != "" {
+		return r.claimProblem(ctx, obj, "Failed", "BucketNameTaken", fmt.Sprintf("bucket %q was created over S3: choose another name", bucket))
+	}
+	if err := meta.PutBucket(placement.Bucket{Name: bucket, Policy: pol, Created: r.now().UTC(), Class: className, Generation: class.GetGeneration()}); err != nil {
 		return err
 	}
 
@@ -159,8 +160,8 @@ func (r *Reconciler) claim(ctx context.Context, obj *unstructured.Unstructured) 
 			"finalizers": []interface{}{ClaimFinalizer}, "ownerReferences": []interface{}{owner},
 			"labels": map[string]interface{}{"app": "noobaa", "bucket-provisioner": provisioner}},
 		"data": map[string]interface{}{
-			obv1.AccessKeyID:     b64(randomKey(20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")),
-			obv1.SecretAccessKey: b64(randomKey(40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")),
+			obv1.AccessKeyID:     b64(RandomKey(20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")),
+			obv1.SecretAccessKey: b64(RandomKey(40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")),
 		},
 	}}); err != nil {
 		return err
@@ -220,11 +221,10 @@ func (r *Reconciler) claim(ctx context.Context, obj *unstructured.Unstructured) 
 // as the operator updates NooBaa's tiering policy when a class changes.
 func (r *Reconciler) followClass(ctx context.Context, obj *unstructured.Unstructured, bc *nbv1.BucketClass) error {
 	bucket, _, _ := unstructured.NestedString(obj.Object, "spec", "bucketName")
-	meta, err := placement.OpenMeta(r.MetaPath())
+	meta, err := r.Meta()
 	if err != nil {
 		return err
 	}
-	defer meta.Close()
 	rec, err := meta.Bucket(bucket)
 	if err != nil {
 		return err
@@ -278,7 +278,6 @@ func (r *Reconciler) deleteBucket(ctx context.Context, ns, bucket string) error 
 	if err != nil {
 		return err
 	}
-	defer eng.Meta.Close()
 	if err := eng.DeleteBucket(ctx, bucket); err != nil && !errors.Is(err, placement.ErrNoBucket) {
 		return fmt.Errorf("bucket %q: %w", bucket, err)
 	}
@@ -377,8 +376,8 @@ func ownerRef(obj *unstructured.Unstructured, apiVersion, kind string) map[strin
 	}
 }
 
-// randomKey returns n characters drawn uniformly from alphabet.
-func randomKey(n int, alphabet string) string {
+// RandomKey returns n characters drawn uniformly from alphabet.
+func RandomKey(n int, alphabet string) string {
 	b := make([]byte, n)
 	buf := make([]byte, 1)
 	for i := 0; i < n; {

@@ -14,6 +14,7 @@ import (
 	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
 	"github.com/nbctl/nb/pkg/kinds"
+	"github.com/nbctl/nb/pkg/placement"
 )
 
 // NooBaaFinalizer is the operator's finalizer on stores and classes.
@@ -90,6 +91,27 @@ func (r *Reconciler) bucketsUsing(ctx context.Context, ns, class, store string) 
 			users = append(users, ob.GetName())
 		}
 	}
+	// Buckets created over S3 (nb serve) have no claim.
+	meta, err := r.Meta()
+	if err != nil {
+		return nil, err
+	}
+	recs, err := meta.Buckets()
+	if err != nil {
+		return nil, err
+	}
+	for _, rec := range recs {
+		if rec.Owner == "" || rec.Namespace != ns {
+			continue
+		}
+		uses := rec.Class == class
+		if store != "" {
+			uses = slices.ContainsFunc(rec.Policy.Tiers, func(t placement.Tier) bool { return slices.Contains(t.Stores, store) })
+		}
+		if uses {
+			users = append(users, "bucket "+rec.Name)
+		}
+	}
 	return users, nil
 }
 
@@ -108,6 +130,7 @@ func (r *Reconciler) finalizeStore(ctx context.Context, gvr schema.GroupVersionR
 		if len(users) > 0 {
 			return r.inUse(ctx, gvr, obj, kind, users)
 		}
+		r.forgetStore(obj.GetNamespace(), obj.GetName())
 		if typ, _, _ := unstructured.NestedString(obj.Object, "spec", "type"); typ == string(nbv1.StoreTypePVPool) {
 			if err := os.RemoveAll(r.PVPoolDir(obj.GetNamespace(), obj.GetName())); err != nil {
 				return fmt.Errorf("removing the volumes: %w", err)

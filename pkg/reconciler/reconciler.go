@@ -59,6 +59,7 @@ type Reconciler struct {
 	s3Checks    map[string]s3Check
 	passes      int
 	needCollect bool
+	data        dataPath
 }
 
 // s3Check is a remembered S3 store check.
@@ -202,7 +203,7 @@ func (r *Reconciler) OpenPVPool(obj *unstructured.Unstructured) (*dir.Store, err
 }
 
 func (r *Reconciler) pvPool(ctx context.Context, obj *unstructured.Unstructured) outcome {
-	s, err := r.OpenPVPool(obj)
+	s, err := r.StoreFor(ctx, obj)
 	if err != nil {
 		return outcome{phase: "Rejected", mode: ModeIOErrors, reason: "IO_ERRORS", message: err.Error()}
 	}

@@ -80,7 +80,7 @@ func TestPVPoolCapacityModes(t *testing.T) {
 	if len(conds) != 4 {
 		t.Errorf("want the operator's 4 conditions, got %d", len(conds))
 	}
-	s, err := r.OpenPVPool(obj)
+	s, err := r.StoreFor(ctx, obj)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestPVPoolCapacityModes(t *testing.T) {
 	_ = unstructured.SetNestedField(full, int64(1), "spec", "pvPool", "numVolumes")
 	create(t, r, nbv1.BackingStoreGVR, full)
 	obj2, _ := r.Store.Get(ctx, nbv1.BackingStoreGVR, "noobaa", "pv2")
-	s2, err := r.OpenPVPool(obj2)
+	s2, err := r.StoreFor(ctx, obj2)
 	if err != nil {
 		t.Fatal(err)
 	}

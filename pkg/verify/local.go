@@ -76,7 +76,6 @@ func Local(ctx context.Context, cp *controlplane.ControlPlane, in Input) (*Repor
 	if err != nil {
 		return nil, err
 	}
-	defer eng.Meta.Close()
 
 	var pol placement.Policy
 	if in.Claim != "" {
@@ -190,11 +189,7 @@ func runCase(ctx context.Context, cp *controlplane.ControlPlane, eng *placement.
 		}
 	}
 	var restores []func() error
-	saved := map[string]blockstore.Store{}
 	defer func() {
-		for name, s := range saved {
-			eng.Stores[name] = s
-		}
 		for _, r := range restores {
 			if rerr := r(); rerr != nil && err == nil {
 				err = fmt.Errorf("bringing a store back: %w", rerr)
@@ -221,8 +216,11 @@ func runCase(ctx context.Context, cp *controlplane.ControlPlane, eng *placement.
 			if err != nil {
 				return c, err
 			}
-			saved[name] = eng.Stores[name]
-			eng.Stores[name] = down
+			restore, err := cp.Reconciler.Override(ctx, obj.GetNamespace(), name, down)
+			if err != nil {
+				return c, err
+			}
+			restores = append(restores, func() error { restore(); return nil })
 			hows = appendOnce(hows, "endpoint unreachable")
 		}
 	}
