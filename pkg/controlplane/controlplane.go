@@ -8,9 +8,9 @@ package controlplane
 import (
 	"context"
 	"errors"
-	"net/http"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"

@@ -2,7 +2,7 @@ package controlplane
 
 import (
 	"context"
-		"encoding/base64"
+	"encoding/base64"
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -94,4 +94,3 @@ func (c *ControlPlane) EnsureAdmin(ctx context.Context, ns string) error {
 }
 
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
-
