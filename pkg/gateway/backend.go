@@ -35,7 +35,11 @@ import (
 // Methods it does not implement answer NotImplemented.
 type Backend struct {
 	backend.BackendUnsupported
-	Engine   *placement.Engine
+	// Engine holds the metadata (shared by every namespace's engine) and
+	// is the data path when EngineFor is nil.
+	Engine *placement.Engine
+	// EngineFor returns the data path over a NooBaa namespace's stores.
+	EngineFor func(ns string) (*placement.Engine, error)
 	Accounts *Accounts
 	// NewBucket gives the policy (and bucket class) of a bucket the admin
 	// creates over S3: the default bucket class's.
@@ -93,6 +97,22 @@ func (b *Backend) bucket(name string) (placement.Bucket, error) {
 		return rec, s3err.GetBucketErr(s3err.ErrNoSuchBucket, name)
 	}
 	return rec, err
+}
+
+// DefaultNamespace is the NooBaa namespace of buckets whose record names
+// none (claims' buckets made before records carried it).
+const DefaultNamespace = "noobaa"
+
+// data returns the data path of a bucket's namespace.
+func (b *Backend) data(rec placement.Bucket) (*placement.Engine, error) {
+	if b.EngineFor == nil {
+		return b.Engine, nil
+	}
+	ns := rec.Namespace
+	if ns == "" {
+		ns = DefaultNamespace
+	}
+	return b.EngineFor(ns)
 }
 
 // owner is the access key that owns a bucket: its claim's, else its
@@ -225,7 +245,8 @@ func (b *Backend) CreateBucket(ctx context.Context, in *s3.CreateBucketInput, de
 // DeleteBucket implements backend.Backend: an empty bucket created over
 // S3. A claim's bucket goes with its claim.
 func (b *Backend) DeleteBucket(ctx context.Context, name string) error {
-	if _, err := b.bucket(name); err != nil {
+	rec, err := b.bucket(name)
+	if err != nil {
 		return err
 	}
 	if b.ClaimOf != nil {
@@ -241,7 +262,11 @@ func (b *Backend) DeleteBucket(ctx context.Context, name string) error {
 	if !empty {
 		return s3err.GetAPIError(s3err.ErrBucketNotEmpty)
 	}
-	if err := b.Engine.DeleteBucket(b.ctx(), name); err != nil && !errors.Is(err, placement.ErrNoBucket) {
+	eng, err := b.data(rec)
+	if err != nil {
+		return err
+	}
+	if err := eng.DeleteBucket(b.ctx(), name); err != nil && !errors.Is(err, placement.ErrNoBucket) {
 		return err
 	}
 	return nil

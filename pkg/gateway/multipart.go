@@ -44,7 +44,12 @@ func partChecksums(in *s3.UploadPartInput) map[types.ChecksumAlgorithm]*string {
 // UploadPart implements backend.Backend.
 func (b *Backend) UploadPart(ctx context.Context, in *s3.UploadPartInput) (*s3.UploadPartOutput, error) {
 	bucket, key, id := clone(in.Bucket), clone(in.Key), clone(in.UploadId)
-	if _, err := b.bucket(bucket); err != nil {
+	rec, err := b.bucket(bucket)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := b.data(rec)
+	if err != nil {
 		return nil, err
 	}
 	if in.PartNumber == nil || *in.PartNumber < 1 || *in.PartNumber > placement.MaxParts {
@@ -54,7 +59,7 @@ func (b *Backend) UploadPart(ctx context.Context, in *s3.UploadPartInput) (*s3.U
 	if err != nil {
 		return nil, err
 	}
-	man, err := b.Engine.PutPart(b.ctx(), bucket, key, id, int(*in.PartNumber), up.body, up.options(nil))
+	man, err := eng.PutPart(b.ctx(), bucket, key, id, int(*in.PartNumber), up.body, up.options(nil))
 	if err != nil {
 		return nil, s3Error(err)
 	}
@@ -67,7 +72,12 @@ func (b *Backend) UploadPart(ctx context.Context, in *s3.UploadPartInput) (*s3.U
 // object (or a range of it).
 func (b *Backend) UploadPartCopy(ctx context.Context, in *s3.UploadPartCopyInput) (s3response.CopyPartResult, error) {
 	bucket, key, id := clone(in.Bucket), clone(in.Key), clone(in.UploadId)
-	if _, err := b.bucket(bucket); err != nil {
+	rec, err := b.bucket(bucket)
+	if err != nil {
+		return s3response.CopyPartResult{}, err
+	}
+	eng, err := b.data(rec)
+	if err != nil {
 		return s3response.CopyPartResult{}, err
 	}
 	if in.PartNumber == nil || *in.PartNumber < 1 || *in.PartNumber > placement.MaxParts {
@@ -80,7 +90,7 @@ func (b *Backend) UploadPartCopy(ctx context.Context, in *s3.UploadPartCopyInput
 	if version != "" && version != "null" {
 		return s3response.CopyPartResult{}, s3err.GetAPIError(s3err.ErrNoSuchVersion)
 	}
-	src, err := b.object(srcBucket, srcKey)
+	src, srcEng, err := b.object(srcBucket, srcKey)
 	if err != nil {
 		return s3response.CopyPartResult{}, err
 	}
@@ -88,7 +98,7 @@ func (b *Backend) UploadPartCopy(ctx context.Context, in *s3.UploadPartCopyInput
 	if err != nil {
 		return s3response.CopyPartResult{}, err
 	}
-	body, err := b.stream(src, off, n)
+	body, err := b.stream(srcEng, src, off, n)
 	if err != nil {
 		return s3response.CopyPartResult{}, s3Error(err)
 	}
@@ -97,7 +107,7 @@ func (b *Backend) UploadPartCopy(ctx context.Context, in *s3.UploadPartCopyInput
 	if err != nil {
 		return s3response.CopyPartResult{}, err
 	}
-	man, err := b.Engine.PutPart(b.ctx(), bucket, key, id, int(*in.PartNumber), up.body, up.options(nil))
+	man, err := eng.PutPart(b.ctx(), bucket, key, id, int(*in.PartNumber), up.body, up.options(nil))
 	if err != nil {
 		return s3response.CopyPartResult{}, s3Error(err)
 	}
@@ -109,7 +119,12 @@ func (b *Backend) UploadPartCopy(ctx context.Context, in *s3.UploadPartCopyInput
 // md5-of-part-md5s-N.
 func (b *Backend) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput) (s3response.CompleteMultipartUploadResult, string, error) {
 	bucket, key, id := clone(in.Bucket), clone(in.Key), clone(in.UploadId)
-	if _, err := b.bucket(bucket); err != nil {
+	rec, err := b.bucket(bucket)
+	if err != nil {
+		return s3response.CompleteMultipartUploadResult{}, "", err
+	}
+	eng, err := b.data(rec)
+	if err != nil {
 		return s3response.CompleteMultipartUploadResult{}, "", err
 	}
 	if in.MultipartUpload == nil || len(in.MultipartUpload.Parts) == 0 {
@@ -124,7 +139,7 @@ func (b *Backend) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMu
 		list = append(list, placement.CompletedPart{Number: int(*p.PartNumber), ETag: clone(p.ETag)})
 	}
 	pre := putPrecondition(in.IfMatch, in.IfNoneMatch)
-	man, err := b.Engine.CompleteUpload(b.ctx(), bucket, key, id, list, func(m *placement.Manifest) error {
+	man, err := eng.CompleteUpload(b.ctx(), bucket, key, id, list, func(m *placement.Manifest) error {
 		if pre != nil {
 			cur, err := b.Engine.Stat(bucket, key)
 			if err := pre(curOrNil(cur, err)); err != nil {
@@ -149,10 +164,15 @@ func (b *Backend) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMu
 // AbortMultipartUpload implements backend.Backend.
 func (b *Backend) AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput) error {
 	bucket := clone(in.Bucket)
-	if _, err := b.bucket(bucket); err != nil {
+	rec, err := b.bucket(bucket)
+	if err != nil {
 		return err
 	}
-	return s3Error(b.Engine.AbortUpload(b.ctx(), bucket, clone(in.Key), clone(in.UploadId)))
+	eng, err := b.data(rec)
+	if err != nil {
+		return err
+	}
+	return s3Error(eng.AbortUpload(b.ctx(), bucket, clone(in.Key), clone(in.UploadId)))
 }
 
 // ListParts implements backend.Backend.

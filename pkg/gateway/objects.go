@@ -253,7 +253,11 @@ func (b *Backend) PutObject(ctx context.Context, in s3response.PutObjectInput) (
 	}
 	opt := up.options(attrsOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires, in.Metadata))
 	opt.Precondition = putPrecondition(in.IfMatch, in.IfNoneMatch)
-	man, err := b.Engine.PutWith(b.ctx(), bucket, key, rec.Policy, up.body, opt)
+	eng, err := b.data(rec)
+	if err != nil {
+		return s3response.PutObjectOutput{}, err
+	}
+	man, err := eng.PutWith(b.ctx(), bucket, key, rec.Policy, up.body, opt)
 	if err != nil {
 		return s3response.PutObjectOutput{}, s3Error(err)
 	}
@@ -305,20 +309,22 @@ func etagOf(m *placement.Manifest) string {
 	return m.ObjectID
 }
 
-// object returns an object's current manifest, or S3's NoSuchBucket or
-// NoSuchKey.
-func (b *Backend) object(bucket, key string) (*placement.Manifest, error) {
-	if _, err := b.bucket(bucket); err != nil {
-		return nil, err
+// object returns an object's current manifest and its data path, or
+// S3's NoSuchBucket or NoSuchKey.
+func (b *Backend) object(bucket, key string) (*placement.Manifest, *placement.Engine, error) {
+	rec, err := b.bucket(bucket)
+	if err != nil {
+		return nil, nil, err
 	}
 	if err := checkKey(key); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	man, err := b.Engine.Stat(bucket, key)
 	if err != nil {
-		return nil, s3Error(err)
+		return nil, nil, s3Error(err)
 	}
-	return man, nil
+	eng, err := b.data(rec)
+	return man, eng, err
 }
 
 // span is the bytes a GET or HEAD asks for: a Range, a part, or all.
@@ -363,7 +369,7 @@ func readPreconditions(ifMatch, ifNoneMatch *string, ifModified, ifUnmodified *t
 
 // HeadObject implements backend.Backend.
 func (b *Backend) HeadObject(_ context.Context, in *s3.HeadObjectInput) (*s3.HeadObjectOutput, error) {
-	man, err := b.object(str(in.Bucket), str(in.Key))
+	man, _, err := b.object(str(in.Bucket), str(in.Key))
 	if err != nil {
 		return nil, err
 	}
@@ -412,7 +418,7 @@ func optional(s string) *string {
 // one that fails later breaks the connection: a client never gets wrong
 // bytes.
 func (b *Backend) GetObject(_ context.Context, in *s3.GetObjectInput) (*s3.GetObjectOutput, error) {
-	man, err := b.object(str(in.Bucket), str(in.Key))
+	man, eng, err := b.object(str(in.Bucket), str(in.Key))
 	if err != nil {
 		return nil, err
 	}
@@ -423,7 +429,7 @@ func (b *Backend) GetObject(_ context.Context, in *s3.GetObjectInput) (*s3.GetOb
 	if err != nil {
 		return nil, err
 	}
-	body, err := b.stream(man, sp.off, sp.n)
+	body, err := b.stream(eng, man, sp.off, sp.n)
 	if err != nil {
 		return nil, s3Error(err)
 	}
@@ -446,7 +452,7 @@ func (b *Backend) GetObject(_ context.Context, in *s3.GetObjectInput) (*s3.GetOb
 // into a pipe. It returns once the first chunk is read and verified (or
 // the read failed before), so that an unreadable object is an error
 // response, not a broken body.
-func (b *Backend) stream(man *placement.Manifest, off, n int64) (io.ReadCloser, error) {
+func (b *Backend) stream(eng *placement.Engine, man *placement.Manifest, off, n int64) (io.ReadCloser, error) {
 	base := b.Base
 	if base == nil {
 		base = context.Background()
@@ -457,7 +463,7 @@ func (b *Backend) stream(man *placement.Manifest, off, n int64) (io.ReadCloser, 
 	done := make(chan error, 1)
 	w := &firstWrite{w: pw, started: started}
 	go func() {
-		_, err := b.Engine.ReadRange(ctx, man, off, n, w)
+		_, err := eng.ReadRange(ctx, man, off, n, w)
 		if err != nil && ctx.Err() == nil && w.wrote {
 			b.logf("GET %s/%s: the read failed after the first byte, the connection is broken off: %v", man.Bucket, man.Key, err)
 		}
@@ -501,10 +507,15 @@ func (p *pipeBody) Close() error {
 // succeeds, as on S3.
 func (b *Backend) DeleteObject(ctx context.Context, in *s3.DeleteObjectInput) (*s3.DeleteObjectOutput, error) {
 	bucket, key := clone(in.Bucket), clone(in.Key)
-	if _, err := b.bucket(bucket); err != nil {
+	rec, err := b.bucket(bucket)
+	if err != nil {
 		return nil, err
 	}
-	if err := b.Engine.Delete(b.ctx(), bucket, key); err != nil && !errors.Is(err, placement.ErrNoObject) {
+	eng, err := b.data(rec)
+	if err != nil {
+		return nil, err
+	}
+	if err := eng.Delete(b.ctx(), bucket, key); err != nil && !errors.Is(err, placement.ErrNoObject) {
 		return nil, s3Error(err)
 	}
 	return &s3.DeleteObjectOutput{}, nil
@@ -513,7 +524,12 @@ func (b *Backend) DeleteObject(ctx context.Context, in *s3.DeleteObjectInput) (*
 // DeleteObjects implements backend.Backend, with a result per key.
 func (b *Backend) DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput) (s3response.DeleteResult, error) {
 	bucket := clone(in.Bucket)
-	if _, err := b.bucket(bucket); err != nil {
+	rec, err := b.bucket(bucket)
+	if err != nil {
+		return s3response.DeleteResult{}, err
+	}
+	eng, err := b.data(rec)
+	if err != nil {
 		return s3response.DeleteResult{}, err
 	}
 	var out s3response.DeleteResult
@@ -522,7 +538,7 @@ func (b *Backend) DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput) 
 	}
 	for _, o := range in.Delete.Objects {
 		key := clone(o.Key)
-		err := b.Engine.Delete(b.ctx(), bucket, key)
+		err := eng.Delete(b.ctx(), bucket, key)
 		if err == nil || errors.Is(err, placement.ErrNoObject) {
 			out.Deleted = append(out.Deleted, types.DeletedObject{Key: ptr(key)})
 			continue
@@ -548,7 +564,7 @@ func (b *Backend) CopyObject(ctx context.Context, in s3response.CopyObjectInput)
 	if version != "" && version != "null" {
 		return s3response.CopyObjectOutput{}, s3err.GetAPIError(s3err.ErrNoSuchVersion)
 	}
-	src, err := b.object(srcBucket, srcKey)
+	src, srcEng, err := b.object(srcBucket, srcKey)
 	if err != nil {
 		return s3response.CopyObjectOutput{}, err
 	}
@@ -577,7 +593,11 @@ func (b *Backend) CopyObject(ctx context.Context, in s3response.CopyObjectInput)
 		}
 		attrs = &a
 	}
-	body, err := b.stream(src, 0, src.Size)
+	eng, err := b.data(rec)
+	if err != nil {
+		return s3response.CopyObjectOutput{}, err
+	}
+	body, err := b.stream(srcEng, src, 0, src.Size)
 	if err != nil {
 		return s3response.CopyObjectOutput{}, s3Error(err)
 	}
@@ -586,7 +606,7 @@ func (b *Backend) CopyObject(ctx context.Context, in s3response.CopyObjectInput)
 	if err != nil {
 		return s3response.CopyObjectOutput{}, err
 	}
-	man, err := b.Engine.PutWith(b.ctx(), bucket, key, rec.Policy, up.body, up.options(attrs))
+	man, err := eng.PutWith(b.ctx(), bucket, key, rec.Policy, up.body, up.options(attrs))
 	if err != nil {
 		return s3response.CopyObjectOutput{}, s3Error(err)
 	}

@@ -68,6 +68,20 @@ func Open(dir string) (*Store, error) {
 	return s, err
 }
 
+// ResourceVersion is the state's latest change: it moves whenever any
+// object does (what nb serve polls to know when to reconcile).
+func (s *Store) ResourceVersion(ctx context.Context) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var rv uint64
+	err := s.view(func(tx *bolt.Tx) error {
+		rv = currentRV(tx)
+		return nil
+	})
+	return rv, err
+}
+
 // Path is the state file.
 func (s *Store) Path() string { return s.path }
 

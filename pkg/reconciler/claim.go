@@ -92,6 +92,11 @@ func (r *Reconciler) claim(ctx context.Context, obj *unstructured.Unstructured) 
 			fmt.Sprintf("BucketClass %q has a namespace policy: namespace buckets are served by NooBaa's S3 endpoint, which the local target does not run; use a placement bucket class here, or a cluster", className))
 	}
 	if phase == "Bound" {
+		if r.Advertise {
+			if err := r.advertise(ctx, obj); err != nil {
+				return err
+			}
+		}
 		return r.followClass(ctx, obj, &bc)
 	}
 	if p, _, _ := unstructured.NestedString(class.Object, "status", "phase"); p != "Ready" {
@@ -148,7 +153,7 @@ func (r *Reconciler) claim(ctx context.Context, obj *unstructured.Unstructured) 
 	if rec, err := meta.Bucket(bucket); err == nil && rec.Owner != "" {
 		return r.claimProblem(ctx, obj, "Failed", "BucketNameTaken", fmt.Sprintf("bucket %q was created over S3: choose another name", bucket))
 	}
-	if err := meta.PutBucket(placement.Bucket{Name: bucket, Policy: pol, Created: r.now().UTC(), Class: className, Generation: class.GetGeneration()}); err != nil {
+	if err := meta.PutBucket(placement.Bucket{Name: bucket, Policy: pol, Created: r.now().UTC(), Class: className, Generation: class.GetGeneration(), Namespace: sysNS}); err != nil {
 		return err
 	}
 
@@ -242,6 +247,49 @@ func (r *Reconciler) followClass(ctx context.Context, obj *unstructured.Unstruct
 	}
 	return r.event(ctx, obj, "ObjectBucketClaim", "Normal", "PlacementUpdated",
 		fmt.Sprintf("bucket %q now places new data as bucket class %q says (%s)", bucket, bc.Name, pol.String()))
+}
+
+// advertise points a bound claim's ConfigMap and ObjectBucket at the
+// endpoint that serves it now (BucketHost:BucketPort).
+func (r *Reconciler) advertise(ctx context.Context, obj *unstructured.Unstructured) error {
+	host, port := r.bucketHost(), strconv.Itoa(r.BucketPort)
+	cm, err := r.Store.Get(ctx, configMapGVR, obj.GetNamespace(), obj.GetName())
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !ownedBy(cm, obj) {
+		return nil
+	}
+	data, _, _ := unstructured.NestedStringMap(cm.Object, "data")
+	if data[obv1.BucketHost] != host || data[obv1.BucketPort] != port {
+		next := cm.DeepCopy()
+		_ = unstructured.SetNestedField(next.Object, host, "data", obv1.BucketHost)
+		_ = unstructured.SetNestedField(next.Object, port, "data", obv1.BucketPort)
+		if _, err := r.Store.Update(ctx, configMapGVR, next); err != nil {
+			return err
+		}
+	}
+	ob, err := r.Store.Get(ctx, obv1.ObjectBucketGVR, "", ObjectBucketName(obj.GetNamespace(), obj.GetName()))
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	h, _, _ := unstructured.NestedString(ob.Object, "spec", "endpoint", "bucketHost")
+	p, _, _ := unstructured.NestedInt64(ob.Object, "spec", "endpoint", "bucketPort")
+	if h != host || p != int64(r.BucketPort) {
+		next := ob.DeepCopy()
+		_ = unstructured.SetNestedField(next.Object, host, "spec", "endpoint", "bucketHost")
+		_ = unstructured.SetNestedField(next.Object, int64(r.BucketPort), "spec", "endpoint", "bucketPort")
+		if _, err := r.Store.Update(ctx, obv1.ObjectBucketGVR, next); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // releaseClaim deletes a claim's bucket with its data (reclaimPolicy

@@ -123,7 +123,7 @@ func TestClaimLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := secretData(sec)
+	keys := SecretData(sec)
 	if !regexp.MustCompile(`^[A-Z0-9]{20}$`).MatchString(keys[obv1.AccessKeyID]) || len(keys[obv1.SecretAccessKey]) != 40 {
 		t.Errorf("credentials do not look like an AWS key pair: %d and %d characters", len(keys[obv1.AccessKeyID]), len(keys[obv1.SecretAccessKey]))
 	}

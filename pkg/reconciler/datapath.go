@@ -190,3 +190,34 @@ func (r *Reconciler) Override(ctx context.Context, ns, name string, s blockstore
 		_, _, _ = r.OpenEngine(context.WithoutCancel(ctx), ns)
 	}, nil
 }
+
+// OpenEngineCached returns the namespace's engine as the last pass left
+// it (passes keep it in line with the BackingStores), opening it the
+// first time: what a server's requests use, without reading the state.
+func (r *Reconciler) OpenEngineCached(ctx context.Context, ns string) (*placement.Engine, map[string]error, error) {
+	r.data.mu.Lock()
+	eng := r.data.engines[ns]
+	r.data.mu.Unlock()
+	if eng != nil {
+		return eng, nil, nil
+	}
+	return r.OpenEngine(ctx, ns)
+}
+
+// syncEngines brings every open engine's stores in line with the
+// BackingStores (a store created or deleted since).
+func (r *Reconciler) syncEngines(ctx context.Context) error {
+	r.data.mu.Lock()
+	var nss []string
+	for ns := range r.data.engines {
+		nss = append(nss, ns)
+	}
+	r.data.mu.Unlock()
+	var errs []error
+	for _, ns := range nss {
+		if _, _, err := r.OpenEngine(ctx, ns); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

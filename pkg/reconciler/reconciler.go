@@ -54,6 +54,9 @@ type Reconciler struct {
 	// BucketHost and BucketPort go into claims' ConfigMaps.
 	BucketHost string
 	BucketPort int
+	// Advertise keeps bound claims' ConfigMaps pointing at BucketHost and
+	// BucketPort (nb serve sets it to where it listens).
+	Advertise bool
 	Now        func() time.Time
 
 	s3Checks    map[string]s3Check
@@ -116,6 +119,9 @@ func (r *Reconciler) Pass(ctx context.Context) error {
 				errs = append(errs, fmt.Errorf("%s %s/%s: %w", gvr.kind, list.Items[i].GetNamespace(), list.Items[i].GetName(), err))
 			}
 		}
+	}
+	if err := r.syncEngines(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("data path: %w", err))
 	}
 	if r.needCollect {
 		if err := r.collectOrphans(ctx); err != nil {
@@ -321,7 +327,7 @@ func (r *Reconciler) s3ConfigRV(ctx context.Context, obj *unstructured.Unstructu
 	if err != nil {
 		return cfg, "", &outcome{phase: "Rejected", reason: "MissingSecret", message: fmt.Sprintf("secret %q in namespace %q: %v", secretName, ns, err)}
 	}
-	data := secretData(secret)
+	data := SecretData(secret)
 	pick := func(role string) string {
 		for _, k := range keyNames[role] {
 			if v := data[k]; v != "" {

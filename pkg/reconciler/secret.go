@@ -9,8 +9,8 @@ import (
 
 var secretGVR = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
 
-// secretData decodes a Secret's data (and any stringData left in it).
-func secretData(s *unstructured.Unstructured) map[string]string {
+// SecretData decodes a Secret's data (and any stringData left in it).
+func SecretData(s *unstructured.Unstructured) map[string]string {
 	out := map[string]string{}
 	data, _, _ := unstructured.NestedStringMap(s.Object, "data")
 	for k, v := range data {

@@ -54,6 +54,12 @@ type ClusterInput struct {
 	BindTimeout time.Duration
 	// OnProgress reports the temporary claim's progress while it binds.
 	OnProgress func(kube.Progress)
+	// FailStores, when set, makes each failure set's stores fail for real
+	// until release is called (nb serve on the local target does it);
+	// how says how they failed.
+	FailStores func(ctx context.Context, ns string, stores []string) (release func(), how string, err error)
+	// Target names the target in the report (default "cluster").
+	Target string
 }
 
 // DefaultBindTimeout is how long a temporary claim may take to be Bound.
@@ -68,6 +74,9 @@ const LabelVerify = "nb.noobaa.io/verify"
 // and store phases, and with Disrupt the real failover of the walk-through.
 func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, error) {
 	rep := &Report{Target: "cluster", Claim: in.Claim}
+	if in.Target != "" {
+		rep.Target = in.Target
+	}
 	var claim *unstructured.Unstructured
 	var err error
 	if in.Claim == "" {
@@ -234,6 +243,21 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 		cs := Case{Failed: set, Types: typesOf, Promised: pol.Promise(failed)}
 		if in.OnCase != nil {
 			in.OnCase(set)
+		}
+		if in.FailStores != nil {
+			release, how, err := in.FailStores(ctx, sysNS, set)
+			if err != nil {
+				return rep, fmt.Errorf("failing %s: %w", strings.Join(set, "+"), err)
+			}
+			res := readCase(ctx, client, rep.Bucket, rep.Key, rep.SHA256, rep.Size)
+			release()
+			if ctx.Err() != nil {
+				return rep, ctx.Err()
+			}
+			res.Failed, res.Types, res.Promised, res.How = set, typesOf, cs.Promised, how
+			res.Judge()
+			rep.Cases = append(rep.Cases, res)
+			continue
 		}
 		if !in.Disrupt || len(set) > 1 {
 			cs.How, cs.Result = "predicted from "+phases(set, stores), ResultNotTried

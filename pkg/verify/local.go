@@ -188,43 +188,23 @@ func runCase(ctx context.Context, cp *controlplane.ControlPlane, eng *placement.
 			}
 		}
 	}
-	var restores []func() error
-	defer func() {
-		for _, r := range restores {
-			if rerr := r(); rerr != nil && err == nil {
-				err = fmt.Errorf("bringing a store back: %w", rerr)
-			}
-		}
-	}()
-	var hows []string
+	var objs []*unstructured.Unstructured
 	for _, name := range set {
 		obj := byName[name]
 		typ, _, _ := unstructured.NestedString(obj.Object, "spec", "type")
 		c.Types = append(c.Types, typ)
-		switch nbv1.StoreType(typ) {
-		case nbv1.StoreTypePVPool:
-			restore, err := reconciler.FailFolder(cp.Reconciler.PVPoolDir(obj.GetNamespace(), name))
-			if err != nil {
-				return c, fmt.Errorf("store %q: %w", name, err)
-			}
-			restores = append(restores, restore)
-			hows = appendOnce(hows, "volumes moved away")
-		default:
-			// An S3 store fails by losing its network path: the data path
-			// talks to an address where nothing listens.
-			down, err := s3store.New(s3store.Config{Name: name, Endpoint: "http://127.0.0.1:1", Bucket: "unreachable", Region: "us-east-1", AccessKey: "x", SecretKey: "x", PathStyle: true})
-			if err != nil {
-				return c, err
-			}
-			restore, err := cp.Reconciler.Override(ctx, obj.GetNamespace(), name, down)
-			if err != nil {
-				return c, err
-			}
-			restores = append(restores, func() error { restore(); return nil })
-			hows = appendOnce(hows, "endpoint unreachable")
-		}
+		objs = append(objs, obj)
 	}
-	c.How = strings.Join(hows, "; ")
+	restore, how, err := FailLocal(ctx, cp.Reconciler, objs)
+	if err != nil {
+		return c, err
+	}
+	defer func() {
+		if rerr := restore(); rerr != nil && err == nil {
+			err = fmt.Errorf("bringing a store back: %w", rerr)
+		}
+	}()
+	c.How = how
 	h := NewHasher()
 	start := time.Now()
 	_, rerr := eng.ReadManifest(ctx, man, h)
@@ -269,4 +249,46 @@ func appendOnce(l []string, s string) []string {
 		return l
 	}
 	return append(l, s)
+}
+
+// FailLocal makes BackingStores of the local target really fail: a
+// pv-pool's volumes are moved away (every read and write then finds no
+// volume, as when a PV is lost), an S3 store's data path talks to an
+// address where nothing listens. restore brings them all back; how says
+// what was done.
+func FailLocal(ctx context.Context, r *reconciler.Reconciler, stores []*unstructured.Unstructured) (restore func() error, how string, err error) {
+	var restores []func() error
+	restore = func() error {
+		var errs []error
+		for i := len(restores) - 1; i >= 0; i-- {
+			errs = append(errs, restores[i]())
+		}
+		return errors.Join(errs...)
+	}
+	var hows []string
+	for _, obj := range stores {
+		name := obj.GetName()
+		typ, _, _ := unstructured.NestedString(obj.Object, "spec", "type")
+		switch nbv1.StoreType(typ) {
+		case nbv1.StoreTypePVPool:
+			undo, err := reconciler.FailFolder(r.PVPoolDir(obj.GetNamespace(), name))
+			if err != nil {
+				return nil, "", errors.Join(fmt.Errorf("store %q: %w", name, err), restore())
+			}
+			restores = append(restores, undo)
+			hows = appendOnce(hows, "volumes moved away")
+		default:
+			down, err := s3store.New(s3store.Config{Name: name, Endpoint: "http://127.0.0.1:1", Bucket: "unreachable", Region: "us-east-1", AccessKey: "x", SecretKey: "x", PathStyle: true})
+			if err != nil {
+				return nil, "", errors.Join(err, restore())
+			}
+			undo, err := r.Override(ctx, obj.GetNamespace(), name, down)
+			if err != nil {
+				return nil, "", errors.Join(err, restore())
+			}
+			restores = append(restores, func() error { undo(); return nil })
+			hows = appendOnce(hows, "endpoint unreachable")
+		}
+	}
+	return restore, strings.Join(hows, "; "), nil
 }

@@ -13,6 +13,7 @@ import (
 	configcmd "github.com/nbctl/nb/pkg/cmd/config"
 	"github.com/nbctl/nb/pkg/cmd/namespacestore"
 	"github.com/nbctl/nb/pkg/cmd/obc"
+	"github.com/nbctl/nb/pkg/cmd/serve"
 	"github.com/nbctl/nb/pkg/cmd/verify"
 	"github.com/nbctl/nb/pkg/cmd/version"
 	"github.com/nbctl/nb/pkg/cmdutil"
@@ -68,6 +69,7 @@ ObjectBucketClaims, and proves that a bucket survives the loss of a store.`,
 		bucketclass.NewCmdBucketClass(f),
 		obc.NewCmdOBC(f),
 		verify.NewCmdVerify(f, nil),
+		serve.NewCmdServe(f, nil),
 		configcmd.NewCmdConfig(f),
 		version.NewCmdVersion(f, nil),
 		completion.NewCmdCompletion(f),

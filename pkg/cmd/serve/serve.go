@@ -1,0 +1,100 @@
+// Package serve holds `nb serve`: the local target's S3 endpoint.
+package serve
+
+import (
+	"context"
+	"errors"
+	"net"
+
+	"github.com/MakeNowJust/heredoc"
+	"github.com/spf13/cobra"
+
+	"github.com/nbctl/nb/pkg/cmdutil"
+	"github.com/nbctl/nb/pkg/controlplane"
+	"github.com/nbctl/nb/pkg/exitcode"
+	"github.com/nbctl/nb/pkg/iostreams"
+	"github.com/nbctl/nb/pkg/server"
+)
+
+// Options are the inputs of `nb serve`.
+type Options struct {
+	IO    *iostreams.IOStreams
+	Local func() (*controlplane.ControlPlane, error)
+
+	Address string
+	TLSCert string
+	TLSKey  string
+}
+
+// NewCmdServe returns `nb serve`.
+func NewCmdServe(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Local: f.Local}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the local target over S3, and keep reconciling it",
+		Long: heredoc.Doc(`
+			Run the local target as a system, in the foreground: an S3 endpoint for its buckets
+			(each bound claim's key pair sees its own bucket; NooBaa's admin key pair, in the
+			Secret noobaa-admin, sees every bucket and may create and delete buckets), and the
+			operator's part played continuously. Stop it with Ctrl-C (or SIGTERM): uploads in
+			flight are aborted and none of them becomes visible.
+
+			While it runs, nb serve owns the state directory's data: every other nb command on the
+			same directory keeps working and asks the server (nb verify makes its round trip
+			through the endpoint). A second nb serve on the same directory exits at once.
+
+			Get keys for a client with
+			  eval "$(nb status -o env --show-secrets)"               # the admin's
+			  eval "$(nb obc status CLAIM -o env --show-secrets)"     # a claim's`),
+		Example: heredoc.Doc(`
+			nb serve &
+			eval "$(nb obc status federated-bucket -o env --show-secrets)"
+			aws --endpoint-url "$AWS_ENDPOINT_URL" s3 ls "s3://$BUCKET_NAME"
+			# https, on every interface
+			nb serve --address 0.0.0.0:6443 --tls-cert tls.crt --tls-key tls.key`),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := opts.Validate(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return opts.Run(cmd.Context())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Address, "address", server.DefaultAddress, "host:port the S3 endpoint listens on")
+	fl.StringVar(&opts.TLSCert, "tls-cert", "", "serve https with this PEM certificate (with --tls-key)")
+	fl.StringVar(&opts.TLSKey, "tls-key", "", "the PEM private key of --tls-cert")
+	return cmd
+}
+
+// Validate checks the flags.
+func (o *Options) Validate() error {
+	host, port, err := net.SplitHostPort(o.Address)
+	if err != nil || port == "" || port == "0" {
+		return exitcode.Usagef("--address", "%q is not host:port with a port of its own: use e.g. 127.0.0.1:6001", o.Address)
+	}
+	_ = host
+	if (o.TLSCert == "") != (o.TLSKey == "") {
+		return exitcode.Usagef("--tls-cert", "--tls-cert and --tls-key go together: give both for https, or neither")
+	}
+	return nil
+}
+
+// Run serves until ctx ends.
+func (o *Options) Run(ctx context.Context) error {
+	cp, err := o.Local()
+	if err != nil {
+		return err
+	}
+	if cp == nil {
+		return exitcode.Usagef("--target", "nb serve runs the local target (on a cluster NooBaa's own endpoint serves S3): pass --target local")
+	}
+	err = server.Run(ctx, cp, server.Options{Address: o.Address, CertFile: o.TLSCert, KeyFile: o.TLSKey, Log: o.IO.ErrOut}, nil)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
