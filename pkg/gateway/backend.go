@@ -40,7 +40,7 @@ type Backend struct {
 	Engine *placement.Engine
 	// EngineFor returns the data path over a NooBaa namespace's stores.
 	EngineFor func(ns string) (*placement.Engine, error)
-	Accounts *Accounts
+	Accounts  *Accounts
 	// NewBucket gives the policy (and bucket class) of a bucket the admin
 	// creates over S3: the default bucket class's.
 	NewBucket func(ctx context.Context) (placement.Bucket, error)

@@ -57,7 +57,7 @@ type Reconciler struct {
 	// Advertise keeps bound claims' ConfigMaps pointing at BucketHost and
 	// BucketPort (nb serve sets it to where it listens).
 	Advertise bool
-	Now        func() time.Time
+	Now       func() time.Time
 
 	s3Checks    map[string]s3Check
 	passes      int
