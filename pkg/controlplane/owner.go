@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -341,3 +342,16 @@ func (c *ControlPlane) FailStores(ctx context.Context, ns string, stores []strin
 }
 
 func urlQuery(s string) string { return url.QueryEscape(s) }
+
+// EndpointNote says when nothing serves S3 at host:port (a claim's
+// BUCKET_HOST and BUCKET_PORT), and how to start it; "" when nb serve
+// listens there.
+func (c *ControlPlane) EndpointNote(host, port string) string {
+	if info, ok := c.Server(); ok {
+		if strconv.Itoa(info.Port) == port && (info.Host == host || host == "localhost" || host == "127.0.0.1") {
+			return ""
+		}
+		return fmt.Sprintf("nb serve listens on %s, not %s:%s: its reconcile pass updates the claim in a moment", info.Endpoint, host, port)
+	}
+	return fmt.Sprintf("nothing serves S3 at %s:%s yet: start the local endpoint with \"nb serve\" (in another terminal, or nb serve &)", host, port)
+}

@@ -111,7 +111,7 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 	rep.Bucket = cm.Data[obv1.BucketName]
 	endpoint := in.Endpoint
 	if endpoint == "" {
-		endpoint = endpointOf(cm.Data[obv1.BucketHost], cm.Data[obv1.BucketPort])
+		endpoint = obv1.EndpointURL(cm.Data[obv1.BucketHost], cm.Data[obv1.BucketPort])
 		if host := cm.Data[obv1.BucketHost]; inClusterName(host) && !in.InCluster {
 			// Outside the cluster the service name does not resolve: use the
 			// s3 Service's load-balancer address when it has one.
@@ -321,18 +321,6 @@ func temporaryClaim(ctx context.Context, c *kube.Client, in ClusterInput) (*unst
 		return res.Object, fmt.Errorf("temporary claim %s of bucketclass %q: %w", u.GetName(), in.BucketClass, err)
 	}
 	return bound, nil
-}
-
-// endpointOf is the S3 URL of a claim's BUCKET_HOST and BUCKET_PORT:
-// https on 443 (NooBaa's s3 service), plain http on any other port.
-func endpointOf(host, port string) string {
-	switch port {
-	case "", "443":
-		return "https://" + host
-	case "80":
-		return "http://" + host
-	}
-	return "http://" + host + ":" + port
 }
 
 // readCase reads the object back and compares its SHA-256.

@@ -3,6 +3,8 @@ package obc
 
 import (
 	"context"
+	"errors"
+	"strings"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
@@ -10,6 +12,8 @@ import (
 
 	"github.com/nbctl/nb/pkg/cmd/resource"
 	"github.com/nbctl/nb/pkg/cmdutil"
+	"github.com/nbctl/nb/pkg/controlplane"
+	"github.com/nbctl/nb/pkg/exitcode"
 	"github.com/nbctl/nb/pkg/iostreams"
 	"github.com/nbctl/nb/pkg/kinds"
 	"github.com/nbctl/nb/pkg/kube"
@@ -23,6 +27,7 @@ type CreateOptions struct {
 	ReadFile   func(string) ([]byte, error)
 	Namespace  func() (string, error)
 	KubeClient func() (*kube.Client, error)
+	Local      func() (*controlplane.ControlPlane, error)
 
 	Input                 manifest.Claim
 	ReplicationPolicyFile string
@@ -31,7 +36,7 @@ type CreateOptions struct {
 
 // NewCmdCreate returns `nb obc create`.
 func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Command {
-	opts := &CreateOptions{IO: f.IOStreams, ReadFile: f.ReadFile, Namespace: f.Namespace, KubeClient: f.KubeClient, Create: cmdutil.NewCreateFlags()}
+	opts := &CreateOptions{IO: f.IOStreams, ReadFile: f.ReadFile, Namespace: f.Namespace, KubeClient: f.KubeClient, Local: f.Local, Create: cmdutil.NewCreateFlags()}
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Claim a bucket with an ObjectBucketClaim",
@@ -80,6 +85,9 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 	if o.Create.DryRun == cmdutil.DryRunClient {
 		return o.Create.PrintClientDryRun(o.IO, []runtime.Object{claim})
 	}
+	if err := o.checkDefaultClass(ctx); err != nil {
+		return err
+	}
 	bound, err := o.Create.CreateOnCluster(ctx, o.IO, o.KubeClient, []runtime.Object{claim}, kinds.ObjectBucketClaim)
 	if err != nil || !o.Create.Wait.Wait || o.Create.DryRun != cmdutil.DryRunNone || printer.IsStructured(o.Create.PrintFlags) {
 		return err
@@ -117,4 +125,37 @@ func (o *CreateOptions) Validate() error {
 		return err
 	}
 	return o.Input.Validate()
+}
+
+// checkDefaultClass: on the local target a claim that names no class
+// binds on noobaa-default-bucket-class; without one it would wait for a
+// class nothing makes, so it fails at once, naming the classes there are.
+func (o *CreateOptions) checkDefaultClass(ctx context.Context) error {
+	if o.Input.BucketClass != "" || o.Input.StorageClass != "" || o.Local == nil {
+		return nil
+	}
+	cp, err := o.Local()
+	if err != nil || cp == nil {
+		return err
+	}
+	client, err := o.KubeClient()
+	if err != nil {
+		return err
+	}
+	ns := o.Input.NooBaaNamespace
+	if _, err := client.Get(ctx, kinds.BucketClass.GVR, "bucketclass", ns, controlplane.DefaultBucketClass); !errors.Is(err, kube.ErrNotFound) {
+		return err
+	}
+	list, err := client.List(ctx, kinds.BucketClass.GVR, ns)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, c := range list {
+		names = append(names, c.GetName())
+	}
+	if len(names) == 0 {
+		return exitcode.Usagef("--bucketclass", "namespace %q has no bucket class, not even %s: create one first (nb bucketclass create placement-bucketclass NAME --backingstores ...) and pass it", ns, controlplane.DefaultBucketClass)
+	}
+	return exitcode.Usagef("--bucketclass", "namespace %q has no %s: pass --bucketclass, one of %s", ns, controlplane.DefaultBucketClass, strings.Join(names, ", "))
 }

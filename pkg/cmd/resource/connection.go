@@ -21,6 +21,7 @@ type connection struct {
 	claim     *unstructured.Unstructured
 	configMap *corev1.ConfigMap
 	secret    *corev1.Secret
+	noter     EndpointNoter
 }
 
 func claimConnection(ctx context.Context, client *kube.Client, claim *unstructured.Unstructured) (*connection, error) {
@@ -32,7 +33,8 @@ func claimConnection(ctx context.Context, client *kube.Client, claim *unstructur
 	if err != nil {
 		return nil, err
 	}
-	return &connection{claim: claim, configMap: cm, secret: s}, nil
+	noter, _ := client.Controller.(EndpointNoter)
+	return &connection{claim: claim, configMap: cm, secret: s, noter: noter}, nil
 }
 
 func (c *connection) configMapData() map[string]string {
@@ -60,6 +62,9 @@ func (c *connection) printEnv(io *iostreams.IOStreams, showSecrets bool) error {
 	for k, v := range c.configMap.Data {
 		vals[k] = v
 	}
+	if host := vals[obv1.BucketHost]; host != "" {
+		vals["AWS_ENDPOINT_URL"] = obv1.EndpointURL(host, vals[obv1.BucketPort])
+	}
 	if showSecrets {
 		for k, v := range c.secretData() {
 			vals[k] = string(v)
@@ -71,15 +76,32 @@ func (c *connection) printEnv(io *iostreams.IOStreams, showSecrets bool) error {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		fmt.Fprintf(io.Out, "export %s=%s\n", k, shellQuote(vals[k]))
+		fmt.Fprintf(io.Out, "export %s=%s\n", k, ShellQuote(vals[k]))
 	}
 	if !showSecrets && len(c.secretData()) > 0 {
 		fmt.Fprintf(io.ErrOut, "note: %s and %s are left out; add --show-secrets to include them\n", obv1.AccessKeyID, obv1.SecretAccessKey)
 	}
+	c.noteEndpoint(io)
 	return nil
 }
 
-func shellQuote(s string) string {
+// EndpointNoter is the local target's: it says when nothing serves S3 at
+// a claim's BUCKET_HOST:BUCKET_PORT, and how to start it.
+type EndpointNoter interface {
+	EndpointNote(host, port string) string
+}
+
+func (c *connection) noteEndpoint(io *iostreams.IOStreams) {
+	if c.noter == nil || c.configMap == nil {
+		return
+	}
+	if note := c.noter.EndpointNote(c.configMap.Data[obv1.BucketHost], c.configMap.Data[obv1.BucketPort]); note != "" {
+		fmt.Fprintln(io.ErrOut, "note: "+note)
+	}
+}
+
+// ShellQuote quotes s for a POSIX shell.
+func ShellQuote(s string) string {
 	out := "'"
 	for _, r := range s {
 		if r == '\'' {
@@ -111,5 +133,6 @@ func PrintConnection(ctx context.Context, ios *iostreams.IOStreams, client *kube
 		return err
 	}
 	fmt.Fprintf(ios.ErrOut, "for a shell: eval \"$(nb obc status %s -n %s -o env --show-secrets)\"\n", claim.GetName(), claim.GetNamespace())
+	conn.noteEndpoint(ios)
 	return nil
 }

@@ -171,6 +171,7 @@ func (o *StatusOptions) summary(ctx context.Context, client *kube.Client, obj *u
 		if err := conn.print(w, tty, o.ShowSecrets); err != nil {
 			return err
 		}
+		conn.noteEndpoint(o.IO)
 	}
 
 	events, err := client.Events(ctx, obj.GetNamespace(), o.Kind.Kind, obj.GetName())

@@ -14,6 +14,7 @@ import (
 	"github.com/nbctl/nb/pkg/cmd/namespacestore"
 	"github.com/nbctl/nb/pkg/cmd/obc"
 	"github.com/nbctl/nb/pkg/cmd/serve"
+	"github.com/nbctl/nb/pkg/cmd/status"
 	"github.com/nbctl/nb/pkg/cmd/verify"
 	"github.com/nbctl/nb/pkg/cmd/version"
 	"github.com/nbctl/nb/pkg/cmdutil"
@@ -70,6 +71,7 @@ ObjectBucketClaims, and proves that a bucket survives the loss of a store.`,
 		obc.NewCmdOBC(f),
 		verify.NewCmdVerify(f, nil),
 		serve.NewCmdServe(f, nil),
+		status.NewCmdStatus(f, nil),
 		configcmd.NewCmdConfig(f),
 		version.NewCmdVersion(f, nil),
 		completion.NewCmdCompletion(f),

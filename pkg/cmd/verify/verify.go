@@ -5,6 +5,7 @@ package verify
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -203,10 +204,19 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	var rep *verify.Report
 	if cp != nil {
-		if o.Disrupt || o.Endpoint != "" || o.CABundle != "" || o.Insecure {
-			return exitcode.Usagef("--disrupt", "--disrupt, --endpoint, --ca-bundle and --insecure-skip-tls-verify are for a cluster; the local target fails stores for real by itself")
+		if o.Disrupt || o.Endpoint != "" {
+			return exitcode.Usagef("--disrupt", "--disrupt and --endpoint are for a cluster; the local target fails stores for real by itself")
 		}
-		rep, err = verify.Local(ctx, cp, in)
+		lease, derr := cp.Direct()
+		switch {
+		case errors.Is(derr, controlplane.ErrServed):
+			rep, err = o.runServed(ctx, cp, in)
+		case derr != nil:
+			return derr
+		default:
+			rep, err = verify.Local(ctx, cp, in)
+			lease.Release()
+		}
 	} else {
 		rep, err = o.runCluster(ctx, in)
 	}
@@ -232,6 +242,26 @@ func (o *Options) Run(ctx context.Context) error {
 		return &exitcode.SilentError{Code: exitcode.Rejected}
 	}
 	return nil
+}
+
+// runServed verifies through the running nb serve's S3 endpoint, as on a
+// cluster, with the server failing the stores for real underneath.
+func (o *Options) runServed(ctx context.Context, cp *controlplane.ControlPlane, in verify.Input) (*verify.Report, error) {
+	info, ok := cp.Server()
+	if !ok {
+		return nil, errors.New("nb serve owns the state directory but publishes no endpoint: try again")
+	}
+	fmt.Fprintf(o.IO.ErrOut, "nb serve runs (pid %d): verifying through its S3 endpoint %s\n", info.PID, info.Endpoint)
+	ci := verify.ClusterInput{Input: in, Endpoint: info.Endpoint, Insecure: o.Insecure, BindTimeout: o.BindTimeout,
+		FailStores: cp.FailStores, Target: "local",
+		OnWarning: func(msg string) { fmt.Fprintln(o.IO.ErrOut, "warning: "+msg) }}
+	if o.CABundle != "" {
+		var err error
+		if ci.CABundle, err = o.ReadFile(o.CABundle); err != nil {
+			return nil, exitcode.Usagef("--ca-bundle", "%v", err)
+		}
+	}
+	return verify.Cluster(ctx, cp.Client(), ci)
 }
 
 func (o *Options) runCluster(ctx context.Context, in verify.Input) (*verify.Report, error) {

@@ -149,3 +149,16 @@ type ObjectBucketList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []ObjectBucket `json:"items"`
 }
+
+// EndpointURL is the S3 URL of a claim's BUCKET_HOST and BUCKET_PORT, as
+// NooBaa means them: https on 443 (its s3 service), plain http on any
+// other port.
+func EndpointURL(host, port string) string {
+	switch port {
+	case "", "443":
+		return "https://" + host
+	case "80":
+		return "http://" + host
+	}
+	return "http://" + host + ":" + port
+}
