@@ -217,7 +217,7 @@ func TestLocalConcurrentProcessesLoseNothing(t *testing.T) {
 			got = append(got, strings.TrimPrefix(line, "backingstore.noobaa.io/"))
 		}
 	}
-	var want []string
+	want := []string{"noobaa-default-backing-store"}
 	for p := 0; p < 8; p++ {
 		want = append(want, fmt.Sprintf("p%d-s0", p), fmt.Sprintf("p%d-s2", p))
 	}

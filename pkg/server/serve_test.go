@@ -1,0 +1,358 @@
+package server_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+
+	"github.com/nbctl/nb/pkg/nbcmd"
+)
+
+// The test binary doubles as nb: every nb here is a real process, as a
+// user runs it, and nb serve a real server on 127.0.0.1.
+func TestMain(m *testing.M) {
+	if os.Getenv("NB_TEST_BINARY_IS_NB") == "1" {
+		os.Exit(nbcmd.Main())
+	}
+	os.Exit(m.Run())
+}
+
+type state struct {
+	dir  string
+	home string
+}
+
+func newState(t *testing.T) *state {
+	t.Helper()
+	return &state{dir: filepath.Join(t.TempDir(), "state"), home: t.TempDir()}
+}
+
+func (s *state) cmd(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "NB_TEST_BINARY_IS_NB=1", "NB_TARGET=local", "NB_STATE_DIR="+s.dir, "HOME="+s.home, "NO_COLOR=1")
+	return cmd
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (s *state) run(t testing.TB, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := s.cmd(ctx, args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("nb %s: %v", strings.Join(args, " "), err)
+	}
+	return result{out.String(), errOut.String(), code}
+}
+
+func (s *state) ok(t testing.TB, args ...string) result {
+	t.Helper()
+	r := s.run(t, args...)
+	if r.code != 0 {
+		t.Fatalf("nb %s: exit %d\n%s%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+// env reads `nb ... -o env --show-secrets` export lines.
+func (s *state) env(t testing.TB, args ...string) map[string]string {
+	t.Helper()
+	r := s.ok(t, append(args, "-o", "env", "--show-secrets")...)
+	out := map[string]string{}
+	for _, line := range strings.Split(r.stdout, "\n") {
+		k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
+		if ok {
+			out[k] = strings.Trim(v, "'")
+		}
+	}
+	return out
+}
+
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// server is a running nb serve.
+type server struct {
+	cmd    *exec.Cmd
+	stderr *lockedBuffer
+	done   chan error
+	addr   string
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// serve starts nb serve and waits until it says where it listens.
+func (s *state) serve(t testing.TB, addr string) *server {
+	t.Helper()
+	cmd := s.cmd(context.Background(), "serve", "--address", addr)
+	pr, pw := io.Pipe()
+	buf := &lockedBuffer{}
+	cmd.Stderr = io.MultiWriter(pw, buf)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	srv := &server{cmd: cmd, stderr: buf, done: make(chan error, 1), addr: addr}
+	go func() { srv.done <- cmd.Wait(); pw.Close() }()
+	t.Cleanup(func() { srv.kill() })
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "S3 endpoint http://"+addr) {
+				ready <- true
+			}
+		}
+		ready <- false
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			t.Fatalf("nb serve stopped before listening:\n%s", buf.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("nb serve did not say it listens:\n%s", buf.String())
+	}
+	return srv
+}
+
+func (s *server) kill() {
+	if s.cmd.ProcessState == nil {
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+// stop sends SIGTERM and waits for the exit.
+func (s *server) stop(t testing.TB) {
+	t.Helper()
+	start := time.Now()
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Errorf("nb serve on SIGTERM: %v\n%s", err, s.stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("nb serve did not stop on SIGTERM:\n%s", s.stderr.String())
+	}
+	if d := time.Since(start); d > 12*time.Second {
+		t.Errorf("nb serve took %s to stop", d)
+	}
+}
+
+func s3client(endpoint, key, secret string) *s3.Client {
+	return s3.New(s3.Options{BaseEndpoint: aws.String(endpoint), UsePathStyle: true, Region: "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider(key, secret, ""), Retryer: aws.NopRetryer{}})
+}
+
+func claimClient(t testing.TB, s *state, claim, endpoint string) (*s3.Client, string) {
+	t.Helper()
+	e := s.env(t, "obc", "status", claim)
+	if e["AWS_ENDPOINT_URL"] != endpoint {
+		t.Errorf("obc %s -o env: AWS_ENDPOINT_URL %q, want %q", claim, e["AWS_ENDPOINT_URL"], endpoint)
+	}
+	return s3client(endpoint, e["AWS_ACCESS_KEY_ID"], e["AWS_SECRET_ACCESS_KEY"]), e["BUCKET_NAME"]
+}
+
+func errCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// mirrorSetup makes two pv-pool stores, a Mirror class over them and a
+// claim c1 on it.
+func mirrorSetup(t testing.TB, s *state) {
+	t.Helper()
+	s.ok(t, "backingstore", "create", "pv-pool", "pv1", "--num-volumes", "2", "--pv-size-gb", "16")
+	s.ok(t, "backingstore", "create", "pv-pool", "pv2", "--num-volumes", "1", "--pv-size-gb", "16")
+	s.ok(t, "bucketclass", "create", "placement-bucketclass", "mirror", "--placement", "Mirror", "--backingstores", "pv1,pv2")
+	s.ok(t, "obc", "create", "c1", "--bucketclass", "mirror")
+}
+
+func TestServeWalkThrough(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts nb serve")
+	}
+	ctx := context.Background()
+	s := newState(t)
+	mirrorSetup(t, s)
+	if r := s.ok(t, "obc", "status", "c1"); !strings.Contains(r.stderr, "nothing serves S3 at") {
+		t.Errorf("obc status with no server says nothing of it:\n%s", r.stderr)
+	}
+	addr := freeAddr(t)
+	srv := s.serve(t, addr)
+	endpoint := "http://" + addr
+
+	// A second server on the same directory exits at once, naming the first.
+	start := time.Now()
+	r := s.run(t, "serve", "--address", freeAddr(t))
+	if r.code != 1 || !strings.Contains(r.stderr, "already running") || !strings.Contains(r.stderr, fmt.Sprint(srv.cmd.Process.Pid)) || time.Since(start) > 5*time.Second {
+		t.Errorf("second nb serve: exit %d after %s\n%s", r.code, time.Since(start), r.stderr)
+	}
+
+	c1, bucket := claimClient(t, s, "c1", endpoint)
+	lb, err := c1.ListBuckets(ctx, &s3.ListBucketsInput{})
+	if err != nil || len(lb.Buckets) != 1 || *lb.Buckets[0].Name != bucket {
+		t.Fatalf("claim lists %+v, %v", lb, err)
+	}
+	body := bytes.Repeat([]byte("nb serve "), 1<<18)
+	if _, err := c1.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("movie"), Body: bytes.NewReader(body)}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The admin: every bucket, and buckets made over S3 on the default class.
+	admin := s.env(t, "status")
+	if admin["AWS_ENDPOINT_URL"] != endpoint {
+		t.Errorf("status -o env: endpoint %q", admin["AWS_ENDPOINT_URL"])
+	}
+	ac := s3client(endpoint, admin["AWS_ACCESS_KEY_ID"], admin["AWS_SECRET_ACCESS_KEY"])
+	if _, err := ac.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("made-over-s3")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ac.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("made-over-s3"), Key: aws.String("k"), Body: strings.NewReader("v")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c1.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("made-over-s3"), Key: aws.String("k")}); errCode(err) != "AccessDenied" {
+		t.Errorf("claim reading the admin's bucket: %v", err)
+	}
+	// The default class holds on while a bucket made over S3 uses it.
+	if r := s.run(t, "bucketclass", "delete", "noobaa-default-bucket-class", "--force", "--timeout", "3s"); r.code != 4 || !strings.Contains(r.stderr, "bucket made-over-s3") {
+		t.Errorf("deleting the default class under a bucket made over S3: exit %d\n%s", r.code, r.stderr)
+	}
+
+	// Claims bound while the server runs work at once; deleted, their key stops.
+	s.ok(t, "obc", "create", "c2", "--bucketclass", "mirror")
+	c2, bucket2 := claimClient(t, s, "c2", endpoint)
+	if _, err := c2.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket2, Key: aws.String("x"), Body: strings.NewReader("y")}); err != nil {
+		t.Fatalf("a claim bound while serving: %v", err)
+	}
+	s.ok(t, "obc", "delete", "c2")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := c2.ListBuckets(ctx, &s3.ListBucketsInput{})
+		if errCode(err) == "InvalidAccessKeyId" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a deleted claim's key still works: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// verify makes its round trip through the endpoint, failing stores for real.
+	r = s.ok(t, "verify", "c1", "--size", "9Mi", "-o", "json")
+	var rep struct {
+		Target string
+		OK     bool
+		Cases  []struct{ Failed []string; Result, Failure string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK || rep.Target != "local" || len(rep.Cases) != 4 || !strings.Contains(r.stderr, "through its S3 endpoint") {
+		t.Errorf("verify through the server: %s\n%s", r.stdout, r.stderr)
+	}
+	for _, c := range rep.Cases {
+		want := "intact"
+		if len(c.Failed) == 2 {
+			want = "unavailable"
+		}
+		if c.Result != want {
+			t.Errorf("case %v: %s, want %s", c.Failed, c.Result, want)
+		}
+	}
+	if got, err := c1.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: aws.String("movie")}); err != nil {
+		t.Errorf("the movie after verify: %v", err)
+	} else {
+		b, _ := io.ReadAll(got.Body)
+		got.Body.Close()
+		if !bytes.Equal(b, body) {
+			t.Errorf("the movie changed")
+		}
+	}
+
+	srv.stop(t)
+	if _, err := os.Stat(filepath.Join(s.dir, "serve.sock")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the control socket outlived the server: %v", err)
+	}
+	// Without the server, the same commands use the data path directly.
+	r = s.ok(t, "verify", "c1", "--size", "1Mi", "--fail", "pv1", "-o", "json")
+	if strings.Contains(r.stderr, "through its S3 endpoint") {
+		t.Errorf("verify after the server stopped still went through it")
+	}
+}
+
+func TestServeRejectsBadFlags(t *testing.T) {
+	s := newState(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--address", "nonsense"}, "--address"},
+		{[]string{"serve", "--address", "127.0.0.1:0"}, "--address"},
+		{[]string{"serve", "--tls-cert", "x.pem"}, "--tls-key"},
+	} {
+		r := s.run(t, c.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) || r.stdout != "" {
+			t.Errorf("nb %s: exit %d\n%s", strings.Join(c.args, " "), r.code, r.stderr)
+		}
+	}
+}
