@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -354,4 +355,58 @@ func (c *ControlPlane) EndpointNote(host, port string) string {
 		return fmt.Sprintf("nb serve listens on %s, not %s:%s: its reconcile pass updates the claim in a moment", info.Endpoint, host, port)
 	}
 	return fmt.Sprintf("nothing serves S3 at %s:%s yet: start the local endpoint with \"nb serve\" (in another terminal, or nb serve &)", host, port)
+}
+
+// LockStores takes the stores of namespace ns for one nb verify: an
+// exclusive lock each (in name order, so two verifies never deadlock),
+// held until release. A verify fails its bucket's stores in turn; another
+// verify of any of them meanwhile would find them down (its upload
+// degraded, its reads failing where they should not), so it waits,
+// calling onWait once with the store it waits for.
+func (c *ControlPlane) LockStores(ctx context.Context, ns string, stores []string, onWait func(store string)) (release func(), err error) {
+	names := append([]string(nil), stores...)
+	sort.Strings(names)
+	var held []*os.File
+	release = func() {
+		for _, f := range held {
+			f.Close()
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(c.Dir, "data", ns), 0o750); err != nil {
+		return nil, err
+	}
+	waited := false
+	for i, name := range names {
+		if i > 0 && name == names[i-1] {
+			continue
+		}
+		f, err := os.OpenFile(filepath.Join(c.Dir, "data", ns, "."+name+".verify.lock"), os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			release()
+			return nil, fmt.Errorf("lock store %q: %w", name, err)
+		}
+		err = flock(f, true, false)
+		if errors.Is(err, errLocked) {
+			if onWait != nil && !waited {
+				onWait(name)
+				waited = true
+			}
+			done := make(chan error, 1)
+			go func() { done <- flock(f, true, true) }()
+			select {
+			case err = <-done:
+			case <-ctx.Done():
+				f.Close()
+				release()
+				return nil, ctx.Err()
+			}
+		}
+		if err != nil {
+			f.Close()
+			release()
+			return nil, fmt.Errorf("lock store %q: %w", name, err)
+		}
+		held = append(held, f)
+	}
+	return release, nil
 }

@@ -231,6 +231,16 @@ func (r *Reconciler) followClass(ctx context.Context, obj *unstructured.Unstruct
 		return err
 	}
 	rec, err := meta.Bucket(bucket)
+	if errors.Is(err, placement.ErrNoBucket) {
+		// Another nb process may have released the claim since this pass
+		// listed it: then there is nothing to follow.
+		fresh, gerr := r.Store.Get(ctx, obv1.ObjectBucketClaimGVR, obj.GetNamespace(), obj.GetName())
+		if apierrors.IsNotFound(gerr) || (gerr == nil && (fresh.GetDeletionTimestamp() != nil || fresh.GetUID() != obj.GetUID())) {
+			return nil
+		}
+		return r.eventOnce(ctx, obj, "ObjectBucketClaim", "Warning", "BucketMissing",
+			fmt.Sprintf("bucket %q of this bound claim is not in the data path: its data is gone; delete the claim and create it again", bucket))
+	}
 	if err != nil {
 		return err
 	}

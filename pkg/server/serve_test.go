@@ -302,7 +302,10 @@ func TestServeWalkThrough(t *testing.T) {
 	var rep struct {
 		Target string
 		OK     bool
-		Cases  []struct{ Failed []string; Result, Failure string }
+		Cases  []struct {
+			Failed          []string
+			Result, Failure string
+		}
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatal(err)
@@ -355,4 +358,257 @@ func TestServeRejectsBadFlags(t *testing.T) {
 			t.Errorf("nb %s: exit %d\n%s", strings.Join(c.args, " "), r.code, r.stderr)
 		}
 	}
+}
+
+// awsCLI is the AWS CLI (Debian's awscli, which .ci/run installs).
+func awsCLI(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("aws")
+	if err != nil {
+		t.Fatal("the AWS CLI is not installed: apt-get install awscli (.ci/run does), or go test -short")
+	}
+	return p
+}
+
+func TestServeWithTheAWSCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts nb serve and the AWS CLI")
+	}
+	awsBin := awsCLI(t)
+	s := newState(t)
+	mirrorSetup(t, s)
+	addr := freeAddr(t)
+	s.serve(t, addr)
+	e := s.env(t, "obc", "status", "c1")
+	bucket := e["BUCKET_NAME"]
+	aws := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(awsBin, append([]string{"--endpoint-url", e["AWS_ENDPOINT_URL"], "--region", "us-east-1"}, args...)...)
+		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+e["AWS_ACCESS_KEY_ID"], "AWS_SECRET_ACCESS_KEY="+e["AWS_SECRET_ACCESS_KEY"],
+			"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "HOME="+s.home)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	dir := t.TempDir()
+	big := filepath.Join(dir, "movie.bin")
+	writeRandom(t, big, 256<<20)
+	if out := aws("s3", "ls"); !strings.Contains(out, bucket) {
+		t.Errorf("s3 ls: %s", out)
+	}
+	aws("s3", "cp", "--only-show-errors", big, "s3://"+bucket+"/movies/movie.bin")
+	back := filepath.Join(dir, "back.bin")
+	aws("s3", "cp", "--only-show-errors", "s3://"+bucket+"/movies/movie.bin", back)
+	if !sameFile(t, big, back) {
+		t.Fatal("256 MiB copied down differs from what went up")
+	}
+	head := aws("s3api", "head-object", "--bucket", bucket, "--key", "movies/movie.bin")
+	if !strings.Contains(head, `"ContentLength": 268435456`) || !strings.Contains(head, `-`) {
+		t.Errorf("head-object:\n%s", head)
+	}
+	// A tree: sync up, list, sync again (nothing to do), remove recursively.
+	tree := filepath.Join(dir, "tree")
+	for i, p := range []string{"a.txt", "sub/b.txt", "sub/deeper/c d.txt", "ü/ñ+%.txt"} {
+		full := filepath.Join(tree, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(strings.Repeat("x", i*1000+1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	aws("s3", "sync", "--only-show-errors", tree, "s3://"+bucket+"/tree/")
+	ls := aws("s3", "ls", "--recursive", "s3://"+bucket+"/tree/")
+	for _, want := range []string{"tree/a.txt", "tree/sub/b.txt", "tree/sub/deeper/c d.txt", "tree/ü/ñ+%.txt"} {
+		if !strings.Contains(ls, want) {
+			t.Errorf("s3 ls --recursive lacks %q:\n%s", want, ls)
+		}
+	}
+	if out := aws("s3", "sync", "--dryrun", tree, "s3://"+bucket+"/tree/"); strings.TrimSpace(out) != "" {
+		t.Errorf("a second sync would copy again:\n%s", out)
+	}
+	down := filepath.Join(dir, "down")
+	aws("s3", "sync", "--only-show-errors", "s3://"+bucket+"/tree/", down)
+	if !sameFile(t, filepath.Join(tree, "ü/ñ+%.txt"), filepath.Join(down, "ü/ñ+%.txt")) {
+		t.Errorf("synced down differently")
+	}
+	aws("s3", "rm", "--only-show-errors", "--recursive", "s3://"+bucket+"/")
+	if out := aws("s3", "ls", "--recursive", "s3://"+bucket+"/"); strings.TrimSpace(out) != "" {
+		t.Errorf("left after rm --recursive:\n%s", out)
+	}
+}
+
+func writeRandom(t *testing.T, path string, n int64) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := os.Open("/dev/urandom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := io.CopyN(f, r, n); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func sameFile(t *testing.T, a, b string) bool {
+	t.Helper()
+	x, err := os.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := os.ReadFile(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Equal(x, y)
+}
+
+// seconds reads a duration knob of the long tests (bench/ scripts raise
+// them).
+func seconds(name string, def int) time.Duration {
+	if v := os.Getenv(name); v != "" {
+		var n int
+		if _, err := fmt.Sscanf(v, "%d", &n); err == nil && n > 0 {
+			return time.Duration(n) * time.Second
+		}
+	}
+	return time.Duration(def) * time.Second
+}
+
+// mixed runs 8 nb processes at once for d, each a loop of creates, lists,
+// statuses, completions, verifies and deletes of objects of its own;
+// every command must succeed and every object it made and did not delete
+// must be there at the end.
+func mixed(t *testing.T, s *state, d time.Duration, uploads func(stop <-chan struct{}) error) {
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	stop := make(chan struct{})
+	deadline := time.Now().Add(d)
+	kept := make([][]string, 8)
+	run := func(p int, args ...string) bool {
+		r := s.run(t, args...)
+		if r.code != 0 || strings.Contains(r.stderr, "timeout") {
+			errs <- fmt.Errorf("process %d: nb %s: exit %d\n%s%s", p, strings.Join(args, " "), r.code, r.stdout, r.stderr)
+			return false
+		}
+		return true
+	}
+	var commands sync.Map
+	for p := 0; p < 8; p++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; time.Now().Before(deadline); i++ {
+				store := fmt.Sprintf("p%d-s%d", p, i)
+				claim := fmt.Sprintf("p%d-c%d", p, i)
+				steps := [][]string{
+					{"backingstore", "create", "pv-pool", store, "--num-volumes", "1", "--pv-size-gb", "16", "--timeout", "2m"},
+					{"backingstore", "list"},
+					{"obc", "create", claim, "--bucketclass", "mirror", "--timeout", "2m"},
+					{"obc", "status", claim},
+					{"__complete", "backingstore", "status", ""},
+					{"bucketclass", "status", "mirror"},
+				}
+				if p%4 == 0 {
+					steps = append(steps, []string{"verify", "c1", "--size", "4Mi", "--fail", "pv1"})
+				}
+				if i%2 == 1 {
+					steps = append(steps, []string{"obc", "delete", claim, "--timeout", "2m"}, []string{"backingstore", "delete", store, "--timeout", "2m"})
+				} else {
+					kept[p] = append(kept[p], store, claim)
+				}
+				for _, st := range steps {
+					if !run(p, st...) {
+						return
+					}
+					n, _ := commands.LoadOrStore("n", new(int))
+					*(n.(*int))++
+				}
+			}
+		}()
+	}
+	upErr := make(chan error, 1)
+	go func() { upErr <- uploads(stop) }()
+	wg.Wait()
+	close(stop)
+	if err := <-upErr; err != nil {
+		t.Errorf("uploads: %v", err)
+	}
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	stores := s.ok(t, "backingstore", "list", "-o", "name").stdout
+	claims := s.ok(t, "obc", "list", "-o", "name").stdout
+	for p := range kept {
+		for _, name := range kept[p] {
+			if !strings.Contains(stores+claims, "/"+name+"\n") {
+				t.Errorf("%s was created and not deleted, but is gone (a lost update)", name)
+			}
+		}
+	}
+	n, _ := commands.Load("n")
+	if n != nil {
+		t.Logf("%d commands in %s", *(n.(*int)), d)
+	}
+}
+
+// uploader puts and reads back objects through a claim's key until stop;
+// every acknowledged object must read back as written.
+func uploader(endpoint string, c *s3.Client, bucket string) func(stop <-chan struct{}) error {
+	return func(stop <-chan struct{}) error {
+		ctx := context.Background()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return nil
+			default:
+			}
+			key := fmt.Sprintf("up/%d", i%20)
+			body := bytes.Repeat([]byte{byte(i)}, 1<<20+i)
+			if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(body)}); err != nil {
+				return fmt.Errorf("put %s: %w", key, err)
+			}
+			out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+			if err != nil {
+				return fmt.Errorf("get %s: %w", key, err)
+			}
+			got, err := io.ReadAll(out.Body)
+			out.Body.Close()
+			if err != nil || !bytes.Equal(got, body) {
+				return fmt.Errorf("get %s: %d bytes, %v", key, len(got), err)
+			}
+		}
+	}
+}
+
+func TestServeBesideEightProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 8 nb processes for a minute")
+	}
+	s := newState(t)
+	mirrorSetup(t, s)
+	addr := freeAddr(t)
+	srv := s.serve(t, addr)
+	c1, bucket := claimClient(t, s, "c1", "http://"+addr)
+	mixed(t, s, seconds("NB_TEST_CONCURRENCY_SECONDS", 60), uploader("http://"+addr, c1, bucket))
+	srv.stop(t)
+}
+
+// Without a server every process uses the data path itself: the same
+// mixed load, with verify uploading through the data path directly.
+func TestEightProcessesWithoutAServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 8 nb processes")
+	}
+	s := newState(t)
+	mirrorSetup(t, s)
+	mixed(t, s, seconds("NB_TEST_CONCURRENCY_SECONDS", 30), func(<-chan struct{}) error { return nil })
 }

@@ -168,6 +168,13 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 		return nil, err
 	}
 	rep.Policy = pol.String()
+	if in.LockStores != nil {
+		release, err := in.LockStores(ctx, sysNS, Stores(pol))
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
 	for _, s := range in.Fail {
 		if !contains(Stores(pol), s) {
 			return nil, &usageErr{fmt.Sprintf("store %q is not one of the bucket's (%s)", s, strings.Join(Stores(pol), ", "))}

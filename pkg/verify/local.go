@@ -43,6 +43,9 @@ type Input struct {
 	Progress func(r io.Reader, size int64) io.Reader
 	// OnCase is called as each case starts (for a live log).
 	OnCase func(failed []string)
+	// LockStores, when set, holds the bucket's stores for the whole run,
+	// so that no other verify fails them meanwhile.
+	LockStores func(ctx context.Context, ns string, stores []string) (release func(), err error)
 }
 
 // Local verifies a bucket of the local target through the embedded data
@@ -109,6 +112,16 @@ func Local(ctx context.Context, cp *controlplane.ControlPlane, in Input) (*Repor
 		temporary = true
 	}
 	rep.Bucket, rep.Policy = bucket, pol.String()
+	if in.LockStores != nil {
+		release, err := in.LockStores(ctx, ns, Stores(pol))
+		if err != nil {
+			if temporary {
+				_ = eng.DeleteBucket(context.WithoutCancel(ctx), bucket)
+			}
+			return nil, err
+		}
+		defer release()
+	}
 	for _, s := range Stores(pol) {
 		if err := unopened[s]; err != nil {
 			return nil, fmt.Errorf("backing store %q of the bucket cannot be used: %v", s, err)

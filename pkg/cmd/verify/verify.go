@@ -204,6 +204,11 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	var rep *verify.Report
 	if cp != nil {
+		in.LockStores = func(ctx context.Context, ns string, stores []string) (func(), error) {
+			return cp.LockStores(ctx, ns, stores, func(store string) {
+				fmt.Fprintf(o.IO.ErrOut, "waiting for another nb verify of store %s to finish...\n", store)
+			})
+		}
 		if o.Disrupt || o.Endpoint != "" {
 			return exitcode.Usagef("--disrupt", "--disrupt and --endpoint are for a cluster; the local target fails stores for real by itself")
 		}
