@@ -20,6 +20,7 @@ envtest-assets: ## build kube-apiserver and etcd for the integration tests (cach
 	@./hack/envtest-assets.sh
 
 test: ## run the whole test suite, installing what it needs
+	./hack/awscli.sh
 	KUBEBUILDER_ASSETS="$$(./hack/envtest-assets.sh)" NB_VERSITYGW="$$(./hack/versitygw.sh)" $(GO) test -race -count=1 ./...
 
 test-unit: ## run the fast tests only (no API server, no S3 server)

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# nb serve against versitygw v1.8.0's posix back end (the anchor), pair by
+# pair in the same run on the same disk:
+#   - 1 GiB PUT and GET with aws-sdk-go-v2's transfer manager: nb on a
+#     one-store class, and on a Mirror over two pv-pool stores;
+#   - 4 KiB objects, 16 concurrent clients, 10,000 objects: PUT, GET, LIST;
+#   - nb serve's peak RSS during 4 concurrent 1 GiB uploads and downloads;
+#   - start-up of another command (bucketclass create --dry-run=client -o
+#     yaml) against kubectl create secret --dry-run=client -o yaml.
+# RUNS (default 3) repeats the pairs. BENCH_DIR (default /var/tmp) holds
+# the data of both servers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${RUNS:-3}
+size=${SIZE:-1073741824}
+small_n=${SMALL_N:-10000}
+work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/nb-s3bench.XXXXXX")
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+go build -o "$work/nb" ./cmd/nb
+go build -o "$work/s3load" ./bench/s3load
+vgw=$(./hack/versitygw.sh)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+val() { python3 -c 'import json,sys; w=sys.argv[1]; print(next(json.loads(l)["value"] for l in sys.stdin if json.loads(l)["what"]==w))' "$1"; }
+ratio() { python3 -c "print(f'{float(\"$1\")/float(\"$2\"):.2f}')"; }
+peak_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+
+# versitygw, posix, on this disk.
+vport=$(free_port); mkdir -p "$work/vgw"
+"$vgw" --port "127.0.0.1:$vport" --access vkey --secret vsecret0123456789 --quiet posix "$work/vgw" >/dev/null 2>&1 &
+vpid=$!
+wait_port "$vport"
+V=(-endpoint "http://127.0.0.1:$vport" -key vkey -secret vsecret0123456789)
+"$work/s3load" mb "${V[@]}" -bucket big; "$work/s3load" mb "${V[@]}" -bucket small
+
+# nb serve: a one-store class (the default one, one pv-pool volume) and a Mirror.
+export NB_TARGET=local NB_STATE_DIR="$work/nb-state"
+nbq() { "$work/nb" "$@" >/dev/null 2>&1; }
+nbq backingstore create pv-pool pv1 --num-volumes 1 --pv-size-gb 64
+nbq backingstore create pv-pool pv2 --num-volumes 1 --pv-size-gb 64
+nbq bucketclass create placement-bucketclass mirror --placement Mirror --backingstores pv1,pv2
+nbq obc create one          # noobaa-default-bucket-class: one pv-pool store
+nbq obc create two --bucketclass mirror
+nport=$(free_port)
+start_nb() {
+  "$work/nb" serve --address "127.0.0.1:$nport" 2>"$work/serve.log" &
+  npid=$!
+  wait_port "$nport"
+}
+claim() { # claim -> -endpoint ... -key ... -secret ... -bucket ...
+  eval "$("$work/nb" obc status "$1" -o env --show-secrets 2>/dev/null)"
+  echo "-endpoint http://127.0.0.1:$nport -key $AWS_ACCESS_KEY_ID -secret $AWS_SECRET_ACCESS_KEY -bucket $BUCKET_NAME"
+}
+start_nb
+read -r -a ONE <<<"$(claim one)"
+read -r -a TWO <<<"$(claim two)"
+
+echo "== nb serve peak RSS during 4 concurrent $((size >> 20)) MiB uploads, then downloads"
+kill "$npid"; wait "$npid" 2>/dev/null || true; start_nb
+"$work/s3load" para "${ONE[@]}" -size "$size" -c 4 -label nb
+echo "nb serve peak RSS: $(( $(peak_kib "$npid") / 1024 )) MiB (target <= 128)"
+
+printf '\n== 1 GiB PUT / GET (MB/s), %s runs\n' "$runs"
+printf '%-4s %10s %10s %10s %6s %6s %10s %10s %6s %6s\n' run vgw-put one-put two-put r1 r2 vgw-get one-get r1 r2
+for r in $(seq "$runs"); do
+  v=$("$work/s3load" big "${V[@]}" -bucket big -size "$size" -label vgw)
+  o=$("$work/s3load" big "${ONE[@]}" -size "$size" -label one)
+  t=$("$work/s3load" big "${TWO[@]}" -size "$size" -label two)
+  vp=$(val put <<<"$v"); op=$(val put <<<"$o"); tp=$(val put <<<"$t")
+  vg=$(val get <<<"$v"); og=$(val get <<<"$o"); tg=$(val get <<<"$t")
+  printf '%-4s %10.0f %10.0f %10.0f %6s %6s %10.0f %10.0f %6s %6s\n' "$r" "$vp" "$op" "$tp" "$(ratio "$op" "$vp")" "$(ratio "$tp" "$vp")" \
+    "$vg" "$og" "$(ratio "$og" "$vg")" "$(ratio "$tg" "$vg")"
+done
+echo "(r1: one-store class / versitygw, target >= 1.0; r2: Mirror over two pv-pools / versitygw, target >= 0.8; two-get ratio is r2 of the GET column)"
+
+printf '\n== %s objects of 4 KiB, 16 clients (ops/s)\n' "$small_n"
+printf '%-4s %9s %9s %6s %9s %9s %6s %9s %9s %6s\n' run vgw-put nb-put r vgw-get nb-get r vgw-list nb-list r
+for r in $(seq "$runs"); do
+  v=$("$work/s3load" small "${V[@]}" -bucket small -n "$small_n" -c 16 -size 4096 -label vgw)
+  o=$("$work/s3load" small "${ONE[@]}" -n "$small_n" -c 16 -size 4096 -label nb)
+  printf '%-4s %9.0f %9.0f %6s %9.0f %9.0f %6s %9.0f %9.0f %6s\n' "$r" \
+    "$(val 'put 4k' <<<"$v")" "$(val 'put 4k' <<<"$o")" "$(ratio "$(val 'put 4k' <<<"$o")" "$(val 'put 4k' <<<"$v")")" \
+    "$(val 'get 4k' <<<"$v")" "$(val 'get 4k' <<<"$o")" "$(ratio "$(val 'get 4k' <<<"$o")" "$(val 'get 4k' <<<"$v")")" \
+    "$(val 'list 100' <<<"$v")" "$(val 'list 100' <<<"$o")" "$(ratio "$(val 'list 100' <<<"$o")" "$(val 'list 100' <<<"$v")")"
+done
+echo "(targets: each ratio >= 1.0)"
+
+printf '\n== start-up of another command, 20 runs each, alternating\n'
+nbt=0; kt=0; nbm=0; km=0
+for i in $(seq 20); do
+  s=$(date +%s%N); m=$( { /usr/bin/time -f %M "$work/nb" bucketclass create placement-bucketclass m1 --backingstores a,b --placement Mirror --dry-run=client -o yaml >/dev/null; } 2>&1 | tail -1); e=$(date +%s%N)
+  nbt=$((nbt + e - s)); nbm=$((m > nbm ? m : nbm))
+  s=$(date +%s%N); m=$( { /usr/bin/time -f %M kubectl create secret generic s1 --from-literal=a=b --dry-run=client -o yaml >/dev/null; } 2>&1 | tail -1); e=$(date +%s%N)
+  kt=$((kt + e - s)); km=$((m > km ? m : km))
+done
+echo "nb $((nbt / 20000000)) ms ($((nbm / 1024)) MiB peak), kubectl $((kt / 20000000)) ms ($((km / 1024)) MiB peak): ratio $(ratio "$nbt" "$kt") (target <= 0.69)"

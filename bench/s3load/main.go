@@ -1,0 +1,236 @@
+// Command s3load drives an S3 endpoint for bench/s3.sh with aws-sdk-go-v2
+// and prints one JSON line per measurement. No S3 load tool is served by
+// the module proxy here (minio/warp is refused), so this is nb's own.
+//
+//	s3load mb                                 create -bucket
+//	s3load big   -size 1073741824 [-file F]   one PUT (transfer manager) then one GET
+//	s3load para  -size N -c 4                 c concurrent PUTs, then c concurrent GETs
+//	s3load small -n 10000 -c 16 -size 4096    PUT all, GET all, then LIST pages
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+type opts struct {
+	endpoint, key, secret, bucket, file, label string
+	size                                       int64
+	n, c                                       int
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: s3load mb|big|para|small [flags]")
+		os.Exit(2)
+	}
+	var o opts
+	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
+	fs.StringVar(&o.endpoint, "endpoint", os.Getenv("AWS_ENDPOINT_URL"), "S3 URL")
+	fs.StringVar(&o.key, "key", os.Getenv("AWS_ACCESS_KEY_ID"), "access key")
+	fs.StringVar(&o.secret, "secret", os.Getenv("AWS_SECRET_ACCESS_KEY"), "secret key")
+	fs.StringVar(&o.bucket, "bucket", "", "bucket")
+	fs.StringVar(&o.file, "file", "", "upload this file (big)")
+	fs.StringVar(&o.label, "label", "", "name printed with the results")
+	fs.Int64Var(&o.size, "size", 1<<30, "object size")
+	fs.IntVar(&o.n, "n", 10000, "objects (small)")
+	fs.IntVar(&o.c, "c", 16, "concurrent clients")
+	_ = fs.Parse(os.Args[2:])
+	client := s3.New(s3.Options{BaseEndpoint: aws.String(o.endpoint), UsePathStyle: true, Region: "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider(o.key, o.secret, "")})
+	ctx := context.Background()
+	var err error
+	switch os.Args[1] {
+	case "mb":
+		_, err = client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &o.bucket})
+	case "big":
+		err = big(ctx, client, o)
+	case "para":
+		err = para(ctx, client, o)
+	case "small":
+		err = small(ctx, client, o)
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "s3load:", err)
+		os.Exit(1)
+	}
+}
+
+func report(label, what string, v float64, unit string) {
+	raw, _ := json.Marshal(map[string]any{"label": label, "what": what, "value": v, "unit": unit})
+	fmt.Println(string(raw))
+}
+
+// discardAt is a WriterAt that throws the bytes away (a GET measured
+// without a disk on the client side).
+type discardAt struct{ n atomic.Int64 }
+
+func (d *discardAt) WriteAt(p []byte, _ int64) (int, error) { d.n.Add(int64(len(p))); return len(p), nil }
+
+func manager(c *s3.Client) *transfermanager.Client {
+	return transfermanager.New(c, func(o *transfermanager.Options) {
+		o.PartSizeBytes = 8 << 20
+		o.Concurrency = 4
+	})
+}
+
+func body(o opts, seed uint64) (io.Reader, func(), error) {
+	if o.file != "" {
+		f, err := os.Open(o.file)
+		if err != nil {
+			return nil, nil, err
+		}
+		return f, func() { f.Close() }, nil
+	}
+	var key [32]byte
+	key[0] = byte(seed)
+	return io.LimitReader(rand.NewChaCha8(key), o.size), func() {}, nil
+}
+
+func big(ctx context.Context, c *s3.Client, o opts) error {
+	tm := manager(c)
+	r, done, err := body(o, 1)
+	if err != nil {
+		return err
+	}
+	defer done()
+	start := time.Now()
+	if _, err := tm.UploadObject(ctx, &transfermanager.UploadObjectInput{Bucket: &o.bucket, Key: aws.String("big"), Body: r}); err != nil {
+		return err
+	}
+	report(o.label, "put", float64(o.size)/time.Since(start).Seconds()/1e6, "MB/s")
+	start = time.Now()
+	d := &discardAt{}
+	if _, err := tm.DownloadObject(ctx, &transfermanager.DownloadObjectInput{Bucket: &o.bucket, Key: aws.String("big"), WriterAt: d}); err != nil {
+		return err
+	}
+	if d.n.Load() != o.size {
+		return fmt.Errorf("downloaded %d bytes of %d", d.n.Load(), o.size)
+	}
+	report(o.label, "get", float64(o.size)/time.Since(start).Seconds()/1e6, "MB/s")
+	return nil
+}
+
+func para(ctx context.Context, c *s3.Client, o opts) error {
+	tm := manager(c)
+	run := func(fn func(i int) error) error {
+		var wg sync.WaitGroup
+		errs := make(chan error, o.c)
+		for i := 0; i < o.c; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := fn(i); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		return <-errs
+	}
+	start := time.Now()
+	err := run(func(i int) error {
+		r, done, err := body(o, uint64(i))
+		if err != nil {
+			return err
+		}
+		defer done()
+		_, err = tm.UploadObject(ctx, &transfermanager.UploadObjectInput{Bucket: &o.bucket, Key: aws.String(fmt.Sprintf("para/%d", i)), Body: r})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	report(o.label, fmt.Sprintf("put x%d", o.c), float64(o.size)*float64(o.c)/time.Since(start).Seconds()/1e6, "MB/s")
+	start = time.Now()
+	err = run(func(i int) error {
+		_, err := tm.DownloadObject(ctx, &transfermanager.DownloadObjectInput{Bucket: &o.bucket, Key: aws.String(fmt.Sprintf("para/%d", i)), WriterAt: &discardAt{}})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	report(o.label, fmt.Sprintf("get x%d", o.c), float64(o.size)*float64(o.c)/time.Since(start).Seconds()/1e6, "MB/s")
+	return nil
+}
+
+func small(ctx context.Context, c *s3.Client, o opts) error {
+	payload := make([]byte, o.size)
+	for i := range payload {
+		payload[i] = byte(i * 7)
+	}
+	phase := func(what string, ops int, fn func(i int) error) error {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		var firstErr atomic.Value
+		start := time.Now()
+		for w := 0; w < o.c; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					i := int(next.Add(1)) - 1
+					if i >= ops || firstErr.Load() != nil {
+						return
+					}
+					if err := fn(i); err != nil {
+						firstErr.Store(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if err, _ := firstErr.Load().(error); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		report(o.label, what, float64(ops)/time.Since(start).Seconds(), "ops/s")
+		return nil
+	}
+	key := func(i int) *string { return aws.String(fmt.Sprintf("small/%02d/%06d", i%100, i)) }
+	if err := phase("put 4k", o.n, func(i int) error {
+		_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &o.bucket, Key: key(i), Body: bytes.NewReader(payload)})
+		return err
+	}); err != nil {
+		return err
+	}
+	if err := phase("get 4k", o.n, func(i int) error {
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &o.bucket, Key: key(i)})
+		if err != nil {
+			return err
+		}
+		defer out.Body.Close()
+		n, err := io.Copy(io.Discard, out.Body)
+		if err == nil && n != o.size {
+			err = fmt.Errorf("%d bytes", n)
+		}
+		return err
+	}); err != nil {
+		return err
+	}
+	// A LIST is one page of 100 keys under one of the 100 prefixes.
+	return phase("list 100", o.n/10, func(i int) error {
+		out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &o.bucket, Prefix: aws.String(fmt.Sprintf("small/%02d/", i%100)), MaxKeys: aws.Int32(100)})
+		if err == nil && len(out.Contents) == 0 {
+			err = fmt.Errorf("empty page")
+		}
+		return err
+	})
+}
