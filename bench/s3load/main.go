@@ -81,7 +81,10 @@ func report(label, what string, v float64, unit string) {
 // without a disk on the client side).
 type discardAt struct{ n atomic.Int64 }
 
-func (d *discardAt) WriteAt(p []byte, _ int64) (int, error) { d.n.Add(int64(len(p))); return len(p), nil }
+func (d *discardAt) WriteAt(p []byte, _ int64) (int, error) {
+	d.n.Add(int64(len(p)))
+	return len(p), nil
+}
 
 func manager(c *s3.Client) *transfermanager.Client {
 	return transfermanager.New(c, func(o *transfermanager.Options) {
