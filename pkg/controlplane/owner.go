@@ -344,12 +344,25 @@ func (c *ControlPlane) FailStores(ctx context.Context, ns string, stores []strin
 
 func urlQuery(s string) string { return url.QueryEscape(s) }
 
+// EndpointURL is the URL of the running nb serve when it listens at
+// host:port, else "".
+func (c *ControlPlane) EndpointURL(host, port string) string {
+	if info, ok := c.Server(); ok && servesAt(info, host, port) {
+		return info.Endpoint
+	}
+	return ""
+}
+
+func servesAt(info *ServerInfo, host, port string) bool {
+	return strconv.Itoa(info.Port) == port && (info.Host == host || host == "localhost" || host == "127.0.0.1")
+}
+
 // EndpointNote says when nothing serves S3 at host:port (a claim's
 // BUCKET_HOST and BUCKET_PORT), and how to start it; "" when nb serve
 // listens there.
 func (c *ControlPlane) EndpointNote(host, port string) string {
 	if info, ok := c.Server(); ok {
-		if strconv.Itoa(info.Port) == port && (info.Host == host || host == "localhost" || host == "127.0.0.1") {
+		if servesAt(info, host, port) {
 			return ""
 		}
 		return fmt.Sprintf("nb serve listens on %s, not %s:%s: its reconcile pass updates the claim in a moment", info.Endpoint, host, port)

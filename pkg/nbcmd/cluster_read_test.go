@@ -186,7 +186,8 @@ func TestClusterClaimConnectionDetails(t *testing.T) {
 	}
 
 	r = runCluster(t, nil, "obc", "status", "c1", "-n", ns, "-o", "env")
-	if r.code != 0 || !strings.Contains(r.stdout, "export BUCKET_HOST='s3.noobaa.svc'\n") || strings.Contains(r.stdout, "AWS_") || !strings.Contains(r.stderr, "--show-secrets") {
+	if r.code != 0 || !strings.Contains(r.stdout, "export BUCKET_HOST='s3.noobaa.svc'\n") || !strings.Contains(r.stdout, "export AWS_ENDPOINT_URL='https://s3.noobaa.svc'\n") ||
+		strings.Contains(r.stdout, "AWS_ACCESS_KEY_ID") || strings.Contains(r.stdout, "AWS_SECRET_ACCESS_KEY") || !strings.Contains(r.stderr, "--show-secrets") {
 		t.Errorf("env: %+v", r)
 	}
 	r = runCluster(t, nil, "obc", "status", "c1", "-n", ns, "-o", "env", "--show-secrets")

@@ -64,6 +64,11 @@ func (c *connection) printEnv(io *iostreams.IOStreams, showSecrets bool) error {
 	}
 	if host := vals[obv1.BucketHost]; host != "" {
 		vals["AWS_ENDPOINT_URL"] = obv1.EndpointURL(host, vals[obv1.BucketPort])
+		if c.noter != nil {
+			if u := c.noter.EndpointURL(host, vals[obv1.BucketPort]); u != "" {
+				vals["AWS_ENDPOINT_URL"] = u // the server's scheme: https on any port with --tls-cert
+			}
+		}
 	}
 	if showSecrets {
 		for k, v := range c.secretData() {
@@ -89,6 +94,8 @@ func (c *connection) printEnv(io *iostreams.IOStreams, showSecrets bool) error {
 // a claim's BUCKET_HOST:BUCKET_PORT, and how to start it.
 type EndpointNoter interface {
 	EndpointNote(host, port string) string
+	// EndpointURL is the URL of the server listening at host:port, or "".
+	EndpointURL(host, port string) string
 }
 
 func (c *connection) noteEndpoint(io *iostreams.IOStreams) {

@@ -70,7 +70,8 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 
 			On the local target a pv-pool store fails by having its volume folders moved away,
 			an S3 store by losing its network path; both are brought back after each read, also
-			on Ctrl-C or error.
+			on Ctrl-C or error. While nb serve runs, the round trip goes through its S3 endpoint
+			and the server fails the stores; two verifies of the same stores take turns.
 
 			On a cluster nb talks to NooBaa's S3 endpoint with the claim's keys and predicts each
 			single-store loss from the live bucket class and store phases; --disrupt drops each
@@ -109,9 +110,9 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 	_ = cmd.RegisterFlagCompletionFunc("fail", cmdresource.CompleteNamesList(f, kinds.BackingStore))
 	fl.BoolVar(&opts.Keep, "keep", false, "keep the test object (and the temporary bucket or claim) afterwards")
 	fl.StringVarP(&opts.Output, "output", "o", "", `output format: "" for a table and a verdict, or json`)
-	fl.StringVar(&opts.Endpoint, "endpoint", "", "cluster: NooBaa's S3 URL, instead of the claim's BUCKET_HOST:BUCKET_PORT (keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else the noobaa-admin Secret, else the claim's)")
-	fl.StringVar(&opts.CABundle, "ca-bundle", "", "cluster: a PEM file of CAs to trust for the S3 endpoint")
-	fl.BoolVar(&opts.Insecure, "insecure-skip-tls-verify", false, "cluster: do not verify the S3 endpoint's certificate (insecure)")
+	fl.StringVar(&opts.Endpoint, "endpoint", "", "NooBaa's S3 URL (a cluster's, or nb serve's), instead of the claim's BUCKET_HOST:BUCKET_PORT (keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else the noobaa-admin Secret, else the claim's)")
+	fl.StringVar(&opts.CABundle, "ca-bundle", "", "a PEM file of CAs to trust for the S3 endpoint (a cluster's, or nb serve --tls-cert)")
+	fl.BoolVar(&opts.Insecure, "insecure-skip-tls-verify", false, "do not verify the S3 endpoint's certificate (insecure)")
 	fl.BoolVar(&opts.Disrupt, "disrupt", false, "cluster: drop each store from the bucket class in turn, read back, and restore the class")
 	fl.DurationVar(&opts.BindTimeout, "timeout", verify.DefaultBindTimeout, "cluster, with --bucketclass: how long the temporary claim may take to be Bound")
 	fl.DurationVar(&opts.Settle, "settle", 0, "cluster, with --disrupt: wait this long after the upload for NooBaa's mirroring to settle")
@@ -209,10 +210,14 @@ func (o *Options) Run(ctx context.Context) error {
 				fmt.Fprintf(o.IO.ErrOut, "waiting for another nb verify of store %s to finish...\n", store)
 			})
 		}
-		if o.Disrupt || o.Endpoint != "" {
-			return exitcode.Usagef("--disrupt", "--disrupt and --endpoint are for a cluster; the local target fails stores for real by itself")
+		if o.Disrupt {
+			return exitcode.Usagef("--disrupt", "--disrupt is for a cluster; the local target fails stores for real by itself")
 		}
 		lease, derr := cp.Direct()
+		if derr == nil && o.Endpoint != "" {
+			lease.Release()
+			return exitcode.Usagef("--endpoint", "on the local target --endpoint needs nb serve running: start it (nb serve), or leave --endpoint out to verify through the data path")
+		}
 		switch {
 		case errors.Is(derr, controlplane.ErrServed):
 			rep, err = o.runServed(ctx, cp, in)
@@ -257,7 +262,11 @@ func (o *Options) runServed(ctx context.Context, cp *controlplane.ControlPlane, 
 		return nil, errors.New("nb serve owns the state directory but publishes no endpoint: try again")
 	}
 	fmt.Fprintf(o.IO.ErrOut, "nb serve runs (pid %d): verifying through its S3 endpoint %s\n", info.PID, info.Endpoint)
-	ci := verify.ClusterInput{Input: in, Endpoint: info.Endpoint, Insecure: o.Insecure, BindTimeout: o.BindTimeout,
+	endpoint := info.Endpoint
+	if o.Endpoint != "" {
+		endpoint = o.Endpoint
+	}
+	ci := verify.ClusterInput{Input: in, Endpoint: endpoint, Insecure: o.Insecure, BindTimeout: o.BindTimeout,
 		FailStores: cp.FailStores, Target: "local",
 		OnWarning: func(msg string) { fmt.Fprintln(o.IO.ErrOut, "warning: "+msg) }}
 	if o.CABundle != "" {
