@@ -448,59 +448,60 @@ func (b *Backend) GetObject(_ context.Context, in *s3.GetObjectInput) (*s3.GetOb
 	return out, nil
 }
 
-// stream reads n bytes of an object from off on a goroutine of its own
-// into a pipe. It returns once the first chunk is read and verified (or
-// the read failed before), so that an unreadable object is an error
-// response, not a broken body.
+// stream opens n bytes of an object from off for a response body. It
+// returns once the first chunk is read and verified (or the read failed
+// before), so that an unreadable object is an error response, not a
+// broken body.
 func (b *Backend) stream(eng *placement.Engine, man *placement.Manifest, off, n int64) (io.ReadCloser, error) {
-	base := b.Base
-	if base == nil {
-		base = context.Background()
+	rr, err := eng.OpenRange(b.ctx(), man, off, n)
+	if err != nil {
+		return nil, err
 	}
-	ctx, cancel := context.WithCancel(base)
-	pr, pw := io.Pipe()
-	started := make(chan struct{})
-	done := make(chan error, 1)
-	w := &firstWrite{w: pw, started: started}
-	go func() {
-		_, err := eng.ReadRange(ctx, man, off, n, w)
-		if err != nil && ctx.Err() == nil && w.wrote {
-			b.logf("GET %s/%s: the read failed after the first byte, the connection is broken off: %v", man.Bucket, man.Key, err)
-		}
-		pw.CloseWithError(err)
-		done <- err
-	}()
-	select {
-	case <-started:
-	case err := <-done:
-		if err != nil {
-			cancel()
-			return nil, err
-		}
+	return &objectBody{b: b, rr: rr, man: man}, nil
+}
+
+// objectBody is a GET's body. The HTTP server copies it with WriteTo,
+// chunk by chunk straight from the data path; Read (any other copier)
+// goes through a pipe fed by WriteTo on a goroutine of its own.
+type objectBody struct {
+	b    *Backend
+	rr   *placement.RangeReader
+	man  *placement.Manifest
+	once sync.Once
+	pr   *io.PipeReader
+	done chan struct{} // closed when the pipe's writer is done
+}
+
+// WriteTo implements io.WriterTo.
+func (o *objectBody) WriteTo(w io.Writer) (int64, error) {
+	n, err := o.rr.WriteTo(w)
+	if err != nil && n > 0 {
+		o.b.logf("GET %s/%s: the read failed after %d bytes, the connection is broken off: %v", o.man.Bucket, o.man.Key, n, err)
 	}
-	return &pipeBody{PipeReader: pr, cancel: cancel}, nil
+	return n, err
 }
 
-type firstWrite struct {
-	w       io.Writer
-	once    sync.Once
-	started chan struct{}
-	wrote   bool
+func (o *objectBody) Read(p []byte) (int, error) {
+	o.once.Do(func() {
+		pr, pw := io.Pipe()
+		o.pr, o.done = pr, make(chan struct{})
+		go func() {
+			defer close(o.done)
+			_, err := o.WriteTo(pw)
+			pw.CloseWithError(err)
+		}()
+	})
+	return o.pr.Read(p)
 }
 
-func (f *firstWrite) Write(p []byte) (int, error) {
-	f.once.Do(func() { f.wrote = true; close(f.started) })
-	return f.w.Write(p)
-}
-
-type pipeBody struct {
-	*io.PipeReader
-	cancel context.CancelFunc
-}
-
-func (p *pipeBody) Close() error {
-	p.cancel()
-	return p.PipeReader.Close()
+func (o *objectBody) Close() error {
+	o.once.Do(func() {}) // no pipe after Close
+	if o.pr != nil {
+		o.pr.Close()
+		<-o.done
+	}
+	o.rr.Close()
+	return nil
 }
 
 // DeleteObject implements backend.Backend: deleting a missing key

@@ -58,6 +58,8 @@ type Engine struct {
 	// that hold extents (benchmarks and tests of that layout).
 	NoExtents bool
 	Now       func() time.Time
+	// Budget, when set, bounds the chunk buffers of all calls at once.
+	Budget *Budget
 
 	// chunkBufs recycles chunk buffers between calls: a read after a
 	// write (what nb verify does) reuses the write's buffers instead of
@@ -436,8 +438,13 @@ func (e *Engine) writeChunks(ctx context.Context, st *writeState, pol Policy, r 
 	size := e.chunkSize()
 	par := e.parallelism()
 	layout := e.layoutFor(pol)
+	nbufs, err := e.Budget.take(ctx, par+1)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer e.Budget.give(nbufs)
 	free := make(chan []byte, par+1)
-	for i := 0; i < par+1; i++ {
+	for i := 0; i < nbufs; i++ {
 		free <- e.getChunkBuf(layout.bufSize(size)) // nil: allocated on first use
 	}
 	defer e.putChunkBufs(free)

@@ -47,101 +47,197 @@ func (e *Engine) ReadManifest(ctx context.Context, man *Manifest, w io.Writer) (
 // ReadRange streams n bytes of the object from offset off (an S3 range
 // request): only the chunks that hold them are read, each verified whole.
 func (e *Engine) ReadRange(ctx context.Context, man *Manifest, off, n int64, w io.Writer) (ReadStats, error) {
+	rr, err := e.OpenRange(ctx, man, off, n)
+	if err != nil {
+		return rr.Stats(), err
+	}
+	defer rr.Close()
+	_, err = rr.WriteTo(w)
+	return rr.Stats(), err
+}
+
+// RangeReader is a read of a range under way: its chunks are read
+// ahead (up to Parallelism in flight) and verified while WriteTo writes
+// them in order.
+type RangeReader struct {
+	e        *Engine
+	man      *Manifest
+	off, n   int64
+	lo, hi   int
+	start    int64
+	slots    []chan chunkResult
+	bufs     chan []byte
+	nbufs    int
+	rs       *readSession
+	wg       sync.WaitGroup
+	ctx      context.Context
+	cancel   context.CancelFunc
+	first    *chunkResult // the first chunk, read by OpenRange
+	stats    ReadStats
+	closed   bool
+	consumed bool
+}
+
+// OpenRange starts reading n bytes from off and returns once the first
+// chunk is read and verified, or failed: a caller can still answer an
+// error before it sends a byte. Close it (after WriteTo, or instead).
+func (e *Engine) OpenRange(ctx context.Context, man *Manifest, off, n int64) (*RangeReader, error) {
+	r := &RangeReader{e: e, man: man, off: off, n: n}
 	if off < 0 || n < 0 || off+n > man.Size {
-		return ReadStats{}, fmt.Errorf("read %s/%s: range %d+%d outside its %d bytes", man.Bucket, man.Key, off, n, man.Size)
+		return r, fmt.Errorf("read %s/%s: range %d+%d outside its %d bytes", man.Bucket, man.Key, off, n, man.Size)
 	}
 	// The chunks [lo, hi) hold the range; start is where chunk lo begins.
-	lo, hi, start := 0, 0, int64(0)
-	for pos := int64(0); hi < len(man.Chunks) && pos < off+n; hi++ {
-		if pos+int64(man.Chunks[hi].Size) <= off {
-			lo, start = hi+1, pos+int64(man.Chunks[hi].Size)
+	for pos := int64(0); r.hi < len(man.Chunks) && pos < off+n; r.hi++ {
+		if pos+int64(man.Chunks[r.hi].Size) <= off {
+			r.lo, r.start = r.hi+1, pos+int64(man.Chunks[r.hi].Size)
 		}
-		pos += int64(man.Chunks[hi].Size)
+		pos += int64(man.Chunks[r.hi].Size)
 	}
 	if n == 0 {
-		lo, hi = 0, 0
+		r.lo, r.hi = 0, 0
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	r.ctx, r.cancel = context.WithCancel(ctx)
 	par := e.parallelism()
-	slots := make([]chan chunkResult, len(man.Chunks))
+	r.slots = make([]chan chunkResult, len(man.Chunks))
 	// bufs both bounds the chunks in flight and recycles their buffers,
 	// so a read holds about Parallelism chunks of memory.
-	bufs := make(chan []byte, par)
-	for i := 0; i < par; i++ {
-		bufs <- e.getChunkBuf(headerSize + e.chunkSize())
+	var err error
+	if r.nbufs, err = e.Budget.take(r.ctx, min(par, max(r.hi-r.lo, 1))); err != nil {
+		r.cancel()
+		r.closed = true
+		return r, err
 	}
-	for i := lo; i < hi; i++ {
-		slots[i] = make(chan chunkResult, 1)
+	r.bufs = make(chan []byte, par)
+	for i := 0; i < r.nbufs; i++ {
+		r.bufs <- e.getChunkBuf(headerSize + e.chunkSize())
 	}
-	rs := e.newReadSession()
-	defer rs.close() // runs last, once the readers are done
-	var wg sync.WaitGroup
-	// Cancel first so that the launcher and readers stop, then wait for
-	// them: nothing outlives the call.
-	defer func() {
-		cancel()
-		wg.Wait()
-		e.putChunkBufs(bufs)
-	}()
-	wg.Add(1)
+	for i := r.lo; i < r.hi; i++ {
+		r.slots[i] = make(chan chunkResult, 1)
+	}
+	r.rs = e.newReadSession()
+	r.wg.Add(1)
 	go func() {
-		defer wg.Done()
-		for i := lo; i < hi; i++ {
+		defer r.wg.Done()
+		for i := r.lo; i < r.hi; i++ {
 			var buf []byte
 			select {
-			case buf = <-bufs:
-			case <-ctx.Done():
+			case buf = <-r.bufs:
+			case <-r.ctx.Done():
 				return
 			}
-			wg.Add(1)
+			r.wg.Add(1)
 			go func(i int) {
-				defer wg.Done()
-				data, used, bad, err := e.readChunk(ctx, rs, man, i, buf)
-				slots[i] <- chunkResult{data, used, bad, err}
+				defer r.wg.Done()
+				data, used, bad, err := e.readChunk(r.ctx, r.rs, man, i, buf)
+				r.slots[i] <- chunkResult{data, used, bad, err}
 			}(i)
 		}
 	}()
+	if r.lo < r.hi {
+		res, err := r.next(r.lo)
+		r.first = &res
+		if err != nil {
+			r.Close()
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// next waits for chunk i.
+func (r *RangeReader) next(i int) (chunkResult, error) {
+	var res chunkResult
+	select {
+	case res = <-r.slots[i]:
+	case <-r.ctx.Done():
+		return res, r.ctx.Err()
+	}
+	r.stats.BadBlocks += res.bad
+	if res.err != nil {
+		return res, fmt.Errorf("read %s/%s chunk %d: %w", r.man.Bucket, r.man.Key, i, res.err)
+	}
+	return res, nil
+}
+
+// Stats are what the read met so far.
+func (r *RangeReader) Stats() ReadStats { return r.stats }
+
+// WriteTo writes the range to w, in order (io.WriterTo: an HTTP server
+// copies a body with it in whole chunks). It can be called once.
+func (r *RangeReader) WriteTo(w io.Writer) (int64, error) {
+	if r.consumed || r.closed {
+		return 0, errors.New("range already read")
+	}
+	r.consumed = true
+	man := r.man
 	var h hash.Hash
-	if e.VerifyObjectHash && man.SHA256 != "" && off == 0 && n == man.Size {
+	if r.e.VerifyObjectHash && man.SHA256 != "" && r.off == 0 && r.n == man.Size {
 		h = sha256.New()
 	}
-	var stats ReadStats
-	pos := start
-	for i := lo; i < hi; i++ {
-		var r chunkResult
-		select {
-		case r = <-slots[i]:
-		case <-ctx.Done():
-			return stats, ctx.Err()
-		}
-		stats.BadBlocks += r.bad
-		if r.err != nil {
-			return stats, fmt.Errorf("read %s/%s chunk %d: %w", man.Bucket, man.Key, i, r.err)
+	var written int64
+	pos := r.start
+	for i := r.lo; i < r.hi; i++ {
+		var res chunkResult
+		if i == r.lo && r.first != nil {
+			res, r.first = *r.first, nil
+		} else {
+			var err error
+			if res, err = r.next(i); err != nil {
+				return written, err
+			}
 		}
 		if h != nil {
-			h.Write(r.data)
+			h.Write(res.data)
 		}
-		data := r.data
-		if end := pos + int64(len(data)); end > off+n {
-			data = data[:off+n-pos]
+		data := res.data
+		if end := pos + int64(len(data)); end > r.off+r.n {
+			data = data[:r.off+r.n-pos]
 		}
-		if pos < off {
-			data = data[off-pos:]
+		if pos < r.off {
+			data = data[r.off-pos:]
 		}
-		pos += int64(len(r.data))
-		if _, err := w.Write(data); err != nil {
-			return stats, fmt.Errorf("write %s/%s: %w", man.Bucket, man.Key, err)
+		pos += int64(len(res.data))
+		m, err := w.Write(data)
+		written += int64(m)
+		if err != nil {
+			return written, fmt.Errorf("write %s/%s: %w", man.Bucket, man.Key, err)
 		}
-		bufs <- r.buf
+		r.bufs <- res.buf
 	}
-	if h == nil {
-		return stats, nil
+	if h != nil {
+		if got := hex.EncodeToString(h.Sum(nil)); got != man.SHA256 {
+			return written, fmt.Errorf("%w: %s/%s: SHA-256 %s, manifest says %s", ErrUnreadable, man.Bucket, man.Key, got, man.SHA256)
+		}
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != man.SHA256 {
-		return stats, fmt.Errorf("%w: %s/%s: SHA-256 %s, manifest says %s", ErrUnreadable, man.Bucket, man.Key, got, man.SHA256)
+	return written, nil
+}
+
+// Close stops the read and hands its buffers back; nothing of it
+// outlives the call.
+func (r *RangeReader) Close() {
+	if r.closed {
+		return
 	}
-	return stats, nil
+	r.closed = true
+	r.cancel()
+	r.wg.Wait()
+	if r.first != nil {
+		r.bufs <- r.first.buf
+		r.first = nil
+	}
+	// Chunks read ahead but not written hold buffers in their slots.
+	for i := r.lo; i < r.hi; i++ {
+		select {
+		case res := <-r.slots[i]:
+			if res.buf != nil {
+				r.bufs <- res.buf
+			}
+		default:
+		}
+	}
+	r.e.putChunkBufs(r.bufs)
+	r.rs.close()
+	r.e.Budget.give(r.nbufs)
 }
 
 // readChunk returns a chunk's verified bytes, the buffer they live in

@@ -14,7 +14,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/nbctl/nb/pkg/blockstore"
 	"github.com/nbctl/nb/pkg/blockstore/dir"
@@ -307,4 +309,47 @@ func files(t *testing.T, root string) int {
 		})
 	}
 	return n
+}
+
+// With a budget of one buffer, concurrent puts and reads all complete
+// (none waits for a buffer while holding one), and a range opened and
+// closed unread gives its buffers back.
+func TestBudgetBoundsBuffersWithoutDeadlock(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, 2, 0, 1000)
+	r.eng.Budget = NewBudget(1)
+	want := data(7500, 5)
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			key := fmt.Sprintf("k%d", i)
+			if _, err := r.eng.Put(ctx, "bkt", key, mirror("s0", "s1"), bytes.NewReader(want)); err != nil {
+				errs <- err
+				return
+			}
+			var out bytes.Buffer
+			if _, _, err := r.eng.Get(ctx, "bkt", key, &out); err != nil || !bytes.Equal(out.Bytes(), want) {
+				errs <- fmt.Errorf("%s: %v", key, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	man, _ := r.eng.Stat("bkt", "k0")
+	rr, err := r.eng.OpenRange(ctx, man, 10, 5000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr.Close()
+	tctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if n, err := r.eng.Budget.take(tctx, 1); err != nil || n != 1 {
+		t.Fatalf("the budget was not given back: %v", err)
+	}
 }

@@ -149,7 +149,7 @@ func (r *Reconciler) OpenEngine(ctx context.Context, ns string) (*placement.Engi
 	}
 	eng := r.data.engines[ns]
 	if eng == nil {
-		eng = &placement.Engine{Meta: meta, Stores: map[string]blockstore.Store{}}
+		eng = &placement.Engine{Meta: meta, Stores: map[string]blockstore.Store{}, Budget: r.Budget}
 		r.data.engines[ns] = eng
 	}
 	for _, name := range eng.StoreNames() {

@@ -27,6 +27,7 @@ import (
 	s3store "github.com/nbctl/nb/pkg/blockstore/s3"
 	"github.com/nbctl/nb/pkg/kinds"
 	"github.com/nbctl/nb/pkg/localstate"
+	"github.com/nbctl/nb/pkg/placement"
 )
 
 // Modes and reasons the operator uses.
@@ -57,6 +58,9 @@ type Reconciler struct {
 	// Advertise keeps bound claims' ConfigMaps pointing at BucketHost and
 	// BucketPort (nb serve sets it to where it listens).
 	Advertise bool
+	// Budget bounds the chunk buffers of the data path's engines (nb
+	// serve's memory).
+	Budget *placement.Budget
 	Now       func() time.Time
 
 	s3Checks    map[string]s3Check

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +39,13 @@ var secretGVR = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
 // DefaultAddress is where nb serve listens unless told otherwise: the
 // port claims' BUCKET_PORT has always named.
 const DefaultAddress = "127.0.0.1:6001"
+
+// The server's memory: ChunkBuffers chunk buffers (4 MiB each) shared by
+// every request, and the heap size the collector aims to stay under.
+const (
+	ChunkBuffers = 16
+	MemoryLimit  = 96 << 20
+)
 
 // Options are how the server runs.
 type Options struct {
@@ -125,6 +133,13 @@ func Run(ctx context.Context, cp *controlplane.ControlPlane, opt Options, ready 
 		Socket: cp.SocketPath(), Started: time.Now().UTC()}
 	rec := cp.Reconciler
 	rec.BucketHost, rec.BucketPort, rec.Advertise = advertised, port, true
+	// Memory stays flat whatever the load: requests share a budget of
+	// chunk buffers, and the collector works harder before the heap
+	// passes the limit (GOMEMLIMIT overrides it).
+	rec.Budget = placement.NewBudget(ChunkBuffers)
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(MemoryLimit)
+	}
 	if err := cp.EnsureAdmin(ctx, nbv1.DefaultNamespace); err != nil {
 		return err
 	}
