@@ -61,7 +61,7 @@ type Reconciler struct {
 	// Budget bounds the chunk buffers of the data path's engines (nb
 	// serve's memory).
 	Budget *placement.Budget
-	Now       func() time.Time
+	Now    func() time.Time
 
 	s3Checks    map[string]s3Check
 	passes      int
