@@ -24,6 +24,17 @@ wait_port() { for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/n
 val() { python3 -c 'import json,sys; w=sys.argv[1]; print(next(json.loads(l)["value"] for l in sys.stdin if json.loads(l)["what"]==w))' "$1"; }
 ratio() { python3 -c "print(f'{float(\"$1\")/float(\"$2\"):.2f}')"; }
 peak_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
+# Both servers' GETs read from the disk: the page cache is dropped before
+# each (nb writes blocks with O_DIRECT, versitygw through the cache; without
+# this versitygw's GET is a read of memory). Needs root; else both read
+# whatever is cached, and the script says so.
+if sync && echo 3 2>/dev/null >/proc/sys/vm/drop_caches; then
+  drop() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+  cold="cold (page cache dropped before each GET)"
+else
+  drop() { :; }
+  cold="WARM for versitygw (cannot drop the page cache without root)"
+fi
 
 # versitygw, posix, on this disk.
 vport=$(free_port); mkdir -p "$work/vgw"
@@ -60,12 +71,15 @@ kill "$npid"; wait "$npid" 2>/dev/null || true; start_nb
 "$work/s3load" para "${ONE[@]}" -size "$size" -c 4 -label nb
 echo "nb serve peak RSS: $(( $(peak_kib "$npid") / 1024 )) MiB (target <= 128)"
 
-printf '\n== 1 GiB PUT / GET (MB/s), %s runs\n' "$runs"
+printf '\n== 1 GiB PUT / GET (MB/s), %s runs; GETs %s\n' "$runs" "$cold"
 printf '%-4s %10s %10s %10s %6s %6s %10s %10s %6s %6s\n' run vgw-put one-put two-put r1 r2 vgw-get one-get r1 r2
 for r in $(seq "$runs"); do
-  v=$("$work/s3load" big "${V[@]}" -bucket big -size "$size" -label vgw)
-  o=$("$work/s3load" big "${ONE[@]}" -size "$size" -label one)
-  t=$("$work/s3load" big "${TWO[@]}" -size "$size" -label two)
+  v=$("$work/s3load" big "${V[@]}" -bucket big -size "$size" -label vgw -no-get)
+  o=$("$work/s3load" big "${ONE[@]}" -size "$size" -label one -no-get)
+  t=$("$work/s3load" big "${TWO[@]}" -size "$size" -label two -no-get)
+  drop; v+=$'\n'$("$work/s3load" big "${V[@]}" -bucket big -size "$size" -label vgw -get-only)
+  drop; o+=$'\n'$("$work/s3load" big "${ONE[@]}" -size "$size" -label one -get-only)
+  drop; t+=$'\n'$("$work/s3load" big "${TWO[@]}" -size "$size" -label two -get-only)
   vp=$(val put <<<"$v"); op=$(val put <<<"$o"); tp=$(val put <<<"$t")
   vg=$(val get <<<"$v"); og=$(val get <<<"$o"); tg=$(val get <<<"$t")
   printf '%-4s %10.0f %10.0f %10.0f %6s %6s %10.0f %10.0f %6s %6s\n' "$r" "$vp" "$op" "$tp" "$(ratio "$op" "$vp")" "$(ratio "$tp" "$vp")" \

@@ -31,6 +31,7 @@ type opts struct {
 	endpoint, key, secret, bucket, file, label string
 	size                                       int64
 	n, c                                       int
+	getOnly, noGet                             bool
 }
 
 func main() {
@@ -49,6 +50,8 @@ func main() {
 	fs.Int64Var(&o.size, "size", 1<<30, "object size")
 	fs.IntVar(&o.n, "n", 10000, "objects (small)")
 	fs.IntVar(&o.c, "c", 16, "concurrent clients")
+	fs.BoolVar(&o.getOnly, "get-only", false, "big: read the object a previous run wrote")
+	fs.BoolVar(&o.noGet, "no-get", false, "big: only write")
 	_ = fs.Parse(os.Args[2:])
 	client := s3.New(s3.Options{BaseEndpoint: aws.String(o.endpoint), UsePathStyle: true, Region: "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider(o.key, o.secret, "")})
@@ -114,10 +117,15 @@ func big(ctx context.Context, c *s3.Client, o opts) error {
 	}
 	defer done()
 	start := time.Now()
-	if _, err := tm.UploadObject(ctx, &transfermanager.UploadObjectInput{Bucket: &o.bucket, Key: aws.String("big"), Body: r}); err != nil {
-		return err
+	if !o.getOnly {
+		if _, err := tm.UploadObject(ctx, &transfermanager.UploadObjectInput{Bucket: &o.bucket, Key: aws.String("big"), Body: r}); err != nil {
+			return err
+		}
+		report(o.label, "put", float64(o.size)/time.Since(start).Seconds()/1e6, "MB/s")
 	}
-	report(o.label, "put", float64(o.size)/time.Since(start).Seconds()/1e6, "MB/s")
+	if o.noGet {
+		return nil
+	}
 	start = time.Now()
 	d := &discardAt{}
 	if _, err := tm.DownloadObject(ctx, &transfermanager.DownloadObjectInput{Bucket: &o.bucket, Key: aws.String("big"), WriterAt: d}); err != nil {

@@ -105,6 +105,33 @@ type Block struct {
 	CRC    uint32 `json:"crc"`
 }
 
+// clone is a deep copy: callers may change what they get.
+func (m *Manifest) clone() *Manifest {
+	c := *m
+	c.Tiers = make([]Tier, len(m.Tiers))
+	for i, t := range m.Tiers {
+		t.Stores = append([]string(nil), t.Stores...)
+		c.Tiers[i] = t
+	}
+	c.Chunks = make([]Chunk, len(m.Chunks))
+	for i, ch := range m.Chunks {
+		ch.Blocks = append([]Block(nil), ch.Blocks...)
+		c.Chunks[i] = ch
+	}
+	c.Parts = append([]Part(nil), m.Parts...)
+	if m.Attrs != nil {
+		a := *m.Attrs
+		if m.Attrs.Meta != nil {
+			a.Meta = make(map[string]string, len(m.Attrs.Meta))
+			for k, v := range m.Attrs.Meta {
+				a.Meta[k] = v
+			}
+		}
+		c.Attrs = &a
+	}
+	return &c
+}
+
 // Erasure reports whether the chunk is erasure coded.
 func (c *Chunk) Erasure() bool { return c.ParityShards > 0 }
 

@@ -1,6 +1,7 @@
 package placement
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -38,6 +39,9 @@ type Meta struct {
 	db   *bolt.DB
 	refs int
 	hold bool
+
+	cacheMu sync.Mutex
+	cache   map[string]decoded
 }
 
 // DefaultMetaTimeout is how long a transaction waits for the file lock
@@ -146,13 +150,38 @@ func (m *Meta) update(fn func(*bolt.Tx) error) error {
 	return db.Update(fn)
 }
 
+// batch is update for transactions that many goroutines run at once
+// (object commits under S3 load): while the file is held they share one
+// commit, and one fsync, through bbolt's Batch. fn may run more than once,
+// so it must start from scratch each time.
+func (m *Meta) batch(fn func(*bolt.Tx) error) error {
+	db, err := m.acquire()
+	if err != nil {
+		return err
+	}
+	defer m.release(db)
+	m.mu.Lock()
+	held := m.hold
+	m.mu.Unlock()
+	if held {
+		return db.Batch(fn)
+	}
+	return db.Update(fn)
+}
+
 func objectKey(bucket, key string) []byte { return []byte(bucket + "\x00" + key) }
 
 // Get returns an object's current manifest.
 func (m *Meta) Get(bucket, key string) (*Manifest, error) {
 	var raw []byte
+	var hit *Manifest
+	k := objectKey(bucket, key)
 	err := m.view(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bucketObjects).Get(objectKey(bucket, key)); v != nil {
+		v := tx.Bucket(bucketObjects).Get(k)
+		if v == nil {
+			return nil
+		}
+		if hit = m.cached(string(k), v); hit == nil {
 			raw = append([]byte(nil), v...)
 		}
 		return nil
@@ -160,10 +189,60 @@ func (m *Meta) Get(bucket, key string) (*Manifest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metadata: %w", err)
 	}
+	if hit != nil {
+		return hit, nil
+	}
 	if raw == nil {
 		return nil, fmt.Errorf("%w: %s/%s", ErrNoObject, bucket, key)
 	}
-	return DecodeManifest(raw)
+	man, err := DecodeManifest(raw)
+	if err == nil {
+		m.remember(string(k), raw, man)
+	}
+	return man, err
+}
+
+// decoded is a manifest kept decoded with the bytes it was decoded from.
+type decoded struct {
+	raw []byte
+	man *Manifest
+}
+
+// Large manifests (a GiB object has hundreds of chunks) cost more to
+// decode than the read of a range of them: a server reading the same
+// object part after part keeps the last ones decoded, checked against the
+// stored bytes on every use.
+const (
+	cacheMinChunks = 16
+	cacheEntries   = 64
+)
+
+func (m *Meta) cached(k string, raw []byte) *Manifest {
+	m.cacheMu.Lock()
+	d, ok := m.cache[k]
+	m.cacheMu.Unlock()
+	if !ok || !bytes.Equal(d.raw, raw) {
+		return nil
+	}
+	return d.man.clone()
+}
+
+func (m *Meta) remember(k string, raw []byte, man *Manifest) {
+	if len(man.Chunks) < cacheMinChunks {
+		return
+	}
+	m.cacheMu.Lock()
+	defer m.cacheMu.Unlock()
+	if m.cache == nil {
+		m.cache = map[string]decoded{}
+	}
+	if len(m.cache) >= cacheEntries {
+		for old := range m.cache { // any one: map order is random enough
+			delete(m.cache, old)
+			break
+		}
+	}
+	m.cache[k] = decoded{raw: raw, man: man.clone()}
 }
 
 // Commit makes man the object's current version; the one it replaces, if
@@ -179,7 +258,7 @@ func (m *Meta) CommitIf(man *Manifest, cond func(current *Manifest) error) (repl
 	if err != nil {
 		return nil, err
 	}
-	err = m.update(func(tx *bolt.Tx) error {
+	err = m.batch(func(tx *bolt.Tx) error {
 		replaced = nil
 		objs := tx.Bucket(bucketObjects)
 		k := objectKey(man.Bucket, man.Key)

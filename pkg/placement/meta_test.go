@@ -45,3 +45,25 @@ func TestMetaLockedOnlyPerTransaction(t *testing.T) {
 		t.Fatalf("after the holder closed: %v", err)
 	}
 }
+
+// Large manifests are kept decoded: a caller changing what Get returned
+// changes nothing for the next caller, and a new version is seen at once.
+func TestMetaKeepsLargeManifestsDecodedSafely(t *testing.T) {
+	r := newRig(t, 2, 0, 100)
+	man := r.put(t, "k", mirror("s0", "s1"), data(100*cacheMinChunks+7, 1))
+	a, err := r.eng.Meta.Get("bkt", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Chunks[0].Blocks[0].Store = "changed"
+	a.Chunks = a.Chunks[:1]
+	b, err := r.eng.Meta.Get("bkt", "k")
+	if err != nil || len(b.Chunks) != len(man.Chunks) || b.Chunks[0].Blocks[0].Store == "changed" {
+		t.Fatalf("a caller's change reached the next Get: %v", err)
+	}
+	again := r.put(t, "k", mirror("s0", "s1"), data(100*cacheMinChunks+9, 2))
+	c, err := r.eng.Meta.Get("bkt", "k")
+	if err != nil || c.ObjectID != again.ObjectID || c.Size != again.Size {
+		t.Fatalf("after a new version: %v %v", c.ObjectID, err)
+	}
+}

@@ -4,7 +4,10 @@ package serve
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"os"
+	"runtime/pprof"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
@@ -91,6 +94,19 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	if cp == nil {
 		return exitcode.Usagef("--target", "nb serve runs the local target (on a cluster NooBaa's own endpoint serves S3): pass --target local")
+	}
+	// NB_SERVE_CPUPROFILE=FILE writes a CPU profile of the server's life
+	// (bench/s3.sh PROFILE=1; docs/benchmarks.md).
+	if path := os.Getenv("NB_SERVE_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return fmt.Errorf("NB_SERVE_CPUPROFILE: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("NB_SERVE_CPUPROFILE: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	err = server.Run(ctx, cp, server.Options{Address: o.Address, CertFile: o.TLSCert, KeyFile: o.TLSKey, Log: o.IO.ErrOut}, nil)
 	if errors.Is(err, context.Canceled) {
