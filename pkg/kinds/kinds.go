@@ -6,6 +6,7 @@ package kinds
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -41,7 +42,9 @@ type Kind struct {
 	Goal string
 	// OwnedBySystem makes the NooBaa system CR the controller of new objects.
 	OwnedBySystem bool
-	Columns       []Column
+	// columns are the list columns, read from the CRD on first use (not
+	// at start-up: most commands never list).
+	columns func() []Column
 	// SecretName returns the Secret the object references, if any.
 	SecretName func(obj *unstructured.Unstructured) string
 }
@@ -58,15 +61,26 @@ var (
 		Condition: kube.ClaimBound, Goal: "Bound"}
 )
 
+// Columns are the kind's list columns: the CRD's printer columns with
+// NAME first and AGE last, and nb's own.
+func (k *Kind) Columns() []Column { return k.columns() }
+
+func lazy(f func() []Column) func() []Column { return sync.OnceValue(f) }
+
 func init() {
 	mode := Column{Name: "MODE", Value: Mode}
 	target := Column{Name: "TARGET", Wide: true, Value: storeTarget}
 	secret := Column{Name: "SECRET", Wide: true, Value: storeSecret}
-	BackingStore.Columns = crdColumns(BackingStore.GVR, mode, target, secret)
-	NamespaceStore.Columns = crdColumns(NamespaceStore.GVR, mode, target, secret,
-		Column{Name: "ACCESS-MODE", Wide: true, JSONPath: ".spec.accessMode"})
-	BucketClass.Columns = crdColumns(BucketClass.GVR, mode)
-	ObjectBucketClaim.Columns = crdColumns(ObjectBucketClaim.GVR,
+	BackingStore.columns = lazy(func() []Column { return crdColumns(BackingStore.GVR, mode, target, secret) })
+	NamespaceStore.columns = lazy(func() []Column {
+		return crdColumns(NamespaceStore.GVR, mode, target, secret, Column{Name: "ACCESS-MODE", Wide: true, JSONPath: ".spec.accessMode"})
+	})
+	BucketClass.columns = lazy(func() []Column { return crdColumns(BucketClass.GVR, mode) })
+	ObjectBucketClaim.columns = lazy(func() []Column { return claimColumns() })
+}
+
+func claimColumns() []Column {
+	return crdColumns(ObjectBucketClaim.GVR,
 		Column{Name: "BUCKET-CLASS", Wide: true, JSONPath: ".spec.additionalConfig.bucketclass"},
 		Column{Name: "BUCKET-NAME", Wide: true, Value: func(o *unstructured.Unstructured) string {
 			if n, _, _ := unstructured.NestedString(o.Object, "spec", "bucketName"); n != "" {

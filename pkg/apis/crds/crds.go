@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"sync"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"sigs.k8s.io/yaml"
@@ -21,8 +22,23 @@ var files embed.FS
 // Files returns the embedded CRD manifests, by file name.
 func Files() fs.FS { return files }
 
-// All parses every embedded CRD.
+// All returns every embedded CRD. They are parsed once per process (the
+// YAML costs milliseconds) and each caller gets copies of its own.
 func All() ([]*apiextensionsv1.CustomResourceDefinition, error) {
+	list, err := parsed()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*apiextensionsv1.CustomResourceDefinition, len(list))
+	for i, c := range list {
+		out[i] = c.DeepCopy()
+	}
+	return out, nil
+}
+
+var parsed = sync.OnceValues(parseAll)
+
+func parseAll() ([]*apiextensionsv1.CustomResourceDefinition, error) {
 	entries, err := fs.ReadDir(files, ".")
 	if err != nil {
 		return nil, fmt.Errorf("read embedded CRDs: %w", err)

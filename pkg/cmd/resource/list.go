@@ -105,7 +105,7 @@ func (o *ListOptions) Run(ctx context.Context) error {
 	if o.AllNamespaces {
 		header = append(header, "NAMESPACE")
 	}
-	for _, c := range o.Kind.Columns {
+	for _, c := range o.Kind.Columns() {
 		if c.Wide && format != "wide" {
 			continue
 		}

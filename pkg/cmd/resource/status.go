@@ -229,7 +229,7 @@ func details(k *kinds.Kind, obj *unstructured.Unstructured) [][2]string {
 	switch k {
 	case kinds.BackingStore, kinds.NamespaceStore:
 		out := [][2]string{{"Type", str("spec", "type")}}
-		for _, c := range k.Columns {
+		for _, c := range k.Columns() {
 			if c.Name == "TARGET" {
 				out = append(out, [2]string{"Target", c.Cell(obj)})
 			}
