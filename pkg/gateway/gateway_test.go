@@ -239,6 +239,9 @@ func TestAdminCreatesAndDeletesBuckets(t *testing.T) {
 	if _, err := admin.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("made-by-admin")}); err != nil {
 		t.Errorf("head: %v", err)
 	}
+	if loc, err := admin.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String("made-by-admin")}); err != nil || (loc.LocationConstraint != "" && loc.LocationConstraint != "us-east-1") {
+		t.Errorf("location: %+v %v", loc, err)
+	}
 	put(t, admin, "made-by-admin", "k", []byte("v"))
 	if _, err := admin.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("made-by-admin")}); code(err) != "BucketNotEmpty" {
 		t.Errorf("delete non-empty: %v", err)

@@ -43,7 +43,9 @@ type Engine struct {
 	// afterwards change it only with SetStore.
 	Stores   map[string]blockstore.Store
 	storesMu sync.RWMutex
-	Meta     *Meta
+	// collector receives replaced versions (StartCollector).
+	collector chan *Manifest
+	Meta      *Meta
 	// ChunkSize and Parallelism bound memory: about ChunkSize ×
 	// (Parallelism+1) per Put or Get, whatever the object's size.
 	ChunkSize   int
@@ -253,9 +255,55 @@ func (e *Engine) PutWith(ctx context.Context, bucket, key string, pol Policy, r 
 		return nil, fmt.Errorf("put %s/%s: %w", bucket, key, err)
 	}
 	if replaced != nil {
-		e.collect(context.WithoutCancel(ctx), replaced)
+		e.collectLater(context.WithoutCancel(ctx), replaced)
 	}
 	return man, nil
+}
+
+// collectorQueue is how many replaced versions wait for the background
+// collector before a Put collects its own.
+const collectorQueue = 1024
+
+// StartCollector deletes the blocks of replaced versions on a goroutine
+// of its own instead of in the Put that replaced them (a server: an
+// overwrite then costs no more than a new object). Each version is on
+// the garbage list from the moment it is replaced, so what the collector
+// has not reached when the process ends is collected later
+// (CollectGarbage). stop waits for what is queued.
+func (e *Engine) StartCollector(ctx context.Context) (stop func()) {
+	q := make(chan *Manifest, collectorQueue)
+	done := make(chan struct{})
+	e.storesMu.Lock()
+	e.collector = q
+	e.storesMu.Unlock()
+	go func() {
+		defer close(done)
+		for m := range q {
+			e.collect(ctx, m)
+		}
+	}()
+	return func() {
+		e.storesMu.Lock()
+		e.collector = nil
+		e.storesMu.Unlock()
+		close(q)
+		<-done
+	}
+}
+
+// collectLater hands a replaced version to the background collector, or
+// collects it now when there is none or it is behind.
+func (e *Engine) collectLater(ctx context.Context, m *Manifest) {
+	e.storesMu.RLock()
+	defer e.storesMu.RUnlock()
+	if e.collector != nil {
+		select {
+		case e.collector <- m:
+			return
+		default:
+		}
+	}
+	e.collect(ctx, m)
 }
 
 // discard removes what a Put that failed wrote (its blocks, extents and

@@ -150,24 +150,6 @@ func (m *Meta) update(fn func(*bolt.Tx) error) error {
 	return db.Update(fn)
 }
 
-// batch is update for transactions that many goroutines run at once
-// (object commits under S3 load): while the file is held they share one
-// commit, and one fsync, through bbolt's Batch. fn may run more than once,
-// so it must start from scratch each time.
-func (m *Meta) batch(fn func(*bolt.Tx) error) error {
-	db, err := m.acquire()
-	if err != nil {
-		return err
-	}
-	defer m.release(db)
-	m.mu.Lock()
-	held := m.hold
-	m.mu.Unlock()
-	if held {
-		return db.Batch(fn)
-	}
-	return db.Update(fn)
-}
 
 func objectKey(bucket, key string) []byte { return []byte(bucket + "\x00" + key) }
 
@@ -258,7 +240,7 @@ func (m *Meta) CommitIf(man *Manifest, cond func(current *Manifest) error) (repl
 	if err != nil {
 		return nil, err
 	}
-	err = m.batch(func(tx *bolt.Tx) error {
+	err = m.update(func(tx *bolt.Tx) error {
 		replaced = nil
 		objs := tx.Bucket(bucketObjects)
 		k := objectKey(man.Bucket, man.Key)

@@ -151,7 +151,7 @@ func (e *Engine) PutPart(ctx context.Context, bucket, key, id string, n int, r i
 		return nil, fmt.Errorf("upload part %d of %s/%s: %w", n, bucket, key, err)
 	}
 	if replaced != nil {
-		e.collect(context.WithoutCancel(ctx), replaced)
+		e.collectLater(context.WithoutCancel(ctx), replaced)
 	}
 	return man, nil
 }
@@ -358,7 +358,7 @@ func (e *Engine) CompleteUpload(ctx context.Context, bucket, key, id string, lis
 	cctx := context.WithoutCancel(ctx)
 	for _, m := range append(unused, replaced) {
 		if m != nil {
-			e.collect(cctx, m)
+			e.collectLater(cctx, m)
 		}
 	}
 	return man, nil

@@ -353,3 +353,25 @@ func TestBudgetBoundsBuffersWithoutDeadlock(t *testing.T) {
 		t.Fatalf("the budget was not given back: %v", err)
 	}
 }
+
+// With the background collector, a replaced version's blocks go after
+// the Put returns, and stop waits for them.
+func TestBackgroundCollector(t *testing.T) {
+	r := newRig(t, 2, 0, 1000)
+	stop := r.eng.StartCollector(context.Background())
+	r.put(t, "k", mirror("s0", "s1"), data(3000, 1))
+	before := r.count()
+	for i := 0; i < 20; i++ {
+		r.put(t, "k", mirror("s0", "s1"), data(3000, uint64(i+2)))
+	}
+	stop()
+	if n := r.count(); n != before {
+		t.Errorf("%d keys on the stores after 20 overwrites and the collector stopped, %d after the first put", n, before)
+	}
+	if g, _ := r.eng.Meta.Garbage(); len(g) != 0 {
+		t.Errorf("%d versions left on the garbage list", len(g))
+	}
+	if got, _, err := r.get("k"); err != nil || !bytes.Equal(got, data(3000, 21)) {
+		t.Errorf("the last version: %v", err)
+	}
+}

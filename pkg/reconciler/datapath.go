@@ -31,6 +31,20 @@ type dataPath struct {
 	stores  map[string]openStore // by namespace/name
 	// overrides replace a store while nb verify fails it.
 	overrides map[string]blockstore.Store
+	// stops end the engines' background collectors.
+	stops []func()
+}
+
+// StopCollectors waits for the engines' background collectors to finish
+// what they have queued (CollectInBackground).
+func (r *Reconciler) StopCollectors() {
+	r.data.mu.Lock()
+	stops := r.data.stops
+	r.data.stops = nil
+	r.data.mu.Unlock()
+	for _, stop := range stops {
+		stop()
+	}
 }
 
 type openStore struct {
@@ -151,6 +165,9 @@ func (r *Reconciler) OpenEngine(ctx context.Context, ns string) (*placement.Engi
 	if eng == nil {
 		eng = &placement.Engine{Meta: meta, Stores: map[string]blockstore.Store{}, Budget: r.Budget}
 		r.data.engines[ns] = eng
+		if r.CollectInBackground {
+			r.data.stops = append(r.data.stops, eng.StartCollector(context.WithoutCancel(ctx)))
+		}
 	}
 	for _, name := range eng.StoreNames() {
 		if _, ok := opened[name]; !ok {

@@ -61,6 +61,9 @@ type Reconciler struct {
 	// Budget bounds the chunk buffers of the data path's engines (nb
 	// serve's memory).
 	Budget *placement.Budget
+	// CollectInBackground deletes replaced versions on a goroutine of each
+	// engine instead of in the Put (nb serve; StopCollectors at the end).
+	CollectInBackground bool
 	Now    func() time.Time
 
 	s3Checks    map[string]s3Check

@@ -137,6 +137,8 @@ func Run(ctx context.Context, cp *controlplane.ControlPlane, opt Options, ready 
 	// chunk buffers, and the collector works harder before the heap
 	// passes the limit (GOMEMLIMIT overrides it).
 	rec.Budget = placement.NewBudget(ChunkBuffers)
+	rec.CollectInBackground = true
+	defer rec.StopCollectors()
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(MemoryLimit)
 	}
