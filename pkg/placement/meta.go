@@ -150,7 +150,6 @@ func (m *Meta) update(fn func(*bolt.Tx) error) error {
 	return db.Update(fn)
 }
 
-
 func objectKey(bucket, key string) []byte { return []byte(bucket + "\x00" + key) }
 
 // Get returns an object's current manifest.

@@ -64,7 +64,7 @@ type Reconciler struct {
 	// CollectInBackground deletes replaced versions on a goroutine of each
 	// engine instead of in the Put (nb serve; StopCollectors at the end).
 	CollectInBackground bool
-	Now    func() time.Time
+	Now                 func() time.Time
 
 	s3Checks    map[string]s3Check
 	passes      int
