@@ -43,9 +43,11 @@ type Engine struct {
 	// afterwards change it only with SetStore.
 	Stores   map[string]blockstore.Store
 	storesMu sync.RWMutex
-	// collector receives replaced versions (StartCollector).
-	collector chan *Manifest
-	Meta      *Meta
+	// collector receives replaced versions (StartCollector); sends and
+	// its closing hold collectorMu (never a lock collect takes).
+	collector   chan *Manifest
+	collectorMu sync.Mutex
+	Meta        *Meta
 	// ChunkSize and Parallelism bound memory: about ChunkSize ×
 	// (Parallelism+1) per Put or Get, whatever the object's size.
 	ChunkSize   int
@@ -273,9 +275,9 @@ const collectorQueue = 1024
 func (e *Engine) StartCollector(ctx context.Context) (stop func()) {
 	q := make(chan *Manifest, collectorQueue)
 	done := make(chan struct{})
-	e.storesMu.Lock()
+	e.collectorMu.Lock()
 	e.collector = q
-	e.storesMu.Unlock()
+	e.collectorMu.Unlock()
 	go func() {
 		defer close(done)
 		for m := range q {
@@ -283,10 +285,10 @@ func (e *Engine) StartCollector(ctx context.Context) (stop func()) {
 		}
 	}()
 	return func() {
-		e.storesMu.Lock()
+		e.collectorMu.Lock()
 		e.collector = nil
-		e.storesMu.Unlock()
 		close(q)
+		e.collectorMu.Unlock()
 		<-done
 	}
 }
@@ -294,16 +296,19 @@ func (e *Engine) StartCollector(ctx context.Context) (stop func()) {
 // collectLater hands a replaced version to the background collector, or
 // collects it now when there is none or it is behind.
 func (e *Engine) collectLater(ctx context.Context, m *Manifest) {
-	e.storesMu.RLock()
-	defer e.storesMu.RUnlock()
+	e.collectorMu.Lock()
+	queued := false
 	if e.collector != nil {
 		select {
 		case e.collector <- m:
-			return
+			queued = true
 		default:
 		}
 	}
-	e.collect(ctx, m)
+	e.collectorMu.Unlock()
+	if !queued {
+		e.collect(ctx, m)
+	}
 }
 
 // discard removes what a Put that failed wrote (its blocks, extents and

@@ -375,3 +375,36 @@ func TestBackgroundCollector(t *testing.T) {
 		t.Errorf("the last version: %v", err)
 	}
 }
+
+// A Put that collects a replaced version itself (the collector's queue
+// is full) while stores change under it completes: it holds no lock of
+// the engine's while it collects (it once did, and deadlocked nb serve
+// against a reconcile pass under sustained overwrites).
+func TestCollectingWithAFullQueueWhileStoresChange(t *testing.T) {
+	r := newRig(t, 2, 0, 1000)
+	r.eng.collector = make(chan *Manifest) // nobody reads: always full
+	stop := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				r.eng.SetStore("s0", r.eng.store("s0"))
+			}
+		}
+	}()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 50; i++ {
+			r.put(t, "k", mirror("s0", "s1"), data(3000, uint64(i)))
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("overwrites with a full collector queue while stores change did not finish: deadlock")
+	}
+	close(stop)
+}
