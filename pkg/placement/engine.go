@@ -270,25 +270,30 @@ const collectorQueue = 1024
 // of its own instead of in the Put that replaced them (a server: an
 // overwrite then costs no more than a new object). Each version is on
 // the garbage list from the moment it is replaced, so what the collector
-// has not reached when the process ends is collected later
-// (CollectGarbage). stop waits for what is queued.
+// has not reached when it stops is collected later (CollectGarbage):
+// stop waits only for the version being collected.
 func (e *Engine) StartCollector(ctx context.Context) (stop func()) {
 	q := make(chan *Manifest, collectorQueue)
-	done := make(chan struct{})
+	quit, done := make(chan struct{}), make(chan struct{})
 	e.collectorMu.Lock()
 	e.collector = q
 	e.collectorMu.Unlock()
 	go func() {
 		defer close(done)
-		for m := range q {
-			e.collect(ctx, m)
+		for {
+			select {
+			case <-quit:
+				return
+			case m := <-q:
+				e.collect(ctx, m)
+			}
 		}
 	}()
 	return func() {
 		e.collectorMu.Lock()
 		e.collector = nil
-		close(q)
 		e.collectorMu.Unlock()
+		close(quit)
 		<-done
 	}
 }

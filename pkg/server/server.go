@@ -176,6 +176,16 @@ func Run(ctx context.Context, cp *controlplane.ControlPlane, opt Options, ready 
 	var wg sync.WaitGroup
 	defer wg.Wait()
 
+	// What an earlier run left on the garbage list (a collector stopped
+	// with versions queued, a store that was down) goes now.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := eng.CollectGarbage(runCtx); err != nil && runCtx.Err() == nil {
+			s.logf("collecting garbage: %v", err)
+		}
+	}()
+
 	ctl, err := s.listenControl()
 	if err != nil {
 		return err
