@@ -48,6 +48,7 @@ func (m *Meta) PutBucket(b Bucket) error {
 	if err != nil {
 		return err
 	}
+	defer m.forgetBucket(b.Name)
 	return m.update(func(tx *bolt.Tx) error {
 		bk, err := tx.CreateBucketIfNotExists(bucketBuckets)
 		if err != nil {
@@ -57,8 +58,42 @@ func (m *Meta) PutBucket(b Bucket) error {
 	})
 }
 
+// Bucket records are read on every S3 request (authorization, policy,
+// placement). While this process holds the file no other writes it, so
+// they are kept in memory, dropped on every change of the record.
+func (m *Meta) cachedBucket(name string) (Bucket, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.hold {
+		return Bucket{}, false
+	}
+	b, ok := m.buckets[name]
+	return b, ok
+}
+
+func (m *Meta) rememberBucket(b Bucket) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.hold {
+		return
+	}
+	if m.buckets == nil {
+		m.buckets = map[string]Bucket{}
+	}
+	m.buckets[b.Name] = b
+}
+
+func (m *Meta) forgetBucket(name string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.buckets, name)
+}
+
 // Bucket returns a bucket's record.
 func (m *Meta) Bucket(name string) (Bucket, error) {
+	if b, ok := m.cachedBucket(name); ok {
+		return b, nil
+	}
 	var b Bucket
 	err := m.view(func(tx *bolt.Tx) error {
 		bk := tx.Bucket(bucketBuckets)
@@ -71,6 +106,9 @@ func (m *Meta) Bucket(name string) (Bucket, error) {
 		}
 		return json.Unmarshal(raw, &b)
 	})
+	if err == nil {
+		m.rememberBucket(b)
+	}
 	return b, err
 }
 
@@ -99,6 +137,7 @@ func (m *Meta) CreateBucket(b Bucket) error {
 	if err != nil {
 		return err
 	}
+	defer m.forgetBucket(b.Name)
 	return m.update(func(tx *bolt.Tx) error {
 		bk := tx.Bucket(bucketBuckets)
 		if bk.Get([]byte(b.Name)) != nil {
@@ -112,6 +151,7 @@ func (m *Meta) CreateBucket(b Bucket) error {
 // and upload in progress in it: their blocks go to the garbage list for
 // CollectGarbage.
 func (m *Meta) RemoveBucket(name string) error {
+	defer m.forgetBucket(name)
 	return m.update(func(tx *bolt.Tx) error {
 		var uploads []Upload
 		prefix := []byte(name + "\x00")

@@ -42,6 +42,8 @@ type Meta struct {
 
 	cacheMu sync.Mutex
 	cache   map[string]decoded
+	// buckets are the bucket records while the file is held (mu).
+	buckets map[string]Bucket
 }
 
 // DefaultMetaTimeout is how long a transaction waits for the file lock
@@ -91,7 +93,7 @@ func (m *Meta) Hold() error {
 func (m *Meta) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.hold = false
+	m.hold, m.buckets = false, nil
 	if m.db == nil || m.refs > 0 {
 		return nil
 	}

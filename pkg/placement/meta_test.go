@@ -67,3 +67,36 @@ func TestMetaKeepsLargeManifestsDecodedSafely(t *testing.T) {
 		t.Fatalf("after a new version: %v %v", c.ObjectID, err)
 	}
 }
+
+// While held, bucket records are served from memory and every change of
+// one is seen at once.
+func TestHeldMetaBucketRecords(t *testing.T) {
+	m, err := OpenMeta(filepath.Join(t.TempDir(), "b.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Hold(); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	one := Policy{Tiers: []Tier{{Placement: "Mirror", Stores: []string{"a"}}}}
+	two := Policy{Tiers: []Tier{{Placement: "Spread", Stores: []string{"b"}}}}
+	if err := m.PutBucket(Bucket{Name: "x", Policy: one}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := m.Bucket("x"); err != nil || b.Policy.Tiers[0].Placement != "Mirror" {
+		t.Fatalf("%+v %v", b, err)
+	}
+	if err := m.PutBucket(Bucket{Name: "x", Policy: two}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := m.Bucket("x"); err != nil || b.Policy.Tiers[0].Placement != "Spread" {
+		t.Fatalf("after a change: %+v %v", b, err)
+	}
+	if err := m.RemoveBucket("x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Bucket("x"); !errors.Is(err, ErrNoBucket) {
+		t.Fatalf("after removal: %v", err)
+	}
+}

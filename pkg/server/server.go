@@ -43,8 +43,8 @@ const DefaultAddress = "127.0.0.1:6001"
 // The server's memory: ChunkBuffers chunk buffers (4 MiB each) shared by
 // every request, and the heap size the collector aims to stay under.
 const (
-	ChunkBuffers = 16
-	MemoryLimit  = 96 << 20
+	ChunkBuffers = 12
+	MemoryLimit  = 80 << 20
 )
 
 // Options are how the server runs.
