@@ -83,14 +83,7 @@ func (b *Backend) UploadPartCopy(ctx context.Context, in *s3.UploadPartCopyInput
 	if in.PartNumber == nil || *in.PartNumber < 1 || *in.PartNumber > placement.MaxParts {
 		return s3response.CopyPartResult{}, badPartNumber(in.PartNumber)
 	}
-	srcBucket, srcKey, version, err := backend.ParseCopySource(clone(in.CopySource))
-	if err != nil {
-		return s3response.CopyPartResult{}, err
-	}
-	if version != "" && version != "null" {
-		return s3response.CopyPartResult{}, s3err.GetAPIError(s3err.ErrNoSuchVersion)
-	}
-	src, srcEng, err := b.object(srcBucket, srcKey)
+	src, srcEng, err := b.copySource(in.CopySource)
 	if err != nil {
 		return s3response.CopyPartResult{}, err
 	}

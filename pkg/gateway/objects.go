@@ -558,17 +558,11 @@ func (b *Backend) DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput) 
 // source and written under the destination's policy (which may differ);
 // metadata is copied or, with REPLACE, taken from the request.
 func (b *Backend) CopyObject(ctx context.Context, in s3response.CopyObjectInput) (s3response.CopyObjectOutput, error) {
-	srcBucket, srcKey, version, err := backend.ParseCopySource(clone(in.CopySource))
+	src, srcEng, err := b.copySource(in.CopySource)
 	if err != nil {
 		return s3response.CopyObjectOutput{}, err
 	}
-	if version != "" && version != "null" {
-		return s3response.CopyObjectOutput{}, s3err.GetAPIError(s3err.ErrNoSuchVersion)
-	}
-	src, srcEng, err := b.object(srcBucket, srcKey)
-	if err != nil {
-		return s3response.CopyObjectOutput{}, err
-	}
+	srcBucket, srcKey := src.Bucket, src.Key
 	if err := copyPreconditions(src, in); err != nil {
 		return s3response.CopyObjectOutput{}, err
 	}
@@ -612,6 +606,19 @@ func (b *Backend) CopyObject(ctx context.Context, in s3response.CopyObjectInput)
 		return s3response.CopyObjectOutput{}, s3Error(err)
 	}
 	return s3response.CopyObjectOutput{CopyObjectResult: &s3response.CopyObjectResult{ETag: ptr(quote(man.Attrs.ETag)), LastModified: ptr(man.Created)}}, nil
+}
+
+// copySource is the object an x-amz-copy-source header names (the
+// gateway has checked READ on it already), and its data path.
+func (b *Backend) copySource(header *string) (*placement.Manifest, *placement.Engine, error) {
+	bucket, key, version, err := backend.ParseCopySource(clone(header))
+	if err != nil {
+		return nil, nil, err
+	}
+	if version != "" && version != "null" {
+		return nil, nil, s3err.GetAPIError(s3err.ErrNoSuchVersion)
+	}
+	return b.object(bucket, key)
 }
 
 // copyPreconditions are CopySourceIf-*: any that fails is 412.
