@@ -128,7 +128,17 @@ func (c *ControlPlane) Sync(ctx context.Context) error {
 		return err
 	}
 	defer lease.Release()
-	return c.Pass(ctx)
+	return Tolerable(c.Pass(ctx))
+}
+
+// Tolerable drops what a pass could not do for single objects (they are
+// events on those objects): what remains fails the command.
+func Tolerable(err error) error {
+	var oe *reconciler.ObjectErrors
+	if errors.As(err, &oe) {
+		return nil
+	}
+	return err
 }
 
 // Pass runs one reconcile pass in this process; the caller holds the

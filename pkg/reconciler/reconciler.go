@@ -94,7 +94,7 @@ func (r *Reconciler) Pass(ctx context.Context) error {
 		r.needCollect = true
 	}
 	r.passes++
-	var errs []error
+	var errs, objErrs []error
 	for _, gvr := range []struct {
 		kind string
 		fn   func(context.Context, *unstructured.Unstructured) error
@@ -119,11 +119,16 @@ func (r *Reconciler) Pass(ctx context.Context) error {
 			return err
 		}
 		for i := range list.Items {
-			if err := r.retryConflicts(ctx, gvr.gvr, &list.Items[i], gvr.fn); err != nil {
+			obj := &list.Items[i]
+			if err := r.retryConflicts(ctx, gvr.gvr, obj, gvr.fn); err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				errs = append(errs, fmt.Errorf("%s %s/%s: %w", gvr.kind, list.Items[i].GetNamespace(), list.Items[i].GetName(), err))
+				objErrs = append(objErrs, fmt.Errorf("%s %s/%s: %w", gvr.kind, obj.GetNamespace(), obj.GetName(), err))
+				// As the operator does: the object's events say what failed.
+				if eerr := r.eventOnce(ctx, obj, gvr.kind, "Warning", "ReconcileFailed", err.Error()); eerr != nil && !apierrors.IsNotFound(eerr) {
+					errs = append(errs, eerr)
+				}
 			}
 		}
 	}
@@ -137,8 +142,24 @@ func (r *Reconciler) Pass(ctx context.Context) error {
 			r.needCollect = false
 		}
 	}
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return errors.Join(append(errs, objErrs...)...)
+	}
+	if len(objErrs) > 0 {
+		return &ObjectErrors{Errs: objErrs}
+	}
+	return nil
 }
+
+// ObjectErrors are what a pass could not do for some objects; each is
+// also a ReconcileFailed event on its object. The pass itself (the state,
+// the other objects) went through: like the operator's failures on a
+// cluster, they fail no command that merely reads or waits.
+type ObjectErrors struct{ Errs []error }
+
+func (e *ObjectErrors) Error() string { return errors.Join(e.Errs...).Error() }
+
+func (e *ObjectErrors) Unwrap() []error { return e.Errs }
 
 // backingStore reconciles one BackingStore.
 func (r *Reconciler) backingStore(ctx context.Context, obj *unstructured.Unstructured) error {

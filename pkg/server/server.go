@@ -154,7 +154,7 @@ func Run(ctx context.Context, cp *controlplane.ControlPlane, opt Options, ready 
 	}
 	defer meta.Close()
 	if err := cp.Pass(ctx); err != nil {
-		s.logf("%v", err)
+		s.logf("%v", err) // what a pass could not do is also on the objects' events
 	}
 	s.accounts.Refresh = func() { _ = s.refreshAccounts(context.WithoutCancel(ctx)) }
 	if err := s.refreshAccounts(ctx); err != nil {
@@ -346,6 +346,10 @@ func (s *Server) passes(ctx context.Context) {
 		}
 		s.passMu.Unlock()
 		err := s.cp.Pass(ctx)
+		if err != nil && controlplane.Tolerable(err) == nil {
+			s.logf("%v", err) // also events on the objects
+			err = nil
+		}
 		if err == nil {
 			err = s.refreshAccounts(ctx)
 		}
