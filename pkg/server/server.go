@@ -138,7 +138,6 @@ func Run(ctx context.Context, cp *controlplane.ControlPlane, opt Options, ready 
 	// passes the limit (GOMEMLIMIT overrides it).
 	rec.Budget = placement.NewBudget(ChunkBuffers)
 	rec.CollectInBackground = true
-	defer rec.StopCollectors()
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(MemoryLimit)
 	}
@@ -153,6 +152,7 @@ func Run(ctx context.Context, cp *controlplane.ControlPlane, opt Options, ready 
 		return err
 	}
 	defer meta.Close()
+	defer rec.StopCollectors() // before the metadata closes
 	if err := cp.Pass(ctx); err != nil {
 		s.logf("%v", err) // what a pass could not do is also on the objects' events
 	}
