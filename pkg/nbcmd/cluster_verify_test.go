@@ -19,7 +19,7 @@ import (
 	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
 	s3store "github.com/nbctl/nb/pkg/blockstore/s3"
 	"github.com/nbctl/nb/pkg/verify"
-	"github.com/nbctl/nb/pkg/versitygw"
+	"github.com/nbctl/nb/pkg/internal/versitygw"
 )
 
 // clusterClaim plays the operator and the provisioner on envtest: two

@@ -14,7 +14,7 @@ import (
 
 	"github.com/nbctl/nb/pkg/cmdutil"
 	"github.com/nbctl/nb/pkg/iostreams"
-	"github.com/nbctl/nb/pkg/versitygw"
+	"github.com/nbctl/nb/pkg/internal/versitygw"
 )
 
 // localNB runs nb exactly as the binary does (root flags, target

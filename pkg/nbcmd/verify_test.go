@@ -9,7 +9,7 @@ import (
 
 	"github.com/nbctl/nb/pkg/reconciler"
 	"github.com/nbctl/nb/pkg/verify"
-	"github.com/nbctl/nb/pkg/versitygw"
+	"github.com/nbctl/nb/pkg/internal/versitygw"
 )
 
 // verifyJSON runs nb verify -o json and decodes its report.

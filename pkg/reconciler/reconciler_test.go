@@ -12,7 +12,7 @@ import (
 	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 	"github.com/nbctl/nb/pkg/kinds"
 	"github.com/nbctl/nb/pkg/localstate"
-	"github.com/nbctl/nb/pkg/versitygw"
+	"github.com/nbctl/nb/pkg/internal/versitygw"
 )
 
 func newRec(t *testing.T) *Reconciler {

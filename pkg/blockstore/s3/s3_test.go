@@ -9,7 +9,7 @@ import (
 
 	"github.com/nbctl/nb/pkg/blockstore"
 	"github.com/nbctl/nb/pkg/blockstore/storetest"
-	"github.com/nbctl/nb/pkg/versitygw"
+	"github.com/nbctl/nb/pkg/internal/versitygw"
 )
 
 func newStore(t *testing.T, srv *versitygw.Server, bucket, prefix, secret string) *Store {
