@@ -26,9 +26,10 @@ test: ## run the whole test suite, installing what it needs
 test-unit: ## run the fast tests only (no API server, no S3 server)
 	$(GO) test -short ./...
 
-lint: ## gofmt and go vet
+lint: ## gofmt, go vet, and go.mod/go.sum tidy
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 
 docs: ## regenerate docs/reference (markdown) and docs/man (man pages) from the commands
 	$(GO) run ./hack/gen docs

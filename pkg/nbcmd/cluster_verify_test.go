@@ -18,8 +18,8 @@ import (
 	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
 	s3store "github.com/nbctl/nb/pkg/blockstore/s3"
-	"github.com/nbctl/nb/pkg/verify"
 	"github.com/nbctl/nb/pkg/internal/versitygw"
+	"github.com/nbctl/nb/pkg/verify"
 )
 
 // clusterClaim plays the operator and the provisioner on envtest: two

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/nbctl/nb/pkg/cmdutil"
-	"github.com/nbctl/nb/pkg/iostreams"
 	"github.com/nbctl/nb/pkg/internal/versitygw"
+	"github.com/nbctl/nb/pkg/iostreams"
 )
 
 // localNB runs nb exactly as the binary does (root flags, target

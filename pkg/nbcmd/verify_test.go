@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nbctl/nb/pkg/internal/versitygw"
 	"github.com/nbctl/nb/pkg/reconciler"
 	"github.com/nbctl/nb/pkg/verify"
-	"github.com/nbctl/nb/pkg/internal/versitygw"
 )
 
 // verifyJSON runs nb verify -o json and decodes its report.

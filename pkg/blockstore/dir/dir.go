@@ -481,3 +481,10 @@ func (s *Store) Capacity(ctx context.Context) (blockstore.Capacity, error) {
 	}
 	return c, ctx.Err()
 }
+
+// What a dir store is, checked by the compiler.
+var (
+	_ blockstore.Store   = (*Store)(nil)
+	_ blockstore.Reader  = (*Store)(nil)
+	_ blockstore.Extents = (*Store)(nil)
+)

@@ -234,3 +234,9 @@ func (r *extentReader) ReadAt(ctx context.Context, off int64, n int, buf []byte)
 }
 
 func (r *extentReader) Close() error { return r.inner.Close() }
+
+// What the decorator is, checked by the compiler.
+var (
+	_ blockstore.Store   = (*Store)(nil)
+	_ blockstore.Extents = (*Store)(nil)
+)

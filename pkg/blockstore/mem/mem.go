@@ -276,3 +276,9 @@ func (r extentReader) ReadAt(ctx context.Context, off int64, n int, buf []byte) 
 }
 
 func (extentReader) Close() error { return nil }
+
+// What a memory store is, checked by the compiler.
+var (
+	_ blockstore.Store   = (*Store)(nil)
+	_ blockstore.Extents = (*Store)(nil)
+)

@@ -267,3 +267,6 @@ func (s *Store) CheckBucket(ctx context.Context) error {
 	}
 	return s.classify("head-bucket", s.cfg.Bucket, err)
 }
+
+// What an S3 store is, checked by the compiler.
+var _ blockstore.Store = (*Store)(nil)
