@@ -13,6 +13,7 @@
 package localstate
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -246,7 +247,7 @@ func (s *Store) List(ctx context.Context, gvr schema.GroupVersionResource, ns st
 			prefix = append(prefix, []byte(ns+"/")...)
 		}
 		c := tx.Bucket(bucketObjects).Cursor()
-		for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			obj, err := decode(v)
 			if err != nil {
 				return err
@@ -258,8 +259,6 @@ func (s *Store) List(ctx context.Context, gvr schema.GroupVersionResource, ns st
 	})
 	return list, err
 }
-
-func hasPrefix(b, p []byte) bool { return len(b) >= len(p) && string(b[:len(p)]) == string(p) }
 
 // Update replaces an object's metadata and spec (not its status), as a
 // PUT to a resource with a status subresource does. The caller's

@@ -1,6 +1,7 @@
 package placement
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -156,7 +157,7 @@ func (m *Meta) RemoveBucket(name string) error {
 		var uploads []Upload
 		prefix := []byte(name + "\x00")
 		c := tx.Bucket(bucketUploads).Cursor()
-		for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			var u Upload
 			if err := json.Unmarshal(v, &u); err != nil {
 				return fmt.Errorf("metadata: upload %q: %w", k, err)
@@ -171,7 +172,7 @@ func (m *Meta) RemoveBucket(name string) error {
 		objs, garbage := tx.Bucket(bucketObjects), tx.Bucket(bucketGarbage)
 		var keys [][]byte
 		c = objs.Cursor()
-		for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			man, err := DecodeManifest(v)
 			if err != nil {
 				return err

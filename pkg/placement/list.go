@@ -1,6 +1,7 @@
 package placement
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -156,7 +157,7 @@ func (m *Meta) Empty(bucket string) (bool, error) {
 	err := m.view(func(tx *bolt.Tx) error {
 		prefix := []byte(bucket + "\x00")
 		for _, b := range [][]byte{bucketObjects, bucketUploads} {
-			if k, _ := tx.Bucket(b).Cursor().Seek(prefix); k != nil && hasPrefix(k, prefix) {
+			if k, _ := tx.Bucket(b).Cursor().Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) {
 				empty = false
 			}
 		}

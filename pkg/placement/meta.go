@@ -326,7 +326,7 @@ func (m *Meta) List(bucket string) ([]*Manifest, error) {
 			k, v = c.Seek(prefix)
 		}
 		for ; k != nil; k, v = c.Next() {
-			if bucket != "" && !hasPrefix(k, prefix) {
+			if bucket != "" && !bytes.HasPrefix(k, prefix) {
 				break
 			}
 			man, err := DecodeManifest(v)
@@ -364,5 +364,3 @@ func (m *Meta) Update(man *Manifest) error {
 		return objs.Put(k, raw)
 	})
 }
-
-func hasPrefix(b, p []byte) bool { return len(b) >= len(p) && string(b[:len(p)]) == string(p) }

@@ -1,6 +1,7 @@
 package placement
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -105,7 +106,7 @@ func (e *Engine) Uploads(bucket string) ([]Upload, error) {
 	err := e.Meta.view(func(tx *bolt.Tx) error {
 		prefix := []byte(bucket + "\x00")
 		c := tx.Bucket(bucketUploads).Cursor()
-		for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			var u Upload
 			if err := json.Unmarshal(v, &u); err != nil {
 				return fmt.Errorf("metadata: upload %q: %w", k, err)
@@ -216,7 +217,7 @@ func uploadParts(tx *bolt.Tx, id string) ([]numberedPart, error) {
 	var out []numberedPart
 	prefix := []byte(id + "\x00")
 	c := tx.Bucket(bucketParts).Cursor()
-	for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		var n int
 		if _, err := fmt.Sscanf(string(k[len(prefix):]), "%d", &n); err != nil {
 			return nil, fmt.Errorf("metadata: part %q: %w", k, err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -176,7 +177,7 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 		defer release()
 	}
 	for _, s := range in.Fail {
-		if !contains(Stores(pol), s) {
+		if !slices.Contains(Stores(pol), s) {
 			return nil, &usageErr{fmt.Sprintf("store %q is not one of the bucket's (%s)", s, strings.Join(Stores(pol), ", "))}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -128,7 +129,7 @@ func Local(ctx context.Context, cp *controlplane.ControlPlane, in Input) (*Repor
 		}
 	}
 	for _, s := range in.Fail {
-		if !contains(Stores(pol), s) {
+		if !slices.Contains(Stores(pol), s) {
 			return nil, &usageErr{fmt.Sprintf("store %q is not one of the bucket's (%s)", s, strings.Join(Stores(pol), ", "))}
 		}
 	}
@@ -258,7 +259,7 @@ func IsUsage(err error) bool {
 }
 
 func appendOnce(l []string, s string) []string {
-	if contains(l, s) {
+	if slices.Contains(l, s) {
 		return l
 	}
 	return append(l, s)

@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -128,7 +129,7 @@ func FailureSets(pol placement.Policy, only []string) [][]string {
 	consider := map[string]bool{}
 	for _, t := range pol.Tiers {
 		for _, s := range t.Stores {
-			if len(only) == 0 || contains(only, s) {
+			if len(only) == 0 || slices.Contains(only, s) {
 				if !consider[s] {
 					sets = append(sets, []string{s})
 				}
@@ -163,21 +164,12 @@ func Stores(pol placement.Policy) []string {
 	var out []string
 	for _, t := range pol.Tiers {
 		for _, s := range t.Stores {
-			if !contains(out, s) {
+			if !slices.Contains(out, s) {
 				out = append(out, s)
 			}
 		}
 	}
 	return out
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Generated returns size deterministic bytes from seed (ChaCha8): the same
