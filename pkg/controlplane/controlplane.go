@@ -19,6 +19,7 @@ import (
 	"github.com/nbctl/nb/pkg/crdschema"
 	"github.com/nbctl/nb/pkg/kube"
 	"github.com/nbctl/nb/pkg/localstate"
+	"github.com/nbctl/nb/pkg/outage"
 	"github.com/nbctl/nb/pkg/reconciler"
 )
 
@@ -83,7 +84,7 @@ func OpenWith(dir string, opt Options) (*ControlPlane, error) {
 		return nil, err
 	}
 	// A verify killed while a store was failed left its folder moved away.
-	if err := reconciler.RestoreAbandoned(filepath.Join(abs, "data")); err != nil {
+	if err := outage.RestoreAbandoned(filepath.Join(abs, "data")); err != nil {
 		return nil, fmt.Errorf("restoring stores a killed nb verify left failed: %w", err)
 	}
 	c := &ControlPlane{

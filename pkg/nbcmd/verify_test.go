@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/nbctl/nb/pkg/internal/versitygw"
-	"github.com/nbctl/nb/pkg/reconciler"
+	"github.com/nbctl/nb/pkg/outage"
 	"github.com/nbctl/nb/pkg/verify"
 )
 
@@ -82,7 +82,7 @@ func TestVerifyMirrorSurvivesAnySingleLoss(t *testing.T) {
 		t.Errorf("second run: %s vs %s, %d cases", again.SHA256, rep.SHA256, len(again.Cases))
 	}
 	// The stores are back, and the test object is gone from them.
-	if reconciler.IsDown(filepath.Join(l.dir, "data", "noobaa", "pv1")) {
+	if outage.IsDown(filepath.Join(l.dir, "data", "noobaa", "pv1")) {
 		t.Error("pv1 was left moved away")
 	}
 	if after := countFiles(t, filepath.Join(l.dir, "data", "noobaa", "pv1")); after != before {
@@ -172,14 +172,14 @@ func TestVerifyRestoresWhatAKilledVerifyLeft(t *testing.T) {
 	root := filepath.Join(l.dir, "data", "noobaa", "pv1")
 	// As a verify SIGKILLed midway leaves it: the folder moved away, with
 	// the pid of a process that no longer exists.
-	if err := os.Rename(root, reconciler.DownPath(root)); err != nil {
+	if err := os.Rename(root, outage.DownPath(root)); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(reconciler.DownPath(root), ".nb-verify-owner"), []byte("999999999"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(outage.DownPath(root), ".nb-verify-owner"), []byte("999999999"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	l.ok(t, nil, "backingstore", "list")
-	if reconciler.IsDown(root) {
+	if outage.IsDown(root) {
 		t.Fatal("the next nb did not move the folder back")
 	}
 	if _, err := os.Stat(filepath.Join(root, "vol-00")); err != nil {

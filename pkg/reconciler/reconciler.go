@@ -27,6 +27,7 @@ import (
 	s3store "github.com/nbctl/nb/pkg/blockstore/s3"
 	"github.com/nbctl/nb/pkg/kinds"
 	"github.com/nbctl/nb/pkg/localstate"
+	"github.com/nbctl/nb/pkg/outage"
 	"github.com/nbctl/nb/pkg/placement"
 )
 
@@ -171,7 +172,7 @@ func (r *Reconciler) backingStore(ctx context.Context, obj *unstructured.Unstruc
 	if err != nil {
 		return err
 	}
-	if IsDown(r.PVPoolDir(obj.GetNamespace(), obj.GetName())) {
+	if outage.IsDown(r.PVPoolDir(obj.GetNamespace(), obj.GetName())) {
 		return nil // nb verify is failing it on purpose: leave it be
 	}
 	o := r.storeOutcome(ctx, obj)

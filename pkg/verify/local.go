@@ -19,6 +19,7 @@ import (
 	"github.com/nbctl/nb/pkg/blockstore"
 	s3store "github.com/nbctl/nb/pkg/blockstore/s3"
 	"github.com/nbctl/nb/pkg/controlplane"
+	"github.com/nbctl/nb/pkg/outage"
 	"github.com/nbctl/nb/pkg/placement"
 	"github.com/nbctl/nb/pkg/reconciler"
 )
@@ -285,7 +286,7 @@ func FailLocal(ctx context.Context, r *reconciler.Reconciler, stores []*unstruct
 		typ, _, _ := unstructured.NestedString(obj.Object, "spec", "type")
 		switch nbv1.StoreType(typ) {
 		case nbv1.StoreTypePVPool:
-			undo, err := reconciler.FailFolder(r.PVPoolDir(obj.GetNamespace(), name))
+			undo, err := outage.FailFolder(r.PVPoolDir(obj.GetNamespace(), name))
 			if err != nil {
 				return nil, "", errors.Join(fmt.Errorf("store %q: %w", name, err), restore())
 			}

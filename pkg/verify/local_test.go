@@ -13,7 +13,7 @@ import (
 	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
 	"github.com/nbctl/nb/pkg/controlplane"
-	"github.com/nbctl/nb/pkg/reconciler"
+	"github.com/nbctl/nb/pkg/outage"
 )
 
 // TestLocalCtrlCRestoresTheStores cancels a verify while a store is
@@ -62,7 +62,7 @@ func TestLocalCtrlCRestoresTheStores(t *testing.T) {
 	}
 	for _, n := range []string{"pv1", "pv2"} {
 		root := cp.Reconciler.PVPoolDir("noobaa", n)
-		if reconciler.IsDown(root) {
+		if outage.IsDown(root) {
 			t.Errorf("%s left failed after Ctrl-C", n)
 		}
 		files := 0

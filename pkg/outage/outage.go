@@ -1,4 +1,8 @@
-package reconciler
+// Package outage makes stores of the local target fail for real and brings
+// them back: a pv-pool folder moved away (every read and write then finds
+// no volume, as when a PV is lost), with the owner recorded so that what a
+// killed process left failed is undone by the next nb.
+package outage
 
 import (
 	"errors"
