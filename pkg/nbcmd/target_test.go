@@ -226,3 +226,31 @@ func TestLocalConcurrentProcessesLoseNothing(t *testing.T) {
 		t.Errorf("stores after the run:\n got %v\nwant %v", got, want)
 	}
 }
+
+// A new state directory has NooBaa's defaults, so a claim without a class
+// binds; without them (--manual-default-backing-store) it fails at once,
+// exit 2, naming the classes there are.
+func TestLocalDefaultClassForClaims(t *testing.T) {
+	l := newLocalNB(t)
+	r := l.ok(t, nil, "obc", "create", "c1")
+	if !strings.Contains(r.stderr+r.stdout, "BUCKET_NAME") {
+		t.Errorf("claim on the default class:\n%s%s", r.stdout, r.stderr)
+	}
+	if r := l.ok(t, nil, "status"); !strings.Contains(r.stdout, "noobaa-default-bucket-class Ready") || !strings.Contains(r.stdout, "down: start it") {
+		t.Errorf("status:\n%s", r.stdout)
+	}
+	m := newLocalNB(t)
+	r = m.run(t, nil, "obc", "create", "c1", "--manual-default-backing-store")
+	if r.code != 2 || !strings.Contains(r.stderr, "--bucketclass") || !strings.Contains(r.stderr, "no bucket class") {
+		t.Errorf("no default class: exit %d\n%s", r.code, r.stderr)
+	}
+	m.ok(t, nil, "backingstore", "create", "pv-pool", "pv1", "--num-volumes", "1", "--pv-size-gb", "16")
+	m.ok(t, nil, "bucketclass", "create", "placement-bucketclass", "mine", "--backingstores", "pv1")
+	r = m.run(t, nil, "obc", "create", "c1")
+	if r.code != 2 || !strings.Contains(r.stderr, "one of mine") {
+		t.Errorf("no default class, one other: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := m.run(t, nil, "obc", "list"); strings.Contains(r.stdout, "c1") {
+		t.Errorf("a refused claim was created:\n%s", r.stdout)
+	}
+}
