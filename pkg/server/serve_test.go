@@ -827,3 +827,99 @@ func TestServeOverTLS(t *testing.T) {
 		t.Errorf("verify over https: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// patterned is a seekable body of n bytes made on the fly (the SDK hashes
+// a body before it sends it, then reads it again).
+type patterned struct{ off, n int64 }
+
+func (p *patterned) Read(b []byte) (int, error) {
+	if p.off >= p.n {
+		return 0, io.EOF
+	}
+	m := int(min(int64(len(b)), p.n-p.off))
+	for i := range b[:m] {
+		b[i] = byte(p.off + int64(i))
+	}
+	p.off += int64(m)
+	return m, nil
+}
+
+func (p *patterned) Seek(off int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+		p.off = off
+	case io.SeekCurrent:
+		p.off += off
+	case io.SeekEnd:
+		p.off = p.n + off
+	}
+	return p.off, nil
+}
+
+// SIGTERM during an upload: the server stops within its grace period,
+// the upload is aborted, and neither it nor anything of it is visible
+// after a restart; the version it would have replaced is intact.
+func TestServeStopsDuringAnUpload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts nb serve")
+	}
+	s := newState(t)
+	s.ok(t, "obc", "create", "c1")
+	addr := freeAddr(t)
+	srv := s.serve(t, addr)
+	c, bucket := claimClient(t, s, "c1", "http://"+addr)
+	ctx := context.Background()
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("k"), Body: strings.NewReader("old")}); err != nil {
+		t.Fatal(err)
+	}
+	// Stop once the server is taking the body: its data path has blocks
+	// of the new version on disk.
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("k"), Body: &patterned{n: 3 << 30}})
+		done <- err
+	}()
+	vol := filepath.Join(s.dir, "data", "noobaa", "noobaa-default-backing-store")
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		if du(t, vol) > 64<<20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the upload never reached the store")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	srv.stop(t)
+	if err := <-done; err == nil {
+		t.Fatal("an upload cut off by the server's stop succeeded")
+	}
+	s.serve(t, addr)
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: aws.String("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(out.Body)
+	out.Body.Close()
+	if string(got) != "old" {
+		t.Errorf("after the aborted upload the object reads %d bytes, want the old version", len(got))
+	}
+	if n := du(t, vol); n > 16<<20 {
+		t.Errorf("%d bytes of the aborted upload are left on the store", n)
+	}
+}
+
+// du is how many bytes the files under dir take on disk.
+func du(t *testing.T, dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if info, err := d.Info(); err == nil {
+				if st, ok := info.Sys().(*syscall.Stat_t); ok {
+					n += st.Blocks * 512
+				}
+			}
+		}
+		return nil
+	})
+	return n
+}
