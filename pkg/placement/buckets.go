@@ -38,7 +38,12 @@ type Bucket struct {
 }
 
 // PutBucket creates or updates a bucket's record.
-func (m *Meta) PutBucket(b Bucket) error {
+func (m *Meta) PutBucket(b Bucket) error { return m.putBucket(b, false) }
+
+// CreateBucket records a new bucket; ErrBucketExists if the name is taken.
+func (m *Meta) CreateBucket(b Bucket) error { return m.putBucket(b, true) }
+
+func (m *Meta) putBucket(b Bucket, mustBeNew bool) error {
 	if b.Name == "" {
 		return errors.New("bucket name is empty")
 	}
@@ -51,9 +56,9 @@ func (m *Meta) PutBucket(b Bucket) error {
 	}
 	defer m.forgetBucket(b.Name)
 	return m.update(func(tx *bolt.Tx) error {
-		bk, err := tx.CreateBucketIfNotExists(bucketBuckets)
-		if err != nil {
-			return err
+		bk := tx.Bucket(bucketBuckets)
+		if mustBeNew && bk.Get([]byte(b.Name)) != nil {
+			return fmt.Errorf("%w: %s", ErrBucketExists, b.Name)
 		}
 		return bk.Put([]byte(b.Name), raw)
 	})
@@ -127,25 +132,6 @@ func (m *Meta) Buckets() ([]Bucket, error) {
 		})
 	})
 	return out, err
-}
-
-// CreateBucket records a new bucket; ErrBucketExists if the name is taken.
-func (m *Meta) CreateBucket(b Bucket) error {
-	if err := b.Policy.Validate(); err != nil {
-		return fmt.Errorf("bucket %s: %w", b.Name, err)
-	}
-	raw, err := json.Marshal(b)
-	if err != nil {
-		return err
-	}
-	defer m.forgetBucket(b.Name)
-	return m.update(func(tx *bolt.Tx) error {
-		bk := tx.Bucket(bucketBuckets)
-		if bk.Get([]byte(b.Name)) != nil {
-			return fmt.Errorf("%w: %s", ErrBucketExists, b.Name)
-		}
-		return bk.Put([]byte(b.Name), raw)
-	})
 }
 
 // RemoveBucket drops a bucket and, in the same transaction, every object
