@@ -377,6 +377,15 @@ func (s *Server) refreshAccounts(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// One read of every Secret instead of one per claim.
+	secrets, err := st.List(ctx, secretGVR, "")
+	if err != nil {
+		return err
+	}
+	byName := make(map[string]*unstructured.Unstructured, len(secrets.Items))
+	for i := range secrets.Items {
+		byName[secrets.Items[i].GetNamespace()+"/"+secrets.Items[i].GetName()] = &secrets.Items[i]
+	}
 	owners := map[string]string{}
 	for i := range claims.Items {
 		c := &claims.Items[i]
@@ -388,12 +397,10 @@ func (s *Server) refreshAccounts(ctx context.Context) error {
 		if phase, _, _ := unstructured.NestedString(c.Object, "status", "phase"); phase != "Bound" || c.GetDeletionTimestamp() != nil {
 			continue
 		}
-		sec, err := st.Get(ctx, secretGVR, c.GetNamespace(), c.GetName())
-		if err != nil {
-			continue
-		}
-		if a, k, ok := keysOf(sec); ok {
-			list = append(list, gateway.Account{Access: a, Secret: k, Bucket: bucket, Owner: "obc " + c.GetNamespace() + "/" + c.GetName()})
+		if sec := byName[c.GetNamespace()+"/"+c.GetName()]; sec != nil {
+			if a, k, ok := keysOf(sec); ok {
+				list = append(list, gateway.Account{Access: a, Secret: k, Bucket: bucket, Owner: "obc " + c.GetNamespace() + "/" + c.GetName()})
+			}
 		}
 	}
 	s.accounts.Set(list)
