@@ -15,9 +15,6 @@ type Account struct {
 	// other account reaches only Bucket (its claim's).
 	Admin  bool
 	Bucket string
-	// Owner names the account in messages and logs: "noobaa/noobaa-admin",
-	// "obc app/c1".
-	Owner string
 }
 
 // Accounts is the endpoint's identity service (versitygw's

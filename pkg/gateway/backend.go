@@ -115,6 +115,16 @@ func (b *Backend) data(rec placement.Bucket) (*placement.Engine, error) {
 	return b.EngineFor(ns)
 }
 
+// keyIn returns the record of the bucket a request names with a key,
+// checking both.
+func (b *Backend) keyIn(bucket, key string) (placement.Bucket, error) {
+	rec, err := b.bucket(bucket)
+	if err != nil {
+		return rec, err
+	}
+	return rec, checkKey(key)
+}
+
 // owner is the access key that owns a bucket: its claim's, else its
 // creator's, else the admin's.
 func (b *Backend) owner(rec placement.Bucket) string {

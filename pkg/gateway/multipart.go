@@ -18,11 +18,8 @@ import (
 // follow the bucket's policy as it is now.
 func (b *Backend) CreateMultipartUpload(_ context.Context, in s3response.CreateMultipartUploadInput) (s3response.InitiateMultipartUploadResult, error) {
 	bucket, key := clone(in.Bucket), clone(in.Key)
-	rec, err := b.bucket(bucket)
+	rec, err := b.keyIn(bucket, key)
 	if err != nil {
-		return s3response.InitiateMultipartUploadResult{}, err
-	}
-	if err := checkKey(key); err != nil {
 		return s3response.InitiateMultipartUploadResult{}, err
 	}
 	attrs := attrsOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires, in.Metadata)

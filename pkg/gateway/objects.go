@@ -233,11 +233,8 @@ func checkKey(key string) error {
 // read to a clean end and every digest matched.
 func (b *Backend) PutObject(ctx context.Context, in s3response.PutObjectInput) (s3response.PutObjectOutput, error) {
 	bucket, key := clone(in.Bucket), clone(in.Key)
-	rec, err := b.bucket(bucket)
+	rec, err := b.keyIn(bucket, key)
 	if err != nil {
-		return s3response.PutObjectOutput{}, err
-	}
-	if err := checkKey(key); err != nil {
 		return s3response.PutObjectOutput{}, err
 	}
 	if in.IfNoneMatch != nil || in.IfMatch != nil {
@@ -312,11 +309,8 @@ func etagOf(m *placement.Manifest) string {
 // object returns an object's current manifest and its data path, or
 // S3's NoSuchBucket or NoSuchKey.
 func (b *Backend) object(bucket, key string) (*placement.Manifest, *placement.Engine, error) {
-	rec, err := b.bucket(bucket)
+	rec, err := b.keyIn(bucket, key)
 	if err != nil {
-		return nil, nil, err
-	}
-	if err := checkKey(key); err != nil {
 		return nil, nil, err
 	}
 	man, err := b.Engine.Stat(bucket, key)
@@ -567,11 +561,8 @@ func (b *Backend) CopyObject(ctx context.Context, in s3response.CopyObjectInput)
 		return s3response.CopyObjectOutput{}, err
 	}
 	bucket, key := clone(in.Bucket), clone(in.Key)
-	rec, err := b.bucket(bucket)
+	rec, err := b.keyIn(bucket, key)
 	if err != nil {
-		return s3response.CopyObjectOutput{}, err
-	}
-	if err := checkKey(key); err != nil {
 		return s3response.CopyObjectOutput{}, err
 	}
 	var attrs *placement.Attrs

@@ -370,7 +370,7 @@ func (s *Server) refreshAccounts(ctx context.Context) error {
 	}
 	if err == nil {
 		if a, k, ok := keysOf(admin); ok {
-			list = append(list, gateway.Account{Access: a, Secret: k, Admin: true, Owner: nbv1.DefaultNamespace + "/" + controlplane.AdminSecret})
+			list = append(list, gateway.Account{Access: a, Secret: k, Admin: true})
 		}
 	}
 	claims, err := st.List(ctx, obv1.ObjectBucketClaimGVR, "")
@@ -399,7 +399,7 @@ func (s *Server) refreshAccounts(ctx context.Context) error {
 		}
 		if sec := byName[c.GetNamespace()+"/"+c.GetName()]; sec != nil {
 			if a, k, ok := keysOf(sec); ok {
-				list = append(list, gateway.Account{Access: a, Secret: k, Bucket: bucket, Owner: "obc " + c.GetNamespace() + "/" + c.GetName()})
+				list = append(list, gateway.Account{Access: a, Secret: k, Bucket: bucket})
 			}
 		}
 	}
