@@ -157,7 +157,7 @@ func (b *Backend) ListBuckets(_ context.Context, in s3response.ListBucketsInput)
 			out.ContinuationToken = out.Buckets.Bucket[max-1].Name
 			break
 		}
-		out.Buckets.Bucket = append(out.Buckets.Bucket, s3response.ListAllMyBucketsEntry{Name: rec.Name, CreationDate: rec.Created, BucketRegion: Region})
+		out.Buckets.Bucket = append(out.Buckets.Bucket, s3response.ListAllMyBucketsEntry{Name: rec.Name, CreationDate: modified(rec.Created), BucketRegion: Region})
 	}
 	return out, nil
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/nbctl/nb/pkg/blockstore"
 	"github.com/nbctl/nb/pkg/blockstore/faulty"
@@ -610,5 +611,39 @@ func TestStoresFailing(t *testing.T) {
 	env.faults["s1"].Set(faulty.Faults{})
 	if got, _ := get(t, c, "bucket-two", "k"); !bytes.Equal(got, old) {
 		t.Errorf("the old version did not survive a failed upload")
+	}
+}
+
+// A file written and uploaded within one second must never be listed as
+// older than itself: aws s3 sync would upload it again on every run (seen
+// with Debian's awscli 2.9 in CI). S3 times carry whole seconds, so the
+// endpoint rounds up; a client sending back the Last-Modified it got in
+// If-Modified-Since is told 304 (once that second has passed: versitygw
+// ignores a date in the future, and the answer is then the whole object).
+func TestLastModifiedIsNeverBeforeTheUpload(t *testing.T) {
+	ctx := context.Background()
+	c := client(c1Key, c1Secret)
+	for i := range 5 {
+		key := fmt.Sprintf("stamp/%d", i)
+		before := time.Now()
+		put(t, c, "bucket-one", key, []byte("x"))
+		l, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("bucket-one"), Prefix: aws.String(key)})
+		if err != nil || len(l.Contents) != 1 {
+			t.Fatalf("list %s: %v %+v", key, err, l)
+		}
+		listed := *l.Contents[0].LastModified
+		if listed.Before(before) {
+			t.Fatalf("%s listed as modified at %s, before the upload began at %s", key, listed, before)
+		}
+		h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("bucket-one"), Key: aws.String(key)})
+		if err != nil || !h.LastModified.Equal(listed) {
+			t.Fatalf("head %s: %v, Last-Modified %v, listed %s", key, err, h.LastModified, listed)
+		}
+		time.Sleep(time.Until(listed) + 10*time.Millisecond)
+		_, err = c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bucket-one"), Key: aws.String(key), IfModifiedSince: h.LastModified})
+		var re *smithyhttp.ResponseError
+		if !errors.As(err, &re) || re.HTTPStatusCode() != 304 {
+			t.Fatalf("get %s If-Modified-Since its own Last-Modified: want 304, got %v", key, err)
+		}
 	}
 }

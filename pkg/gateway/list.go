@@ -61,7 +61,7 @@ func (b *Backend) page(ctx context.Context, bucket, prefix, delimiter, after str
 	objs := make([]s3response.Object, 0, len(l.Objects))
 	for _, o := range l.Objects {
 		objs = append(objs, s3response.Object{Key: ptr(enc(o.Key)), Size: ptr(o.Size), ETag: ptr(quote(o.ETag)),
-			LastModified: ptr(o.Modified), StorageClass: types.ObjectStorageClassStandard, Owner: own})
+			LastModified: ptr(modified(o.Modified)), StorageClass: types.ObjectStorageClassStandard, Owner: own})
 	}
 	var cps []types.CommonPrefix
 	for _, p := range l.Prefixes {

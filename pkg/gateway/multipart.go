@@ -101,7 +101,7 @@ func (b *Backend) UploadPartCopy(ctx context.Context, in *s3.UploadPartCopyInput
 	if err != nil {
 		return s3response.CopyPartResult{}, s3Error(err)
 	}
-	return s3response.CopyPartResult{ETag: ptr(quote(man.Attrs.ETag)), LastModified: man.Created}, nil
+	return s3response.CopyPartResult{ETag: ptr(quote(man.Attrs.ETag)), LastModified: modified(man.Created)}, nil
 }
 
 // CompleteMultipartUpload implements backend.Backend: the object is
@@ -197,7 +197,7 @@ func (b *Backend) ListParts(_ context.Context, in *s3.ListPartsInput) (s3respons
 			out.IsTruncated = true
 			break
 		}
-		out.Parts = append(out.Parts, s3response.Part{PartNumber: p.Number, ETag: quote(p.ETag), Size: p.Size, LastModified: p.Modified})
+		out.Parts = append(out.Parts, s3response.Part{PartNumber: p.Number, ETag: quote(p.ETag), Size: p.Size, LastModified: modified(p.Modified)})
 		out.NextPartNumberMarker = p.Number
 	}
 	return out, nil
@@ -220,7 +220,7 @@ func (b *Backend) ListMultipartUploads(_ context.Context, in *s3.ListMultipartUp
 		if !strings.HasPrefix(u.Key, prefix) || (keyMarker != "" && idMarker == "" && u.Key <= keyMarker) || (idMarker != "" && u.Key < keyMarker) {
 			continue
 		}
-		uploads = append(uploads, s3response.Upload{Key: u.Key, UploadID: u.ID, Initiated: u.Initiated, Owner: owner,
+		uploads = append(uploads, s3response.Upload{Key: u.Key, UploadID: u.ID, Initiated: modified(u.Initiated), Owner: owner,
 			Initiator: s3response.Initiator(owner), StorageClass: types.StorageClassStandard})
 	}
 	max := defaultMaxKeys

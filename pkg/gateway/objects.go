@@ -33,6 +33,21 @@ const maxKeyLen = 1024
 
 func quote(etag string) string { return `"` + etag + `"` }
 
+// modified is the time an S3 client is told an object (or part) was
+// written. S3's wire formats carry whole seconds (versitygw writes RFC 3339
+// without a fraction), so the exact time is rounded up, never down: a client
+// comparing it with a local file's mtime (aws s3 sync does) must never see
+// the object as older than the file it was uploaded from. The conditionals
+// (If-Modified-Since and friends) compare the same rounded time, so a
+// client that sends back the Last-Modified it got is answered consistently.
+func modified(t time.Time) time.Time {
+	t = t.UTC()
+	if r := t.Truncate(time.Second); !r.Equal(t) {
+		return r.Add(time.Second)
+	}
+	return t
+}
+
 // checksum is the x-amz-checksum-* an upload came with: checked against
 // the bytes as they are written (hash, on a goroutine of the engine's),
 // or, for a trailing checksum, by the gateway's own reader.
@@ -367,7 +382,7 @@ func (b *Backend) HeadObject(_ context.Context, in *s3.HeadObjectInput) (*s3.Hea
 	if err != nil {
 		return nil, err
 	}
-	if err := backend.EvaluatePreconditions(quote(etagOf(man)), man.Created, readPreconditions(in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince)); err != nil {
+	if err := backend.EvaluatePreconditions(quote(etagOf(man)), modified(man.Created), readPreconditions(in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince)); err != nil {
 		return nil, err
 	}
 	sp, err := spanOf(man, str(in.Range), in.PartNumber)
@@ -377,7 +392,7 @@ func (b *Backend) HeadObject(_ context.Context, in *s3.HeadObjectInput) (*s3.Hea
 	a := attrsOr(man)
 	out := &s3.HeadObjectOutput{
 		AcceptRanges: ptr("bytes"), ContentLength: ptr(sp.n), ContentRange: sp.contentRange(man.Size), PartsCount: sp.partsOf,
-		ETag: ptr(quote(etagOf(man))), LastModified: ptr(man.Created), StorageClass: types.StorageClassStandard,
+		ETag: ptr(quote(etagOf(man))), LastModified: ptr(modified(man.Created)), StorageClass: types.StorageClassStandard,
 		ContentType: optional(a.ContentType), ContentEncoding: optional(a.ContentEncoding), ContentDisposition: optional(a.ContentDisposition),
 		ContentLanguage: optional(a.ContentLanguage), CacheControl: optional(a.CacheControl), ExpiresString: optional(a.Expires), Metadata: a.Meta,
 	}
@@ -416,7 +431,7 @@ func (b *Backend) GetObject(_ context.Context, in *s3.GetObjectInput) (*s3.GetOb
 	if err != nil {
 		return nil, err
 	}
-	if err := backend.EvaluatePreconditions(quote(etagOf(man)), man.Created, readPreconditions(in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince)); err != nil {
+	if err := backend.EvaluatePreconditions(quote(etagOf(man)), modified(man.Created), readPreconditions(in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince)); err != nil {
 		return nil, err
 	}
 	sp, err := spanOf(man, str(in.Range), in.PartNumber)
@@ -430,7 +445,7 @@ func (b *Backend) GetObject(_ context.Context, in *s3.GetObjectInput) (*s3.GetOb
 	a := attrsOr(man)
 	out := &s3.GetObjectOutput{
 		Body: body, AcceptRanges: ptr("bytes"), ContentLength: ptr(sp.n), ContentRange: sp.contentRange(man.Size), PartsCount: sp.partsOf,
-		ETag: ptr(quote(etagOf(man))), LastModified: ptr(man.Created), StorageClass: types.StorageClassStandard,
+		ETag: ptr(quote(etagOf(man))), LastModified: ptr(modified(man.Created)), StorageClass: types.StorageClassStandard,
 		ContentType: optional(a.ContentType), ContentEncoding: optional(a.ContentEncoding), ContentDisposition: optional(a.ContentDisposition),
 		ContentLanguage: optional(a.ContentLanguage), CacheControl: optional(a.CacheControl), ExpiresString: optional(a.Expires), Metadata: a.Meta,
 	}
@@ -596,7 +611,7 @@ func (b *Backend) CopyObject(ctx context.Context, in s3response.CopyObjectInput)
 	if err != nil {
 		return s3response.CopyObjectOutput{}, s3Error(err)
 	}
-	return s3response.CopyObjectOutput{CopyObjectResult: &s3response.CopyObjectResult{ETag: ptr(quote(man.Attrs.ETag)), LastModified: ptr(man.Created)}}, nil
+	return s3response.CopyObjectOutput{CopyObjectResult: &s3response.CopyObjectResult{ETag: ptr(quote(man.Attrs.ETag)), LastModified: ptr(modified(man.Created))}}, nil
 }
 
 // copySource is the object an x-amz-copy-source header names (the
@@ -622,10 +637,10 @@ func copyPreconditions(src *placement.Manifest, in s3response.CopyObjectInput) e
 	if m := cloneOpt(in.CopySourceIfNoneMatch); m != nil && (*m == etag || *m == "*") {
 		return failed()
 	}
-	if t := in.CopySourceIfUnmodifiedSince; t != nil && src.Created.After(*t) {
+	if t := in.CopySourceIfUnmodifiedSince; t != nil && modified(src.Created).After(*t) {
 		return failed()
 	}
-	if t := in.CopySourceIfModifiedSince; t != nil && !src.Created.After(*t) {
+	if t := in.CopySourceIfModifiedSince; t != nil && !modified(src.Created).After(*t) {
 		return failed()
 	}
 	return nil
