@@ -9,12 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/joho/godotenv"
+	"gopkg.in/ini.v1"
 
 	"github.com/nbctl/nb/pkg/exitcode"
 	"github.com/nbctl/nb/pkg/iostreams"
@@ -64,7 +63,7 @@ func Resolve(ctx context.Context, fields []Field, src Source) (map[string]string
 	fromFile := map[string]string{}
 	if src.File != "" {
 		var err error
-		if fromFile, err = readFile(ctx, src.File, fields, src.ReadFile, src.Getenv); err != nil {
+		if fromFile, err = readFile(src.File, fields, src.ReadFile, src.Getenv); err != nil {
 			return nil, err
 		}
 	}
@@ -126,11 +125,18 @@ func missing(f Field, file string) error {
 	return exitcode.Usagef("--"+f.Flag, "%s is required and stdin is not a terminal to prompt on: %s", f.Label, strings.Join(ways, ", "))
 }
 
+// maxFileSize bounds a credentials file: a few keys, never megabytes.
+const maxFileSize = 1 << 20
+
 // readFile parses a credentials file. Two formats are accepted: an AWS
 // shared credentials file (INI sections; the profile is $AWS_PROFILE or
 // "default") for the access/secret key pair, and KEY=VALUE lines (dotenv
 // syntax) whose keys are Secret keys or the fields' environment variables.
-func readFile(ctx context.Context, path string, fields []Field, read func(string) ([]byte, error), getenv func(string) string) (map[string]string, error) {
+//
+// No error quotes the file: a malformed line is named by its number, and
+// a key is named only when it reads like a key (see keyName), because a
+// value typed on the wrong line must not reach a terminal or a CI log.
+func readFile(path string, fields []Field, read func(string) ([]byte, error), getenv func(string) string) (map[string]string, error) {
 	if read == nil {
 		read = os.ReadFile
 	}
@@ -138,16 +144,20 @@ func readFile(ctx context.Context, path string, fields []Field, read func(string
 	if err != nil {
 		return nil, exitcode.Usagef("--credentials-file", "cannot read %s: %v", path, unwrapPath(err))
 	}
+	if len(raw) > maxFileSize {
+		return nil, exitcode.Usagef("--credentials-file", "%s is %d bytes: a credentials file holds a few KEY=VALUE lines or an AWS credentials file", path, len(raw))
+	}
 	if isINI(raw) {
 		profile := ""
 		if getenv != nil {
 			profile = getenv("AWS_PROFILE")
 		}
-		return readAWSShared(ctx, path, raw, fields, profile)
+		return readAWSShared(path, raw, fields, profile)
 	}
 	kv, err := godotenv.UnmarshalBytes(raw)
 	if err != nil {
-		return nil, exitcode.Usagef("--credentials-file", "%s is neither KEY=VALUE lines nor an AWS credentials file: %v", path, err)
+		return nil, exitcode.Usagef("--credentials-file", "%s: %s (values are not shown): write KEY=VALUE lines, or use an AWS credentials file",
+			path, dotenvProblem(raw, err))
 	}
 	out := map[string]string{}
 	known := map[string]bool{}
@@ -166,16 +176,80 @@ func readFile(ctx context.Context, path string, fields []Field, read func(string
 			unknown = append(unknown, k)
 		}
 	}
-	if len(out) == 0 && len(unknown) > 0 {
-		sort.Strings(unknown)
+	if len(out) == 0 {
 		var want []string
 		for _, f := range fields {
 			want = append(want, f.Key)
 		}
-		return nil, exitcode.Usagef("--credentials-file", "%s has none of the keys this store needs (%s); found %s",
-			path, strings.Join(want, ", "), strings.Join(unknown, ", "))
+		return nil, exitcode.Usagef("--credentials-file", "%s has none of the keys this store needs (%s)%s",
+			path, strings.Join(want, ", "), foundKeys(unknown))
 	}
 	return out, nil
+}
+
+// dotenvProblem says where godotenv stopped, by line number only: its own
+// error quotes the text around the fault, which may be a secret. The bad
+// line is the one after the longest run of whole lines that parses.
+func dotenvProblem(raw []byte, err error) string {
+	what := "a line is not KEY=VALUE"
+	if strings.HasPrefix(err.Error(), "unterminated quoted value") {
+		what = "a quoted value is not closed"
+	}
+	lines := bytes.SplitAfter(raw, []byte("\n"))
+	good := 0
+	for i := range lines {
+		if _, perr := godotenv.UnmarshalBytes(bytes.Join(lines[:i+1], nil)); perr == nil {
+			good = i + 1
+		}
+	}
+	bad := good + 1
+	for bad <= len(lines) && len(bytes.TrimSpace(lines[bad-1])) == 0 {
+		bad++
+	}
+	if bad > len(lines) {
+		return what
+	}
+	return fmt.Sprintf("line %d: %s", bad, what)
+}
+
+// keyName reports whether a key found in a file may be shown: upper-case
+// words joined by underscores, as environment variables and Secret keys
+// are. Anything else may be a value written where a key belongs.
+func keyName(k string) bool {
+	if len(k) == 0 || len(k) > 64 || !strings.Contains(k, "_") || k[0] < 'A' || k[0] > 'Z' {
+		return false
+	}
+	for _, c := range k {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// foundKeys lists, for an error, the keys a file had that no field uses.
+func foundKeys(keys []string) string {
+	if len(keys) == 0 {
+		return "; it has no keys"
+	}
+	sort.Strings(keys)
+	var shown []string
+	hidden := 0
+	for _, k := range keys {
+		if keyName(k) {
+			shown = append(shown, k)
+		} else {
+			hidden++
+		}
+	}
+	switch {
+	case hidden == 0:
+		return "; found " + strings.Join(shown, ", ")
+	case len(shown) == 0:
+		return fmt.Sprintf("; found %d other key(s), not shown as they do not read like key names", hidden)
+	default:
+		return fmt.Sprintf("; found %s and %d more not shown", strings.Join(shown, ", "), hidden)
+	}
 }
 
 func isINI(raw []byte) bool {
@@ -189,38 +263,68 @@ func isINI(raw []byte) bool {
 	return false
 }
 
-func readAWSShared(ctx context.Context, path string, raw []byte, fields []Field, profile string) (map[string]string, error) {
-	// The SDK reads shared credentials from files only; give it a private
-	// copy so that a path like /dev/stdin or a pipe works too.
-	dir, err := os.MkdirTemp("", "nb-creds-")
-	if err != nil {
-		return nil, fmt.Errorf("read credentials file: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	copyPath := filepath.Join(dir, "credentials")
-	if err := os.WriteFile(copyPath, raw, 0o600); err != nil {
-		return nil, fmt.Errorf("read credentials file: %w", err)
-	}
+// readAWSShared reads the access/secret key pair of a profile of an AWS
+// shared credentials file (go-ini, in memory: the file is never copied).
+func readAWSShared(path string, raw []byte, fields []Field, profile string) (map[string]string, error) {
 	if profile == "" {
 		profile = "default"
 	}
-	sc, err := config.LoadSharedConfigProfile(ctx, profile, func(o *config.LoadSharedConfigOptions) {
-		o.CredentialsFiles = []string{copyPath}
-		o.ConfigFiles = []string{}
-	})
+	f, err := ini.LoadSources(ini.LoadOptions{IgnoreInlineComment: true}, raw)
 	if err != nil {
-		return nil, exitcode.Usagef("--credentials-file", "%s: no usable profile %q (set AWS_PROFILE to pick another): %v", path, profile, err)
+		where := ""
+		var dn ini.ErrDelimiterNotFound
+		if errors.As(err, &dn) {
+			if n := lineOf(raw, dn.Line); n > 0 {
+				where = fmt.Sprintf(" line %d:", n)
+			}
+		}
+		return nil, exitcode.Usagef("--credentials-file", "%s:%s not an AWS credentials file: every line in a [profile] section is key = value (values are not shown)", path, where)
 	}
-	out := map[string]string{}
-	for _, f := range fields {
-		switch f.Role {
-		case RoleAccessKey:
-			out[f.Key] = sc.Credentials.AccessKeyID
-		case RoleSecretKey:
-			out[f.Key] = sc.Credentials.SecretAccessKey
+	// Profile names are matched exactly, as the AWS SDKs do; go-ini's
+	// implicit section (lines before the first [profile]) is not one.
+	var sec *ini.Section
+	for _, s := range f.Sections() {
+		if s.Name() == profile && s.Name() != ini.DefaultSection {
+			sec = s
 		}
 	}
+	if sec == nil {
+		return nil, exitcode.Usagef("--credentials-file", "%s has no [%s] profile: set AWS_PROFILE to one of its sections", path, profile)
+	}
+	out := map[string]string{}
+	for _, fl := range fields {
+		var name string
+		switch fl.Role {
+		case RoleAccessKey:
+			name = "aws_access_key_id"
+		case RoleSecretKey:
+			name = "aws_secret_access_key"
+		default:
+			continue
+		}
+		v := ""
+		for _, k := range sec.Keys() {
+			if strings.EqualFold(k.Name(), name) {
+				v = strings.TrimSpace(k.String())
+			}
+		}
+		if v == "" {
+			return nil, exitcode.Usagef("--credentials-file", "%s: profile [%s] has no %s", path, profile, name)
+		}
+		out[fl.Key] = v
+	}
 	return out, nil
+}
+
+// lineOf is the number of the first line of raw that is line (trimmed).
+func lineOf(raw []byte, line string) int {
+	line = strings.TrimSpace(line)
+	for i, l := range strings.Split(string(raw), "\n") {
+		if strings.TrimSpace(l) == line {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 func unwrapPath(err error) error {

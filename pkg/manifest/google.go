@@ -1,7 +1,9 @@
 package manifest
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/nbctl/nb/pkg/exitcode"
@@ -12,7 +14,15 @@ import (
 func GoogleServiceAccountKey(flag string, raw []byte) (string, error) {
 	var doc map[string]any
 	if err := json.Unmarshal(raw, &doc); err != nil {
-		return "", exitcode.Usagef(flag, "the key file is not JSON: %v", err)
+		// The decoder's message quotes a character of the file, which is
+		// a private key: say where, never what.
+		where := ""
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			line := 1 + bytes.Count(raw[:min(int(se.Offset), len(raw))], []byte("\n"))
+			where = fmt.Sprintf(" (line %d)", line)
+		}
+		return "", exitcode.Usagef(flag, "the key file is not a JSON object%s: download the service account's key again (values are not shown)", where)
 	}
 	if t, _ := doc["type"].(string); t != "service_account" {
 		return "", exitcode.Usagef(flag, `the key file's "type" is %q, not "service_account": download a service-account key, or use google-cloud-storage-sts for workload identity`, t)

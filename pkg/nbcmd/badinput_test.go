@@ -50,7 +50,7 @@ func TestBadInput(t *testing.T) {
 		{"azure bad container", "backingstore create azure-blob az1 --target-blob-container Bad--Name --account-name n --account-key k", nil, 2, []string{"--target-blob-container", "invalid container name"}},
 		{"credentials file missing", "backingstore create aws-s3 aws1 --target-bucket nb-bucket --credentials-file nope.env", nil, 2, []string{"--credentials-file", "cannot read", "no such file"}},
 		{"credentials file unrelated", "backingstore create aws-s3 aws1 --target-bucket nb-bucket --credentials-file unrelated.env", nil, 2, []string{"--credentials-file", "none of the keys", "AWS_ACCESS_KEY_ID", "SOMETHING_ELSE"}},
-		{"credentials file missing profile", "backingstore create aws-s3 aws1 --target-bucket nb-bucket --credentials-file aws-credentials", map[string]string{"AWS_PROFILE": "prod"}, 2, []string{"--credentials-file", `profile "prod"`, "AWS_PROFILE"}},
+		{"credentials file missing profile", "backingstore create aws-s3 aws1 --target-bucket nb-bucket --credentials-file aws-credentials", map[string]string{"AWS_PROFILE": "prod"}, 2, []string{"--credentials-file", "no [prod] profile", "AWS_PROFILE"}},
 		{"secret name with keys", aws + "--secret-name s", nil, 2, []string{"--secret-name", "leave out the credential flags"}},
 		{"secret name on pv-pool", "backingstore create pv-pool p --num-volumes 1 --pv-size-gb 16 --secret-name s", nil, 2, []string{"unknown flag: --secret-name"}},
 		{"secret name on sts", "backingstore create aws-sts-s3 s --target-bucket nb-bucket --aws-sts-arn arn:aws:iam::1:role/r --secret-name x", nil, 2, []string{"unknown flag: --secret-name"}},
