@@ -342,6 +342,25 @@ func (c *ControlPlane) FailStores(ctx context.Context, ns string, stores []strin
 	}, how, nil
 }
 
+// StoreFree asks the running server for the free space of stores of
+// namespace ns (bytes; -1 unknown): the server owns them while it runs.
+func (c *ControlPlane) StoreFree(ctx context.Context, ns string, stores []string) (map[string]int64, error) {
+	q := "/v1/free?namespace=" + urlQuery(ns)
+	for _, s := range stores {
+		q += "&store=" + urlQuery(s)
+	}
+	resp, err := c.callServer(ctx, http.MethodGet, q, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out := map[string]int64{}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&out); err != nil {
+		return nil, fmt.Errorf("nb serve: free space: %w", err)
+	}
+	return out, nil
+}
+
 func urlQuery(s string) string { return url.QueryEscape(s) }
 
 // EndpointURL is the URL of the running nb serve when it listens at

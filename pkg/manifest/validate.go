@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"regexp"
@@ -156,12 +157,12 @@ func ValidateSignatureVersion(flag, v string) error {
 // size 0 (no quota) or 1Gi..1023Pi, objects a non-negative 32-bit integer.
 func ValidateQuota(maxSize, maxObjects string) error {
 	if maxSize != "" {
-		q, err := resource.ParseQuantity(maxSize)
+		v, err := ByteSize(maxSize)
 		if err != nil {
-			return exitcode.Usagef("--max-size", "invalid size %q: use a quantity such as 10Gi or 2Ti", maxSize)
+			return exitcode.Usagef("--max-size", "%v; a quota is 1Gi to 1023Pi, or 0 for none", err)
 		}
 		const gi, maxBytes = int64(1) << 30, int64(1023) << 50
-		if v := q.Value(); v != 0 && (v < gi || v > maxBytes) {
+		if v != 0 && (v < gi || v > maxBytes) {
 			return exitcode.Usagef("--max-size", "size %s is out of range: use 1Gi to 1023Pi, or 0 for no quota", maxSize)
 		}
 	}
@@ -172,6 +173,27 @@ func ValidateQuota(maxSize, maxObjects string) error {
 		}
 	}
 	return nil
+}
+
+// maxByteSize is the largest size nb counts in bytes (an int64).
+var maxByteSize = resource.NewQuantity(math.MaxInt64, resource.BinarySI)
+
+// ByteSize parses a size in bytes given as a Kubernetes quantity (64Mi,
+// 3G, 1e9). A value that is not one, is negative, or does not fit in 63
+// bits is an error saying which: resource.Quantity's own Value() wraps
+// such a value around silently. A fraction of a byte rounds up.
+func ByteSize(v string) (int64, error) {
+	q, err := resource.ParseQuantity(strings.TrimSpace(v))
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a size (such as 64Mi, 3Gi or 2Ti)", v)
+	}
+	if q.Sign() < 0 {
+		return 0, fmt.Errorf("size %q is negative", v)
+	}
+	if q.Cmp(*maxByteSize) > 0 {
+		return 0, fmt.Errorf("size %q is too large (at most 8Ei)", v)
+	}
+	return q.Value(), nil
 }
 
 func parseQuantity(flag, v string) (*resource.Quantity, error) {

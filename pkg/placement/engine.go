@@ -1045,3 +1045,19 @@ func (e *Engine) CollectGarbage(ctx context.Context) error {
 
 // Stat returns an object's manifest.
 func (e *Engine) Stat(bucket, key string) (*Manifest, error) { return e.Meta.Get(bucket, key) }
+
+// StoreFree reports the free space of the named stores (-1: unknown), for
+// Policy.Free. A store that is missing or cannot say is left out.
+func (e *Engine) StoreFree(ctx context.Context, names []string) map[string]int64 {
+	out := map[string]int64{}
+	for _, n := range names {
+		s := e.store(n)
+		if s == nil {
+			continue
+		}
+		if c, err := s.Capacity(ctx); err == nil {
+			out[n] = c.Free()
+		}
+	}
+	return out
+}

@@ -2,6 +2,7 @@ package placement
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -116,4 +117,42 @@ func (p Policy) String() string {
 		parts = append(parts, s)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// Free is how many bytes of objects the policy can still take, given each
+// store's free space (free[name] < 0: unknown, as for S3). Writes go to
+// the first tier with room, so the tiers add up; a Mirror tier takes the
+// least free of its stores (every copy needs room), a Spread tier the sum,
+// an erasure-coded tier the sum times k/(k+m). known is false when a store
+// of unknown size makes the answer unbounded, or a store is missing.
+func (p Policy) Free(free map[string]int64) (n int64, known bool) {
+	var total int64
+	for _, t := range p.Tiers {
+		var tier int64
+		for i, s := range t.Stores {
+			f, ok := free[s]
+			if !ok || f < 0 {
+				return 0, false
+			}
+			switch {
+			case t.Placement == "Mirror" && (i == 0 || f < tier):
+				tier = f
+			case t.Placement != "Mirror":
+				tier = addSat(tier, f)
+			}
+		}
+		if t.ParityShards > 0 {
+			tier = int64(float64(tier) * float64(t.DataShards) / float64(t.DataShards+t.ParityShards))
+		}
+		total = addSat(total, tier)
+	}
+	return total, true
+}
+
+// addSat adds two sizes that are not negative, stopping at MaxInt64.
+func addSat(a, b int64) int64 {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/resource"
+
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -27,6 +27,7 @@ import (
 	s3store "github.com/nbctl/nb/pkg/blockstore/s3"
 	"github.com/nbctl/nb/pkg/kinds"
 	"github.com/nbctl/nb/pkg/localstate"
+	"github.com/nbctl/nb/pkg/manifest"
 	"github.com/nbctl/nb/pkg/outage"
 	"github.com/nbctl/nb/pkg/placement"
 )
@@ -225,11 +226,11 @@ func (r *Reconciler) OpenPVPool(obj *unstructured.Unstructured) (*dir.Store, err
 	n, _, _ := unstructured.NestedInt64(obj.Object, "spec", "pvPool", "numVolumes")
 	size := int64(16 << 30)
 	if q, ok, _ := unstructured.NestedString(obj.Object, "spec", "pvPool", "resources", "requests", "storage"); ok {
-		parsed, err := resource.ParseQuantity(q)
+		n, err := manifest.ByteSize(q)
 		if err != nil {
-			return nil, fmt.Errorf("volume size %q: %w", q, err)
+			return nil, fmt.Errorf("spec.pvPool.resources.requests.storage: %w", err)
 		}
-		size = parsed.Value()
+		size = n
 	}
 	if n < 1 {
 		return nil, fmt.Errorf("numVolumes is %d", n)

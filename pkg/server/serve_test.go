@@ -36,6 +36,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/nbctl/nb/pkg/nbcmd"
+	"github.com/nbctl/nb/pkg/placement"
 )
 
 // The test binary doubles as nb: every nb here is a real process, as a
@@ -309,6 +310,12 @@ func TestServeWalkThrough(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
+	// A test object larger than the class can take is refused before a
+	// byte is written (the Mirror's smaller store has 16 GiB).
+	if r := s.run(t, "verify", "c1", "--size", "17Gi"); r.code != 2 || !strings.Contains(r.stderr, "--size") || !strings.Contains(r.stderr, "room for 16.0 GiB") {
+		t.Errorf("verify larger than the class through the server: exit %d\n%s", r.code, r.stderr)
+	}
+
 	// verify makes its round trip through the endpoint, failing stores for real.
 	r = s.ok(t, "verify", "c1", "--size", "9Mi", "-o", "json")
 	var rep struct {
@@ -352,6 +359,26 @@ func TestServeWalkThrough(t *testing.T) {
 	r = s.ok(t, "verify", "c1", "--size", "1Mi", "--fail", "pv1", "-o", "json")
 	if strings.Contains(r.stderr, "through its S3 endpoint") {
 		t.Errorf("verify after the server stopped still went through it")
+	}
+	if r := s.run(t, "verify", "c1", "--size", "17Gi"); r.code != 2 || !strings.Contains(r.stderr, "room for 16.0 GiB") {
+		t.Errorf("verify larger than the class: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := s.run(t, "verify", "--bucketclass", "mirror", "--size", "17Gi"); r.code != 2 || !strings.Contains(r.stderr, "room for 16.0 GiB") {
+		t.Errorf("verify --bucketclass larger than the class: exit %d\n%s", r.code, r.stderr)
+	}
+	meta, err := placement.OpenMeta(filepath.Join(s.dir, "data", "buckets.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer meta.Close()
+	buckets, err := meta.Buckets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range buckets {
+		if strings.HasPrefix(b.Name, "nb-verify-") {
+			t.Errorf("a refused verify left its temporary bucket %s", b.Name)
+		}
 	}
 }
 

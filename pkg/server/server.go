@@ -8,6 +8,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -478,6 +479,16 @@ func (s *Server) controlHandler(ctx context.Context) http.Handler {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("POST /v1/fail", func(w http.ResponseWriter, r *http.Request) { s.fail(ctx, w, r) })
+	mux.HandleFunc("GET /v1/free", func(w http.ResponseWriter, r *http.Request) {
+		ns := r.URL.Query().Get("namespace")
+		eng, _, err := s.cp.Reconciler.OpenEngineCached(r.Context(), ns)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(eng.StoreFree(r.Context(), r.URL.Query()["store"]))
+	})
 	mux.HandleFunc("POST /v1/restore", func(w http.ResponseWriter, r *http.Request) {
 		id := r.URL.Query().Get("id")
 		s.failMu.Lock()

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
@@ -176,10 +175,14 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 		}
 		defer release()
 	}
-	for _, s := range in.Fail {
-		if !slices.Contains(Stores(pol), s) {
-			return nil, &usageErr{fmt.Sprintf("store %q is not one of the bucket's (%s)", s, strings.Join(Stores(pol), ", "))}
+	var free map[string]int64
+	if in.StoreFree != nil {
+		if free, err = in.StoreFree(ctx, sysNS, Stores(pol)); err != nil {
+			return nil, err
 		}
+	}
+	if err := checkInput(in.Input, pol, className, free); err != nil {
+		return nil, err
 	}
 
 	// Upload, hashing on the way; multipart for large objects.

@@ -48,6 +48,10 @@ type Input struct {
 	// LockStores, when set, holds the bucket's stores for the whole run,
 	// so that no other verify fails them meanwhile.
 	LockStores func(ctx context.Context, ns string, stores []string) (release func(), err error)
+	// StoreFree, when set, reports the free space of stores (bytes, -1
+	// unknown) for a cluster-route verify of the local target (nb serve
+	// owns the stores); the local route asks its engine.
+	StoreFree func(ctx context.Context, ns string, stores []string) (map[string]int64, error)
 }
 
 // Local verifies a bucket of the local target through the embedded data
@@ -129,10 +133,11 @@ func Local(ctx context.Context, cp *controlplane.ControlPlane, in Input) (*Repor
 			return nil, fmt.Errorf("backing store %q of the bucket cannot be used: %v", s, err)
 		}
 	}
-	for _, s := range in.Fail {
-		if !slices.Contains(Stores(pol), s) {
-			return nil, &usageErr{fmt.Sprintf("store %q is not one of the bucket's (%s)", s, strings.Join(Stores(pol), ", "))}
+	if err := checkInput(in, pol, rep.BucketClass, eng.StoreFree(ctx, Stores(pol))); err != nil {
+		if temporary {
+			_ = eng.DeleteBucket(context.WithoutCancel(ctx), bucket)
 		}
+		return nil, err
 	}
 	// From here on, what verify creates is removed again unless --keep,
 	// also on error or Ctrl-C.
@@ -246,6 +251,37 @@ func orNone(phase string) string {
 		return "not yet reconciled"
 	}
 	return phase
+}
+
+// checkInput checks what can be checked only once the bucket's policy is
+// known: the stores named by --fail, and room for the test object (the
+// stores' free space, as Policy.Free counts it).
+func checkInput(in Input, pol placement.Policy, class string, free map[string]int64) error {
+	for _, s := range in.Fail {
+		if !slices.Contains(Stores(pol), s) {
+			return &usageErr{fmt.Sprintf("store %q is not one of the bucket's (%s)", s, strings.Join(Stores(pol), ", "))}
+		}
+	}
+	_, size := in.source()
+	if room, known := pol.Free(free); known && size > room {
+		return &usageErr{fmt.Sprintf("--size: %s do not fit: the stores of bucket class %q have room for %s more (%s): choose a smaller --size",
+			humanBytes(size), class, humanBytes(room), pol)}
+	}
+	return nil
+}
+
+// humanBytes writes n in binary units, as --size takes them.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, i := float64(n), 0
+	for v >= unit && i < 6 {
+		v /= unit
+		i++
+	}
+	return fmt.Sprintf("%.1f %siB", v, "KMGTPE"[i-1:i])
 }
 
 // usageErr is an input problem found only once the bucket is known.

@@ -16,7 +16,6 @@ import (
 	"github.com/fatih/color"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/api/resource"
 
 	cmdresource "github.com/nbctl/nb/pkg/cmd/resource"
 	"github.com/nbctl/nb/pkg/cmdutil"
@@ -25,6 +24,7 @@ import (
 	"github.com/nbctl/nb/pkg/iostreams"
 	"github.com/nbctl/nb/pkg/kinds"
 	"github.com/nbctl/nb/pkg/kube"
+	"github.com/nbctl/nb/pkg/manifest"
 	"github.com/nbctl/nb/pkg/table"
 	"github.com/nbctl/nb/pkg/verify"
 )
@@ -122,11 +122,11 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 // Complete parses the flags' values.
 func (o *Options) Complete() error {
 	if o.File == "" {
-		q, err := resource.ParseQuantity(o.Size)
+		n, err := manifest.ByteSize(o.Size)
 		if err != nil {
-			return exitcode.Usagef("--size", "%q is not a size: use e.g. 64Mi or 3Gi", o.Size)
+			return exitcode.Usagef("--size", "%v: use e.g. 64Mi or 3Gi", err)
 		}
-		o.size = q.Value()
+		o.size = n
 	}
 	return nil
 }
@@ -266,6 +266,7 @@ func (o *Options) runServed(ctx context.Context, cp *controlplane.ControlPlane, 
 	if o.Endpoint != "" {
 		endpoint = o.Endpoint
 	}
+	in.StoreFree = cp.StoreFree
 	ci := verify.ClusterInput{Input: in, Endpoint: endpoint, Insecure: o.Insecure, BindTimeout: o.BindTimeout,
 		FailStores: cp.FailStores, Target: "local",
 		OnWarning: func(msg string) { fmt.Fprintln(o.IO.ErrOut, "warning: "+msg) }}
