@@ -73,8 +73,18 @@ func OpenWith(dir string, opt Options) (*ControlPlane, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state directory %q: %w", dir, err)
 	}
-	_, statErr := os.Stat(filepath.Join(abs, "state.db"))
-	fresh := errors.Is(statErr, fs.ErrNotExist)
+	info, statErr := os.Stat(filepath.Join(abs, "state.db"))
+	fresh := errors.Is(statErr, fs.ErrNotExist) || (statErr == nil && info.Size() == 0)
+	if fresh {
+		// No state but data: the state file was lost or emptied. Taking
+		// the directory as new would hide every store and bucket and
+		// set up defaults over the old volumes.
+		if entries, err := os.ReadDir(filepath.Join(abs, "data")); err == nil && len(entries) > 0 {
+			return nil, fmt.Errorf("%s is missing or empty, but %s holds the data of an earlier state (%d entries): "+
+				"restore state.db from a backup; or, to start anew and leave that data alone, move %s away",
+				filepath.Join(abs, "state.db"), filepath.Join(abs, "data"), len(entries), filepath.Join(abs, "data"))
+		}
+	}
 	store, err := localstate.Open(abs)
 	if err != nil {
 		return nil, err

@@ -31,6 +31,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/nbctl/nb/pkg/boltfile"
 )
 
 var (
@@ -87,7 +89,10 @@ func (s *Store) ResourceVersion(ctx context.Context) (uint64, error) {
 func (s *Store) Path() string { return s.path }
 
 func (s *Store) open() (*bolt.DB, error) {
-	db, err := bolt.Open(s.path, 0o600, &bolt.Options{Timeout: s.LockTimeout})
+	db, err := boltfile.Open(s.path, 0o600, &bolt.Options{Timeout: s.LockTimeout})
+	if boltfile.IsDamaged(err) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open state %s: %w", s.path, err)
 	}
@@ -100,7 +105,7 @@ func (s *Store) update(fn func(*bolt.Tx) error) error {
 		return err
 	}
 	defer db.Close()
-	return db.Update(fn)
+	return boltfile.Update(db, fn)
 }
 
 func (s *Store) view(fn func(*bolt.Tx) error) error {
@@ -109,7 +114,7 @@ func (s *Store) view(fn func(*bolt.Tx) error) error {
 		return err
 	}
 	defer db.Close()
-	return db.View(fn)
+	return boltfile.View(db, fn)
 }
 
 // objectKey orders objects by resource, then namespace, then name.

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/nbctl/nb/pkg/boltfile"
 )
 
 var (
@@ -112,7 +114,10 @@ func (m *Meta) acquire() (*bolt.DB, error) {
 		if timeout <= 0 {
 			timeout = DefaultMetaTimeout
 		}
-		db, err := bolt.Open(m.path, 0o600, &bolt.Options{Timeout: timeout})
+		db, err := boltfile.Open(m.path, 0o600, &bolt.Options{Timeout: timeout})
+		if boltfile.IsDamaged(err) {
+			return nil, err
+		}
 		if err != nil {
 			return nil, fmt.Errorf("metadata %s: %w", m.path, err)
 		}
@@ -140,7 +145,7 @@ func (m *Meta) view(fn func(*bolt.Tx) error) error {
 		return err
 	}
 	defer m.release(db)
-	return db.View(fn)
+	return boltfile.View(db, fn)
 }
 
 func (m *Meta) update(fn func(*bolt.Tx) error) error {
@@ -149,7 +154,7 @@ func (m *Meta) update(fn func(*bolt.Tx) error) error {
 		return err
 	}
 	defer m.release(db)
-	return db.Update(fn)
+	return boltfile.Update(db, fn)
 }
 
 func objectKey(bucket, key string) []byte { return []byte(bucket + "\x00" + key) }

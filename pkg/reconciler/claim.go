@@ -239,7 +239,7 @@ func (r *Reconciler) followClass(ctx context.Context, obj *unstructured.Unstruct
 			return nil
 		}
 		return r.eventOnce(ctx, obj, "ObjectBucketClaim", "Warning", "BucketMissing",
-			fmt.Sprintf("bucket %q of this bound claim is not in the data path: its data is gone; delete the claim and create it again", bucket))
+			fmt.Sprintf("bucket %q of this bound claim is not in the data path's index (data/buckets.db): \"nb recover\" rebuilds it from what its stores hold; if they hold nothing, delete the claim and create it again", bucket))
 	}
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	configcmd "github.com/nbctl/nb/pkg/cmd/config"
 	"github.com/nbctl/nb/pkg/cmd/namespacestore"
 	"github.com/nbctl/nb/pkg/cmd/obc"
+	"github.com/nbctl/nb/pkg/cmd/recovery"
 	"github.com/nbctl/nb/pkg/cmd/serve"
 	"github.com/nbctl/nb/pkg/cmd/status"
 	"github.com/nbctl/nb/pkg/cmd/verify"
@@ -72,6 +73,7 @@ ObjectBucketClaims, and proves that a bucket survives the loss of a store.`,
 		verify.NewCmdVerify(f, nil),
 		serve.NewCmdServe(f, nil),
 		status.NewCmdStatus(f, nil),
+		recovery.NewCmdRecover(f, nil),
 		configcmd.NewCmdConfig(f),
 		version.NewCmdVersion(f, nil),
 		completion.NewCmdCompletion(f),
