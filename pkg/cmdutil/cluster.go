@@ -14,6 +14,7 @@ import (
 	"github.com/nbctl/nb/pkg/controlplane"
 	"github.com/nbctl/nb/pkg/exitcode"
 	"github.com/nbctl/nb/pkg/kube"
+	"github.com/nbctl/nb/pkg/manifest"
 )
 
 // DefaultRequestTimeout bounds each API call unless --request-timeout says
@@ -97,27 +98,55 @@ func BindTarget(f *Factory, cf *ConfigFlags, tf *TargetFlags, flags *pflag.FlagS
 	}
 	// NB_TARGET and NB_STATE_DIR reach tf through the configuration layer
 	// (GlobalFlags.Apply), which also names them in its errors.
+	changed := func(name string) bool {
+		fl := flags.Lookup(name)
+		return fl != nil && fl.Changed
+	}
+	// clusterFlag is the first flag given that only means something on a
+	// cluster: with it, auto picks the cluster, and local refuses it
+	// rather than ignore it.
+	clusterFlag := func() string {
+		for _, name := range []string{"kubeconfig", "context", "cluster", "user", "server", "token"} {
+			if changed(name) {
+				return name
+			}
+		}
+		return ""
+	}
 	resolve := func() (string, error) {
+		if changed("request-timeout") {
+			if _, err := time.ParseDuration(cf.Overrides.Timeout); err != nil {
+				return "", exitcode.Usagef("--request-timeout", "invalid duration %q: use e.g. 30s or 1m", cf.Overrides.Timeout)
+			}
+		}
 		t := tf.Target
 		switch t {
 		case "", TargetAuto:
-			if hasClusterConfig(cf) {
+			if clusterFlag() != "" || hasClusterConfig(cf) {
 				return TargetKube, nil
 			}
 			return TargetLocal, nil
-		case TargetLocal, TargetKube:
+		case TargetLocal:
+			if name := clusterFlag(); name != "" {
+				return "", exitcode.Usagef("--"+name, "the local target has no cluster to apply it to: leave it out, or use --target kube")
+			}
+			return t, nil
+		case TargetKube:
 			return t, nil
 		}
 		return "", exitcode.Usagef("--target", "%q is not a target: use auto, local or kube", t)
 	}
 	namespaceFlag := func() (string, bool) {
-		if fl := flags.Lookup("namespace"); fl != nil && fl.Changed {
+		if changed("namespace") {
 			return cf.Overrides.Context.Namespace, true
 		}
 		return "", false
 	}
 	f.Namespace = func() (string, error) {
 		if ns, ok := namespaceFlag(); ok {
+			if err := manifest.ValidateNamespace("--namespace", ns); err != nil {
+				return "", err
+			}
 			return ns, nil
 		}
 		t, err := resolve()

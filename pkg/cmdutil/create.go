@@ -76,6 +76,11 @@ func ExactArgs(names ...string) cobra.PositionalArgs {
 		if len(args) > len(names) {
 			return exitcode.Usagef("", "unexpected argument %q: %s", args[len(names)], cmd.UseLine())
 		}
+		for i, a := range args {
+			if strings.TrimSpace(a) == "" {
+				return exitcode.Usagef(names[i], "%s is empty: %s", names[i], cmd.UseLine())
+			}
+		}
 		return nil
 	}
 }

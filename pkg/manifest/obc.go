@@ -78,6 +78,9 @@ func (c *Claim) Validate() error {
 	if c.Path != "" && c.BucketClass == "" {
 		return exitcode.Usagef("--path", "a path needs a namespace bucket class: pass --bucketclass")
 	}
+	if c.Path != "" && !relativePath(c.Path) {
+		return exitcode.Usagef("--path", "invalid path %q: use a relative path inside the namespace store, without ..", c.Path)
+	}
 	hasIDs := c.UID >= 0 || c.GID >= 0
 	switch {
 	case (c.UID >= 0) != (c.GID >= 0):

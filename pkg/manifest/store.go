@@ -292,7 +292,7 @@ func (s *Store) Validate() error {
 			}
 			s.FSBackend = v
 		}
-		if strings.HasPrefix(s.SubPath, "/") || strings.Contains(s.SubPath, "..") {
+		if s.SubPath != "" && !relativePath(s.SubPath) {
 			return exitcode.Usagef("--sub-path", "invalid sub-path %q: use a relative path inside the PVC, without ..", s.SubPath)
 		}
 	}

@@ -87,13 +87,33 @@ func validateAzureContainer(flag, name string) error {
 	return nil
 }
 
+// looseBucketRE is what S3-compatible servers accept beyond AWS's rules
+// (Ceph RGW and older MinIO take upper case and underscores): ASCII
+// letters, digits, dots, hyphens and underscores, starting and ending
+// with a letter or digit.
+var looseBucketRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,253}[A-Za-z0-9])?$`)
+
 // validateLooseBucket accepts what S3-compatible servers accept beyond
-// AWS's rules, refusing only what no server accepts.
+// AWS's rules, refusing what none does.
 func validateLooseBucket(flag, name string) error {
-	if name == "" || len(name) > 255 || strings.ContainsAny(name, "/ \t\n\\") {
-		return exitcode.Usagef(flag, "invalid bucket name %q: it must be 1-255 characters without slashes or spaces", name)
+	if !looseBucketRE.MatchString(name) {
+		return exitcode.Usagef(flag, "invalid bucket name %q: use 1-255 ASCII letters, digits, dots, hyphens and underscores, starting and ending with a letter or digit", name)
 	}
 	return nil
+}
+
+// relativePath reports whether p stays inside the folder it is relative
+// to: not absolute, no ".." segment, no backslashes or control characters.
+func relativePath(p string) bool {
+	if strings.HasPrefix(p, "/") || strings.ContainsAny(p, "\\\x00\n\r\t") {
+		return false
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 // ValidateEndpoint checks an S3 endpoint URL. Like the operator, nb accepts
@@ -115,6 +135,8 @@ func ValidateEndpoint(flag, endpoint string) error {
 		return exitcode.Usagef(flag, "invalid endpoint %q: scheme must be http or https", endpoint)
 	case u.Hostname() == "":
 		return exitcode.Usagef(flag, "invalid endpoint %q: no host, e.g. https://s3.example.com:9000", endpoint)
+	case !validHost(u.Hostname()):
+		return exitcode.Usagef(flag, "invalid endpoint %q: %q is neither a host name nor an IP address, e.g. https://s3.example.com:9000", endpoint, u.Hostname())
 	case u.User != nil:
 		return exitcode.Usagef(flag, "invalid endpoint %q: put credentials in --access-key/--secret-key, not in the URL", endpoint)
 	case u.RawQuery != "" || u.Fragment != "":
@@ -129,6 +151,20 @@ func ValidateEndpoint(flag, endpoint string) error {
 	return nil
 }
 
+// validHost accepts an IP address or a DNS name (RFC 1123, any case)
+// whose last label is not all digits (which only an IP address is).
+func validHost(h string) bool {
+	if net.ParseIP(h) != nil {
+		return true
+	}
+	h = strings.TrimSuffix(h, ".")
+	if len(validation.IsDNS1123Subdomain(strings.ToLower(h))) > 0 {
+		return false
+	}
+	last := h[strings.LastIndex(h, ".")+1:]
+	return strings.Trim(last, "0123456789") != ""
+}
+
 func unwrapURL(err error) error {
 	if ue, ok := err.(*url.Error); ok {
 		return ue.Err
@@ -138,6 +174,9 @@ func unwrapURL(err error) error {
 
 // ValidateRegion checks the shape of a region name (e.g. us-east-1).
 func ValidateRegion(flag, region string) error {
+	if len(region) > 64 {
+		return exitcode.Usagef(flag, "invalid region: %d characters (a region name is at most 64, e.g. us-east-1)", len(region))
+	}
 	if region != "" && !regionRE.MatchString(region) {
 		return exitcode.Usagef(flag, "invalid region %q: use lowercase letters, digits and hyphens, e.g. us-east-1", region)
 	}

@@ -112,6 +112,13 @@ func TestBadInput(t *testing.T) {
 		{"path without class", "obc create c --path data", nil, 2, []string{"--path", "--bucketclass"}},
 		{"bad bucket type", "obc create c --bucket-type table", nil, 2, []string{"--bucket-type", "vector"}},
 		{"bad app namespace", "obc create c --app-namespace UPPER", nil, 2, []string{"--app-namespace", "invalid namespace"}},
+		{"path escaping", "obc create c --bucketclass b --path ../../../etc", nil, 2, []string{"--path", "without .."}},
+		{"absolute path", "obc create c --bucketclass b --path /etc", nil, 2, []string{"--path", "relative"}},
+		{"endpoint that is a path", "backingstore create s3-compatible s1 --target-bucket b1 --endpoint ../../etc --access-key a --secret-key s", nil, 2, []string{"--endpoint", "neither a host name nor an IP"}},
+		{"endpoint of digits", "backingstore create s3-compatible s1 --target-bucket b1 --endpoint 12345678901234567890123 --access-key a --secret-key s", nil, 2, []string{"--endpoint", "neither a host name nor an IP"}},
+		{"s3-compatible bucket -1", "backingstore create s3-compatible s1 --target-bucket -1 --endpoint http://minio:9000 --access-key a --secret-key s", nil, 2, []string{"--target-bucket", "ASCII"}},
+		{"s3-compatible unicode bucket", "backingstore create s3-compatible s1 --target-bucket bückét --endpoint http://minio:9000 --access-key a --secret-key s", nil, 2, []string{"--target-bucket", "ASCII"}},
+		{"long region", aws + "--region " + strings.Repeat("a", 10000), nil, 2, []string{"--region", "10000 characters"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,5 +149,35 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("stack trace in stderr: %s", r.stderr)
 			}
 		})
+	}
+}
+
+// Read commands and the target flags check their input too (exit 2).
+func TestBadInputOnReads(t *testing.T) {
+	dir := t.TempDir()
+	local := []string{"--target", "local", "--state-dir", dir}
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"backingstore", "status", ""}, []string{"NAME", "empty"}},
+		{[]string{"obc", "delete", " "}, []string{"NAME", "empty"}},
+		{[]string{"backingstore", "list", "-n", "../../etc"}, []string{"--namespace", "invalid namespace"}},
+		{[]string{"obc", "status", "c1", "-n", "UPPER"}, []string{"--namespace", "invalid namespace"}},
+		{[]string{"backingstore", "list", "--request-timeout", "garbage"}, []string{"--request-timeout", "30s"}},
+		{[]string{"backingstore", "list", "--context", "prod"}, []string{"--context", "--target kube"}},
+		{[]string{"backingstore", "list", "--kubeconfig", "/nonexistent"}, []string{"--kubeconfig", "--target kube"}},
+		{[]string{"backingstore", "status", "a", "b"}, []string{`unexpected argument "b"`}},
+	} {
+		r := runNB(t, nil, "", append(c.args, local...)...)
+		if r.code != 2 || r.stdout != "" {
+			t.Errorf("nb %q: exit %d, stdout %q, stderr %q", c.args, r.code, r.stdout, r.stderr)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(r.stderr, w) {
+				t.Errorf("nb %q: stderr %q lacks %q", c.args, r.stderr, w)
+			}
+		}
 	}
 }
