@@ -73,6 +73,8 @@ type Engine struct {
 	// Reed-Solomon coder per k+m.
 	shardBufs sync.Pool
 	coders    sync.Map
+	// health puts stores that failed reads lately last (health.go).
+	health storeHealth
 }
 
 // store returns the store of that name, or nil.

@@ -159,6 +159,8 @@ type readSession struct {
 	mu sync.Mutex
 	// m holds the open extents by store and key.
 	m map[[2]string]blockstore.ExtentReader
+	// failed holds the stores that failed this read (see noteResult).
+	failed map[string]bool
 }
 
 func (e *Engine) newReadSession() *readSession {

@@ -252,8 +252,11 @@ func (e *Engine) readChunk(ctx context.Context, rs *readSession, man *Manifest, 
 	var errs []error
 	n := len(c.Blocks)
 	first := firstCopy(man, i)
+	order := make([]Block, 0, n)
 	for j := 0; j < n; j++ {
-		b := c.Blocks[(first+j)%n]
+		order = append(order, c.Blocks[(first+j)%n])
+	}
+	for _, b := range rs.healthyFirst(order) {
 		data, raw, err := e.readBlockInto(ctx, rs, b, buf)
 		if raw != nil {
 			buf = raw
@@ -294,6 +297,9 @@ func (e *Engine) readBlock(ctx context.Context, rs *readSession, b Block) ([]byt
 // returns the buffer the block landed in, for reuse.
 func (e *Engine) readBlockInto(ctx context.Context, rs *readSession, b Block, buf []byte) ([]byte, []byte, error) {
 	raw, err := rs.read(ctx, b, buf)
+	if ctx.Err() == nil {
+		rs.noteResult(b.Store, err)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -332,6 +338,9 @@ func (e *Engine) readShards(ctx context.Context, rs *readSession, c *Chunk) ([]b
 			order = append(order, b)
 		}
 	}
+	// Shards on stores failing lately come last, data shards included:
+	// decoding from parity is cheaper than a timeout.
+	order = rs.healthyFirst(order)
 	next, inflight, good, bad := 0, 0, 0, 0
 	var errs []error
 	launch := func() {
