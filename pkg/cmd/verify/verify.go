@@ -79,6 +79,11 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 			--bucketclass nb creates a temporary claim (labelled nb.noobaa.io/verify), waits for
 			it to be Bound, and deletes it afterwards unless --keep.
 
+			verify checks the fresh object it writes: it proves the placement keeps new data
+			safe, not that the copies of objects already stored are intact (a Mirror read uses
+			one copy, so damage to another stays unseen until that copy is needed; a scrub reads
+			every copy).
+
 			Exit code 0 when the policy's promise held, 3 when data was unreadable or different
 			where the policy promised it would survive.`),
 		Example: heredoc.Doc(`
@@ -347,6 +352,9 @@ func (o *Options) printReport(rep *verify.Report) error {
 		return err
 	}
 	fmt.Fprintf(out, "\n%s\n", rep.Verdict)
+	if o.IO.IsStdoutTTY() {
+		fmt.Fprintln(o.IO.ErrOut, "(verify checks the object it wrote; the copies of objects already stored are a scrub's to check)")
+	}
 	if rep.Kept {
 		fmt.Fprintf(out, "The test object was kept: %s/%s\n", rep.Bucket, rep.Key)
 		if rep.TemporaryClaim {
