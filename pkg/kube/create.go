@@ -54,13 +54,9 @@ func (c *Client) Create(ctx context.Context, req CreateRequest) (*CreateResult, 
 	ns := req.Object.GetNamespace()
 	res := &CreateResult{}
 	if req.Secret != nil {
-		s, err := c.Dynamic.Resource(secretGVR).Namespace(ns).Create(ctx, req.Secret, opts)
-		if apierrors.IsAlreadyExists(err) {
-			return nil, fmt.Errorf("secret %q already exists in namespace %q: inspect it with \"kubectl get secret %s -n %s\", then delete it or reuse it with --secret-name %s",
-				req.Secret.GetName(), ns, req.Secret.GetName(), ns, req.Secret.GetName())
-		}
+		s, err := c.createSecret(ctx, req, opts)
 		if err != nil {
-			return nil, c.Translate(err, Action{Verb: "create", Resource: secretGVR.GroupResource(), Name: req.Secret.GetName(), Namespace: ns})
+			return nil, err
 		}
 		res.Secret = s
 	}
@@ -69,7 +65,8 @@ func (c *Client) Create(ctx context.Context, req CreateRequest) (*CreateResult, 
 		err = c.createError(err, req)
 		if res.Secret != nil && !req.ServerDryRun {
 			if rbErr := c.deleteSecret(ctx, res.Secret); rbErr != nil {
-				return nil, fmt.Errorf("%w (and the Secret %q nb created for it could not be deleted: %v; delete it by hand)", err, res.Secret.GetName(), rbErr)
+				return nil, fmt.Errorf("%w (and the Secret %q nb created for it could not be deleted: %v; the next \"nb %s create\" of %q replaces it, and \"nb %s delete %s\" removes it)",
+					err, res.Secret.GetName(), rbErr, req.Noun, req.Object.GetName(), req.Noun, req.Object.GetName())
 			}
 		}
 		return nil, err
@@ -82,6 +79,76 @@ func (c *Client) Create(ctx context.Context, req CreateRequest) (*CreateResult, 
 		}
 	}
 	return res, nil
+}
+
+// createSecret creates req's Secret. A Secret of that name that nb made
+// for this very store and that no store owns is what a failed create left
+// (its rollback could not delete it): it is replaced, not an obstacle.
+func (c *Client) createSecret(ctx context.Context, req CreateRequest, opts metav1.CreateOptions) (*unstructured.Unstructured, error) {
+	ns, name := req.Object.GetNamespace(), req.Secret.GetName()
+	s, err := c.Dynamic.Resource(secretGVR).Namespace(ns).Create(ctx, req.Secret, opts)
+	if apierrors.IsAlreadyExists(err) {
+		if s, err := c.replaceOrphanSecret(ctx, req, opts); err != nil || s != nil {
+			return s, err
+		}
+		return nil, fmt.Errorf("secret %q already exists in namespace %q: inspect it with \"kubectl get secret %s -n %s\", then delete it or reuse it with --secret-name %s",
+			name, ns, name, ns, name)
+	}
+	if err != nil {
+		return nil, c.Translate(err, Action{Verb: "create", Resource: secretGVR.GroupResource(), Name: name, Namespace: ns})
+	}
+	return s, nil
+}
+
+// OrphanSecret reports whether secret is one nb made for the store kind/name
+// (AnnotationSecretFor) that no object owns.
+func OrphanSecret(secret *unstructured.Unstructured, kind, name string) bool {
+	return secret.GetAnnotations()[nbv1.AnnotationSecretFor] == kind+"/"+name && len(secret.GetOwnerReferences()) == 0
+}
+
+// DeleteOrphanSecrets deletes the Secrets of namespace ns that nb made for
+// the store kind/name and that no object owns, and returns their names:
+// what a failed create left behind for a store that does not exist.
+func (c *Client) DeleteOrphanSecrets(ctx context.Context, ns, kind, name string) ([]string, error) {
+	list, err := c.Dynamic.Resource(secretGVR).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: nbv1.LabelApp + "=" + nbv1.LabelAppValue})
+	if err != nil {
+		return nil, c.Translate(err, Action{Verb: "list", Resource: secretGVR.GroupResource(), Namespace: ns})
+	}
+	var deleted []string
+	for i := range list.Items {
+		sec := &list.Items[i]
+		if !OrphanSecret(sec, kind, name) {
+			continue
+		}
+		if err := c.deleteSecret(ctx, sec); err != nil {
+			return deleted, c.Translate(err, Action{Verb: "delete", Resource: secretGVR.GroupResource(), Name: sec.GetName(), Namespace: ns})
+		}
+		deleted = append(deleted, sec.GetName())
+	}
+	return deleted, nil
+}
+
+// replaceOrphanSecret replaces an existing Secret of req's name with
+// req.Secret when it is an orphan nb made for req.Object and that object
+// does not exist; it returns nil, nil when the Secret is not such an
+// orphan (then the caller reports the conflict).
+func (c *Client) replaceOrphanSecret(ctx context.Context, req CreateRequest, opts metav1.CreateOptions) (*unstructured.Unstructured, error) {
+	ns, name := req.Object.GetNamespace(), req.Secret.GetName()
+	cur, err := c.Dynamic.Resource(secretGVR).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil || !OrphanSecret(cur, req.Object.GetKind(), req.Object.GetName()) {
+		return nil, nil
+	}
+	if _, err := c.Dynamic.Resource(req.GVR).Namespace(ns).Get(ctx, req.Object.GetName(), metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		return nil, nil // the store exists (the create fails on it), or cannot be told
+	}
+	next := req.Secret.DeepCopy()
+	next.SetResourceVersion(cur.GetResourceVersion())
+	next.SetUID(cur.GetUID())
+	s, err := c.Dynamic.Resource(secretGVR).Namespace(ns).Update(ctx, next, metav1.UpdateOptions{FieldManager: fieldManager, DryRun: opts.DryRun})
+	if err != nil {
+		return nil, c.Translate(err, Action{Verb: "replace", Resource: secretGVR.GroupResource(), Name: name, Namespace: ns})
+	}
+	return s, nil
 }
 
 func (c *Client) createError(err error, req CreateRequest) error {

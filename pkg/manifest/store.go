@@ -403,17 +403,17 @@ func (s *Store) Build() (*StoreObjects, error) {
 	if s.SecretName == "" {
 		switch {
 		case len(t.Credentials) > 0, t.Name == "google-cloud-storage":
-			secret = newSecret(ref, s.SecretData)
+			secret = newSecret(ref, s.Kind, s.Name, s.SecretData)
 		case t.Name == "google-cloud-storage-sts":
 			doc, err := googleWIFCredentials(s.ProjectNumber, s.PoolID, s.ProviderID, s.ServiceAccountEmail)
 			if err != nil {
 				return nil, err
 			}
-			secret = newSecret(ref, map[string]string{KeyGoogleCredentialsJSON: doc})
+			secret = newSecret(ref, s.Kind, s.Name, map[string]string{KeyGoogleCredentialsJSON: doc})
 		case t.Name == "pv-pool":
 			// The operator's CLI creates this Secret empty; the operator
 			// later writes the agents' configuration into it.
-			secret = newSecret(ref, nil)
+			secret = newSecret(ref, s.Kind, s.Name, nil)
 		}
 	}
 	if secret == nil && s.SecretName == "" {
@@ -444,12 +444,13 @@ func (s *Store) Build() (*StoreObjects, error) {
 	return out, nil
 }
 
-func newSecret(ref *corev1.SecretReference, data map[string]string) *corev1.Secret {
+func newSecret(ref *corev1.SecretReference, kind StoreKind, store string, data map[string]string) *corev1.Secret {
 	return &corev1.Secret{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
 		ObjectMeta: metav1.ObjectMeta{
 			Name: ref.Name, Namespace: ref.Namespace,
-			Labels: map[string]string{nbv1.LabelApp: nbv1.LabelAppValue},
+			Labels:      map[string]string{nbv1.LabelApp: nbv1.LabelAppValue},
+			Annotations: map[string]string{nbv1.AnnotationSecretFor: kind.String() + "/" + store},
 		},
 		Type:       corev1.SecretTypeOpaque,
 		StringData: data,

@@ -311,6 +311,27 @@ func TestClusterSecretAlreadyExists(t *testing.T) {
 	}
 }
 
+// What a create whose rollback failed left (a Secret nb made for the store,
+// owned by nothing) is replaced by the next create, on a real API server.
+func TestClusterOrphanSecretIsReplaced(t *testing.T) {
+	needCluster(t)
+	ns := newNamespace(t)
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "backing-store-aws-s3-s2", Namespace: ns,
+		Labels: map[string]string{"app": "noobaa"}, Annotations: map[string]string{nbv1.AnnotationSecretFor: "BackingStore/s2"}},
+		StringData: map[string]string{"AWS_ACCESS_KEY_ID": "old", "AWS_SECRET_ACCESS_KEY": "old"}}
+	if _, err := core.CoreV1().Secrets(ns).Create(context.Background(), s, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r := runCluster(t, awsEnv, "backingstore", "create", "aws-s3", "s2", "--target-bucket", "nb-bucket", "-n", ns, "--wait=false")
+	if r.code != 0 {
+		t.Fatalf("got %+v", r)
+	}
+	got, err := core.CoreV1().Secrets(ns).Get(context.Background(), "backing-store-aws-s3-s2", metav1.GetOptions{})
+	if err != nil || string(got.Data["AWS_ACCESS_KEY_ID"]) == "old" || len(got.OwnerReferences) != 1 || got.OwnerReferences[0].Name != "s2" {
+		t.Errorf("the orphan was not replaced and owned: %v %+v", err, got)
+	}
+}
+
 func TestClusterServerDryRunPersistsNothing(t *testing.T) {
 	needCluster(t)
 	ns := newNamespace(t)

@@ -2,6 +2,7 @@ package resource
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -65,6 +66,20 @@ func (o *DeleteOptions) Run(ctx context.Context) error {
 		return err
 	}
 	obj, err := client.Get(ctx, o.Kind.GVR, o.Kind.Noun, ns, o.Name)
+	if errors.Is(err, kube.ErrNotFound) && (o.Kind == kinds.BackingStore || o.Kind == kinds.NamespaceStore) {
+		// No store, but perhaps the credential Secret a failed create of
+		// it left behind: deleting the store's name removes that too.
+		deleted, derr := client.DeleteOrphanSecrets(ctx, ns, o.Kind.Kind, o.Name)
+		if derr != nil {
+			return derr
+		}
+		if len(deleted) > 0 {
+			for _, d := range deleted {
+				fmt.Fprintf(o.IO.Out, "secret/%s deleted (made for %s %q, which does not exist)\n", d, o.Kind.Noun, o.Name)
+			}
+			return nil
+		}
+	}
 	if err != nil {
 		return err
 	}

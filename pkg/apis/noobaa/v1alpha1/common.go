@@ -17,6 +17,11 @@ const (
 	SystemName = "noobaa"
 	// DefaultNamespace is where NooBaa runs when nothing else says.
 	DefaultNamespace = "noobaa"
+	// AnnotationSecretFor marks a credential Secret nb made for a store,
+	// as "Kind/name" (BackingStore/aws1): until the store owns it (its
+	// ownerReference), such a Secret left by a failed create is nb's to
+	// replace on the next create and to delete with the store's name.
+	AnnotationSecretFor = "nb.noobaa.io/secret-for"
 )
 
 // StoreType is the spec.type of a BackingStore or NamespaceStore.
