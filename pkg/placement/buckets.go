@@ -173,6 +173,11 @@ func (m *Meta) RemoveBucket(name string) error {
 				return err
 			}
 		}
+		if care := tx.Bucket(bucketCare); care != nil {
+			if err := care.Delete([]byte(name)); err != nil {
+				return err
+			}
+		}
 		if bk := tx.Bucket(bucketBuckets); bk != nil {
 			return bk.Delete([]byte(name))
 		}

@@ -22,6 +22,10 @@ var (
 // ErrNoObject means the bucket has no object under the key.
 var ErrNoObject = errors.New("no such object")
 
+// ErrReplaced means an object changed version between a read of its
+// manifest and an update of it (a PUT or DELETE won): the update is moot.
+var ErrReplaced = errors.New("replaced meanwhile")
+
 // Meta is the embedded metadata store (bbolt): the current manifest of
 // every object, and the manifests of replaced objects whose blocks are
 // still to be deleted. Swapping a manifest is one transaction, which is
@@ -364,7 +368,7 @@ func (m *Meta) Update(man *Manifest) error {
 			return err
 		}
 		if old.ObjectID != man.ObjectID {
-			return fmt.Errorf("%s/%s was replaced meanwhile", man.Bucket, man.Key)
+			return fmt.Errorf("%s/%s: %w", man.Bucket, man.Key, ErrReplaced)
 		}
 		return objs.Put(k, raw)
 	})

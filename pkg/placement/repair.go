@@ -34,35 +34,68 @@ func (r *RepairReport) add(o RepairReport) {
 // Heal re-creates the copies and shards that degraded objects of a bucket
 // ("" for all) lack, on stores that are reachable again.
 func (e *Engine) Heal(ctx context.Context, bucket string) (RepairReport, error) {
-	return e.repairAll(ctx, bucket, true)
+	return e.RepairBucket(ctx, bucket, RepairOptions{DegradedOnly: true})
 }
 
 // Scrub reads and verifies every block of every object of a bucket ("" for
 // all), repairs what a good copy or parity can rebuild, reports the rest,
 // and retries deleting the blocks of replaced versions.
 func (e *Engine) Scrub(ctx context.Context, bucket string) (RepairReport, error) {
-	rep, err := e.repairAll(ctx, bucket, false)
+	rep, err := e.RepairBucket(ctx, bucket, RepairOptions{})
 	if err == nil {
 		err = e.CollectGarbage(ctx)
 	}
 	return rep, err
 }
 
-func (e *Engine) repairAll(ctx context.Context, bucket string, degradedOnly bool) (RepairReport, error) {
+// RepairOptions say what RepairBucket visits and how it reports.
+type RepairOptions struct {
+	// DegradedOnly visits only objects written or left degraded (heal);
+	// otherwise every object (scrub).
+	DegradedOnly bool
+	// Progress, when set, is called after each object with the objects
+	// done and to do.
+	Progress func(done, total int)
+	// Pause, when set, is called between objects; an error stops the
+	// repair (a server uses it to yield to S3 traffic).
+	Pause func(ctx context.Context) error
+}
+
+// RepairBucket repairs the objects of a bucket ("" for all) one by one.
+// An object replaced or deleted while it was being repaired is skipped:
+// its new version is the writer's, and its old blocks are garbage.
+func (e *Engine) RepairBucket(ctx context.Context, bucket string, opt RepairOptions) (RepairReport, error) {
 	list, err := e.Meta.List(bucket)
 	if err != nil {
 		return RepairReport{}, err
 	}
+	if opt.DegradedOnly {
+		kept := list[:0]
+		for _, man := range list {
+			if man.Degraded {
+				kept = append(kept, man)
+			}
+		}
+		list = kept
+	}
 	var total RepairReport
-	for _, man := range list {
-		if degradedOnly && !man.Degraded {
-			continue
+	for i, man := range list {
+		if opt.Pause != nil {
+			if err := opt.Pause(ctx); err != nil {
+				return total, err
+			}
 		}
 		r, err := e.Repair(ctx, man)
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrReplaced), errors.Is(err, ErrNoObject):
+			r = RepairReport{}
+		case err != nil:
 			return total, err
 		}
 		total.add(r)
+		if opt.Progress != nil {
+			opt.Progress(i+1, len(list))
+		}
 	}
 	return total, nil
 }
@@ -111,7 +144,9 @@ func (e *Engine) Repair(ctx context.Context, man *Manifest) (RepairReport, error
 		}
 		if err != nil {
 			if errors.Is(err, ErrUnreadable) {
-				rep.Lost = append(rep.Lost, name)
+				if len(rep.Lost) == 0 { // an object is lost once, whatever its chunks
+					rep.Lost = append(rep.Lost, name)
+				}
 				complete = false
 				changed = true
 				continue

@@ -116,6 +116,12 @@ func spaced(kind string) string {
 }
 
 // event records an Event about obj.
+// Event records an event on obj (kind is its Kind), as the operator's
+// event recorder does: background care reports through it too.
+func (r *Reconciler) Event(ctx context.Context, obj *unstructured.Unstructured, kind, typ, reason, msg string) error {
+	return r.event(ctx, obj, kind, typ, reason, msg)
+}
+
 func (r *Reconciler) event(ctx context.Context, obj *unstructured.Unstructured, kind, typ, reason, msg string) error {
 	now := r.now().UTC().Format(time.RFC3339)
 	ev := &unstructured.Unstructured{Object: map[string]interface{}{

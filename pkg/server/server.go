@@ -28,6 +28,7 @@ import (
 
 	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
+	"github.com/nbctl/nb/pkg/care"
 	"github.com/nbctl/nb/pkg/controlplane"
 	"github.com/nbctl/nb/pkg/gateway"
 	"github.com/nbctl/nb/pkg/placement"
@@ -57,6 +58,12 @@ type Options struct {
 	// ResyncEvery is how often the server reconciles even when nothing
 	// changed (S3 stores' health).
 	ResyncEvery time.Duration
+	// ScrubInterval is how often every bucket is scrubbed (0: never);
+	// UploadExpiry how old an incomplete multipart upload gets before it
+	// is aborted (0: never). See package care.
+	ScrubInterval, UploadExpiry time.Duration
+	// CareEvery is how often background care looks for work (0: 30 s).
+	CareEvery time.Duration
 }
 
 // Server is one running nb serve.
@@ -234,6 +241,13 @@ func Run(ctx context.Context, cp *controlplane.ControlPlane, opt Options, ready 
 		defer close(loopDone)
 		s.loop(runCtx)
 	}()
+	careLoop := &care.Loop{R: rec, Every: opt.CareEvery, ScrubEvery: opt.ScrubInterval, UploadAge: opt.UploadExpiry,
+		Logf: s.logf, Cleanup: func(ctx context.Context) error { return verify.CleanLeftovers(ctx, cp.Reconciler) }}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		careLoop.Run(runCtx)
+	}()
 	select {
 	case <-ctx.Done():
 		s.logf("stopping: in-flight requests are aborted; nothing they wrote becomes visible")
@@ -244,6 +258,13 @@ func Run(ctx context.Context, cp *controlplane.ControlPlane, opt Options, ready 
 	<-loopDone
 	s.restoreAll()
 	return err
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 func splitAddress(addr string) (string, int, error) {
@@ -479,6 +500,30 @@ func (s *Server) controlHandler(ctx context.Context) http.Handler {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("POST /v1/fail", func(w http.ResponseWriter, r *http.Request) { s.fail(ctx, w, r) })
+	mux.HandleFunc("GET /v1/buckets", func(w http.ResponseWriter, r *http.Request) {
+		st, err := care.Statuses(r.Context(), s.cp.Reconciler, nil)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(st)
+	})
+	mux.HandleFunc("POST /v1/care", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("kind") == care.GC {
+			if err := verify.CleanLeftovers(r.Context(), s.cp.Reconciler); err != nil {
+				s.logf("care: %v", err)
+			}
+		}
+		reps, err := controlplane.RunCare(r.Context(), s.cp.Reconciler, q.Get("kind"), q["bucket"], s.opt.UploadExpiry, nil)
+		if err != nil && len(reps) == 0 {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(controlplane.CareAnswer{Reports: reps, Error: errString(err)})
+	})
 	mux.HandleFunc("GET /v1/free", func(w http.ResponseWriter, r *http.Request) {
 		ns := r.URL.Query().Get("namespace")
 		eng, _, err := s.cp.Reconciler.OpenEngineCached(r.Context(), ns)

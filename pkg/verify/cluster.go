@@ -83,6 +83,11 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 		claim, err = temporaryClaim(ctx, c, in)
 		if claim != nil {
 			rep.Claim, rep.TemporaryClaim, in.Claim = claim.GetName(), true, claim.GetName()
+			if in.Track != nil {
+				if done, terr := in.Track(Leftover{Claim: claim.GetNamespace() + "/" + claim.GetName()}); terr == nil {
+					defer done()
+				}
+			}
 			defer func() {
 				if in.Keep {
 					return
@@ -187,6 +192,13 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 
 	// Upload, hashing on the way; multipart for large objects.
 	rep.Key = testKey()
+	if in.Track != nil && !rep.TemporaryClaim {
+		done, err := in.Track(Leftover{Namespace: sysNS, Bucket: rep.Bucket, Key: rep.Key})
+		if err != nil {
+			return nil, err
+		}
+		defer done()
+	}
 	src, _ := in.source()
 	h := NewHasher()
 	start := time.Now()

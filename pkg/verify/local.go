@@ -52,6 +52,9 @@ type Input struct {
 	// unknown) for a cluster-route verify of the local target (nb serve
 	// owns the stores); the local route asks its engine.
 	StoreFree func(ctx context.Context, ns string, stores []string) (map[string]int64, error)
+	// Track, when set, records what verify creates until done is called,
+	// so that what a killed verify left can be removed (CleanLeftovers).
+	Track func(l Leftover) (done func(), err error)
 }
 
 // Local verifies a bucket of the local target through the embedded data
@@ -112,6 +115,13 @@ func Local(ctx context.Context, cp *controlplane.ControlPlane, in Input) (*Repor
 			return nil, err
 		}
 		bucket = "nb-verify-" + uuid.NewString()[:8]
+		if in.Track != nil {
+			done, err := in.Track(Leftover{Namespace: ns, Bucket: bucket, TemporaryBucket: true})
+			if err != nil {
+				return nil, err
+			}
+			defer done() // after the cleanup below, deferred later
+		}
 		if err := eng.Meta.PutBucket(placement.Bucket{Name: bucket, Policy: pol, Created: time.Now().UTC(), Class: bc.Name}); err != nil {
 			return nil, err
 		}
@@ -143,6 +153,13 @@ func Local(ctx context.Context, cp *controlplane.ControlPlane, in Input) (*Repor
 	// also on error or Ctrl-C.
 	cleanCtx := context.WithoutCancel(ctx)
 	rep.Key = testKey()
+	if in.Track != nil && !temporary {
+		done, err := in.Track(Leftover{Namespace: ns, Bucket: bucket, Key: rep.Key})
+		if err != nil {
+			return nil, err
+		}
+		defer done()
+	}
 	defer func() {
 		if in.Keep {
 			rep.Kept = true
@@ -259,12 +276,12 @@ func orNone(phase string) string {
 func checkInput(in Input, pol placement.Policy, class string, free map[string]int64) error {
 	for _, s := range in.Fail {
 		if !slices.Contains(Stores(pol), s) {
-			return &usageErr{fmt.Sprintf("store %q is not one of the bucket's (%s)", s, strings.Join(Stores(pol), ", "))}
+			return &usageErr{"--fail", fmt.Sprintf("store %q is not one of the bucket's (%s)", s, strings.Join(Stores(pol), ", "))}
 		}
 	}
 	_, size := in.source()
 	if room, known := pol.Free(free); known && size > room {
-		return &usageErr{fmt.Sprintf("--size: %s do not fit: the stores of bucket class %q have room for %s more (%s): choose a smaller --size",
+		return &usageErr{"--size", fmt.Sprintf("%s do not fit: the stores of bucket class %q have room for %s more (%s): choose a smaller --size",
 			humanBytes(size), class, humanBytes(room), pol)}
 	}
 	return nil
@@ -285,14 +302,18 @@ func humanBytes(n int64) string {
 }
 
 // usageErr is an input problem found only once the bucket is known.
-type usageErr struct{ msg string }
+type usageErr struct{ flag, msg string }
 
 func (e *usageErr) Error() string { return e.msg }
 
-// IsUsage reports whether err is an input problem (exit code 2).
-func IsUsage(err error) bool {
+// IsUsage reports whether err is an input problem (exit code 2), and the
+// flag at fault.
+func IsUsage(err error) (flag string, ok bool) {
 	var u *usageErr
-	return errors.As(err, &u)
+	if errors.As(err, &u) {
+		return u.flag, true
+	}
+	return "", false
 }
 
 func appendOnce(l []string, s string) []string {

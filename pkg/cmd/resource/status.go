@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
 	"github.com/nbctl/nb/pkg/cmdutil"
+	"github.com/nbctl/nb/pkg/controlplane"
 	"github.com/nbctl/nb/pkg/exitcode"
 	"github.com/nbctl/nb/pkg/iostreams"
 	"github.com/nbctl/nb/pkg/kinds"
@@ -39,12 +41,15 @@ type StatusOptions struct {
 	ShowSecrets bool
 	PrintFlags  *printer.PrintFlags
 	Now         func() time.Time
+	// Local is the local control plane (nil on a cluster): a claim's
+	// status then shows its bucket's health.
+	Local func() (*controlplane.ControlPlane, error)
 }
 
 // NewCmdStatus returns `nb NOUN status NAME`.
 func NewCmdStatus(f *cmdutil.Factory, k *kinds.Kind, runF func(*StatusOptions) error) *cobra.Command {
 	opts := &StatusOptions{IO: f.IOStreams, KubeClient: f.KubeClient, Namespace: f.Namespace, Kind: k,
-		PrintFlags: printer.NewPrintFlags(""), Now: time.Now}
+		PrintFlags: printer.NewPrintFlags(""), Now: time.Now, Local: f.Local}
 	cmd := &cobra.Command{
 		Use:               "status NAME",
 		Short:             fmt.Sprintf("Show a %s: phase, mode, conditions, Secret and recent events", k.Kind),
@@ -172,6 +177,9 @@ func (o *StatusOptions) summary(ctx context.Context, client *kube.Client, obj *u
 			return err
 		}
 		conn.noteEndpoint(o.IO)
+		if err := o.bucketHealth(ctx, obj); err != nil {
+			return err
+		}
 	}
 
 	events, err := client.Events(ctx, obj.GetNamespace(), o.Kind.Kind, obj.GetName())
@@ -272,6 +280,38 @@ func details(k *kinds.Kind, obj *unstructured.Unstructured) [][2]string {
 			{"Bucket", bucket},
 			{"ObjectBucket", str("spec", "objectBucketName")},
 		}
+	}
+	return nil
+}
+
+// bucketHealth prints a local claim's bucket health ("Bucket status", as
+// the operator CLI's obc status has it).
+func (o *StatusOptions) bucketHealth(ctx context.Context, obj *unstructured.Unstructured) error {
+	if o.Local == nil {
+		return nil
+	}
+	cp, err := o.Local()
+	if err != nil || cp == nil {
+		return err
+	}
+	bucket, _, _ := unstructured.NestedString(obj.Object, "spec", "bucketName")
+	if bucket == "" {
+		return nil
+	}
+	all, err := cp.BucketStatuses(ctx)
+	if err != nil {
+		fmt.Fprintf(o.IO.ErrOut, "warning: bucket status: %v\n", err)
+		return nil
+	}
+	for _, st := range all {
+		if st.Name != bucket {
+			continue
+		}
+		maxSize, _, _ := unstructured.NestedString(obj.Object, "spec", "additionalConfig", obv1.ConfigMaxSize)
+		maxObjects, _, _ := unstructured.NestedString(obj.Object, "spec", "additionalConfig", obv1.ConfigMaxObjects)
+		n, _ := strconv.ParseInt(maxObjects, 10, 64)
+		fmt.Fprintln(o.IO.Out, "\nBucket status:")
+		PrintBucketHealth(o.IO.Out, st, maxSize, n, o.Now(), o.IO.IsStdoutTTY())
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nbctl/nb/pkg/cmd/backingstore"
+	"github.com/nbctl/nb/pkg/cmd/bucket"
 	"github.com/nbctl/nb/pkg/cmd/bucketclass"
 	"github.com/nbctl/nb/pkg/cmd/completion"
 	configcmd "github.com/nbctl/nb/pkg/cmd/config"
@@ -74,6 +75,7 @@ ObjectBucketClaims, and proves that a bucket survives the loss of a store.`,
 		serve.NewCmdServe(f, nil),
 		status.NewCmdStatus(f, nil),
 		recovery.NewCmdRecover(f, nil),
+		bucket.NewCmdBucket(f),
 		configcmd.NewCmdConfig(f),
 		version.NewCmdVersion(f, nil),
 		completion.NewCmdCompletion(f),

@@ -8,10 +8,12 @@ import (
 	"net"
 	"os"
 	"runtime/pprof"
+	"time"
 
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
+	"github.com/nbctl/nb/pkg/care"
 	"github.com/nbctl/nb/pkg/cmdutil"
 	"github.com/nbctl/nb/pkg/controlplane"
 	"github.com/nbctl/nb/pkg/exitcode"
@@ -27,6 +29,11 @@ type Options struct {
 	Address string
 	TLSCert string
 	TLSKey  string
+	// ScrubInterval and UploadExpiry tune background care (package care);
+	// CareEvery how often it looks for work (hidden: tests).
+	ScrubInterval time.Duration
+	UploadExpiry  time.Duration
+	CareEvery     time.Duration
 }
 
 // NewCmdServe returns `nb serve`.
@@ -41,6 +48,13 @@ func NewCmdServe(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 			Secret noobaa-admin, sees every bucket and may create and delete buckets), and the
 			operator's part played continuously. Stop it with Ctrl-C (or SIGTERM): uploads in
 			flight are aborted and none of them becomes visible.
+
+			In the background it keeps the data healthy: degraded objects are healed within about
+			30 s of their store's return, every bucket is scrubbed every --scrub-interval (every
+			block read and checked; what copies or parity can rebuild is repaired, what cannot is
+			reported in the claim's events and nb bucket status), garbage is collected, multipart
+			uploads older than --upload-expiry are aborted, and what a killed nb verify left is
+			removed. nb bucket heal|scrub|gc runs the same on demand.
 
 			While it runs, nb serve owns the state directory's data: every other nb command on the
 			same directory keeps working and asks the server (nb verify makes its round trip
@@ -70,6 +84,10 @@ func NewCmdServe(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	fl.StringVar(&opts.Address, "address", server.DefaultAddress, "host:port the S3 endpoint listens on")
 	fl.StringVar(&opts.TLSCert, "tls-cert", "", "serve https with this PEM certificate (with --tls-key)")
 	fl.StringVar(&opts.TLSKey, "tls-key", "", "the PEM private key of --tls-cert")
+	fl.DurationVar(&opts.ScrubInterval, "scrub-interval", care.DefaultScrubInterval, "scrub every bucket this often (0: never)")
+	fl.DurationVar(&opts.UploadExpiry, "upload-expiry", care.DefaultUploadExpiry, "abort multipart uploads left incomplete this long (0: never)")
+	fl.DurationVar(&opts.CareEvery, "care-every", 30*time.Second, "how often background care looks for work")
+	_ = fl.MarkHidden("care-every")
 	return cmd
 }
 
@@ -82,6 +100,18 @@ func (o *Options) Validate() error {
 	_ = host
 	if (o.TLSCert == "") != (o.TLSKey == "") {
 		return exitcode.Usagef("--tls-cert", "--tls-cert and --tls-key go together: give both for https, or neither")
+	}
+	if o.ScrubInterval < 0 {
+		return exitcode.Usagef("--scrub-interval", "must not be negative (0: never scrub)")
+	}
+	if o.ScrubInterval > 0 && o.ScrubInterval < time.Minute {
+		return exitcode.Usagef("--scrub-interval", "%s is too often: a scrub reads every block; use 1m or more (0: never)", o.ScrubInterval)
+	}
+	if o.UploadExpiry < 0 {
+		return exitcode.Usagef("--upload-expiry", "must not be negative (0: never abort)")
+	}
+	if o.CareEvery <= 0 {
+		return exitcode.Usagef("--care-every", "must be greater than zero")
 	}
 	return nil
 }
@@ -108,7 +138,8 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	err = server.Run(ctx, cp, server.Options{Address: o.Address, CertFile: o.TLSCert, KeyFile: o.TLSKey, Log: o.IO.ErrOut}, nil)
+	err = server.Run(ctx, cp, server.Options{Address: o.Address, CertFile: o.TLSCert, KeyFile: o.TLSKey, Log: o.IO.ErrOut,
+		ScrubInterval: o.ScrubInterval, UploadExpiry: o.UploadExpiry, CareEvery: o.CareEvery}, nil)
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}

@@ -210,6 +210,7 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	var rep *verify.Report
 	if cp != nil {
+		in.Track = func(l verify.Leftover) (func(), error) { return verify.Track(cp.Reconciler.DataDir, l) }
 		in.LockStores = func(ctx context.Context, ns string, stores []string) (func(), error) {
 			return cp.LockStores(ctx, ns, stores, func(store string) {
 				fmt.Fprintf(o.IO.ErrOut, "waiting for another nb verify of store %s to finish...\n", store)
@@ -236,8 +237,8 @@ func (o *Options) Run(ctx context.Context) error {
 		rep, err = o.runCluster(ctx, in)
 	}
 	if err != nil {
-		if verify.IsUsage(err) {
-			return exitcode.Usagef("--fail", "%v", err)
+		if flag, ok := verify.IsUsage(err); ok {
+			return exitcode.Usagef(flag, "%v", err)
 		}
 		return err
 	}
