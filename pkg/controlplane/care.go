@@ -55,7 +55,7 @@ func RunCare(ctx context.Context, r *reconciler.Reconciler, kind string, buckets
 func (c *ControlPlane) Care(ctx context.Context, kind string, buckets []string, uploadAge time.Duration, progress func(bucket string, done, total int)) ([]care.Report, error) {
 	lease, err := c.Direct()
 	if errors.Is(err, ErrServed) {
-		q := "/v1/care?kind=" + urlQuery(kind)
+		q := "/v1/care?kind=" + urlQuery(kind) + "&uploadExpiry=" + urlQuery(uploadAge.String())
 		for _, b := range buckets {
 			q += "&bucket=" + urlQuery(b)
 		}

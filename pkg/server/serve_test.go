@@ -146,9 +146,9 @@ func (l *lockedBuffer) String() string {
 }
 
 // serve starts nb serve and waits until it says where it listens.
-func (s *state) serve(t testing.TB, addr string) *server {
+func (s *state) serve(t testing.TB, addr string, extra ...string) *server {
 	t.Helper()
-	cmd := s.cmd(context.Background(), "serve", "--address", addr)
+	cmd := s.cmd(context.Background(), append([]string{"serve", "--address", addr}, extra...)...)
 	pr, pw := io.Pipe()
 	buf := &lockedBuffer{}
 	cmd.Stderr = io.MultiWriter(pw, buf)
@@ -962,4 +962,112 @@ func du(t *testing.T, dir string) int64 {
 		return nil
 	})
 	return n
+}
+
+// Background care while nb serve runs: an object written while a mirror
+// was down is healed once the store is back; nb bucket gc through the
+// server aborts abandoned uploads and removes what a killed verify left.
+func TestServeCaresInTheBackground(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts nb serve")
+	}
+	ctx := context.Background()
+	s := newState(t)
+	mirrorSetup(t, s)
+	addr := freeAddr(t)
+	srv := s.serve(t, addr, "--care-every", "300ms")
+	c1, bucket := claimClient(t, s, "c1", "http://"+addr)
+	status := func() (degraded, healed int64) {
+		t.Helper()
+		var st struct {
+			Degraded int64
+			Care     struct {
+				Heal *struct{ Objects int }
+			}
+		}
+		if err := json.Unmarshal([]byte(s.ok(t, "bucket", "status", "c1", "-o", "json").stdout), &st); err != nil {
+			t.Fatal(err)
+		}
+		if st.Care.Heal != nil {
+			healed = int64(st.Care.Heal.Objects)
+		}
+		return st.Degraded, healed
+	}
+
+	// pv2 goes away (its folder moved, as nb verify fails it); a PUT is
+	// written degraded; pv2 comes back and the server heals the object.
+	pv2 := filepath.Join(s.dir, "data", "noobaa", "pv2")
+	if err := os.Rename(pv2, pv2+".away"); err != nil {
+		t.Fatal(err)
+	}
+	body := bytes.Repeat([]byte("heal me "), 1<<17)
+	if _, err := c1.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("degraded"), Body: bytes.NewReader(body)}); err != nil {
+		t.Fatalf("a PUT with one mirror down: %v", err)
+	}
+	if d, _ := status(); d != 1 {
+		t.Fatalf("degraded objects with pv2 away: %d, want 1", d)
+	}
+	if err := os.Rename(pv2+".away", pv2); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		d, healed := status()
+		if d == 0 && healed >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not healed 30 s after pv2 came back: %d degraded\n%s", d, srv.stderr.String())
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	if !strings.Contains(srv.stderr.String(), "care: healed 1 object(s)") {
+		t.Errorf("the server did not log the heal:\n%s", srv.stderr.String())
+	}
+
+	// An upload nobody completes is aborted by gc once it is old enough.
+	up, err := c1.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &bucket, Key: aws.String("abandoned")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c1.UploadPart(ctx, &s3.UploadPartInput{Bucket: &bucket, Key: aws.String("abandoned"), UploadId: up.UploadId, PartNumber: aws.Int32(1), Body: bytes.NewReader(body)}); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.ok(t, "bucket", "gc", "c1"); strings.Contains(r.stdout, "aborted") {
+		t.Errorf("gc aborted a fresh upload: %s", r.stdout)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if r := s.ok(t, "bucket", "gc", "c1", "--upload-expiry", "10ms"); !strings.Contains(r.stdout, "1 abandoned upload(s) aborted") {
+		t.Errorf("gc --upload-expiry 10ms: %s", r.stdout)
+	}
+	if l, err := c1.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: &bucket}); err != nil || len(l.Uploads) != 0 {
+		t.Errorf("uploads left after gc: %v %+v", err, l)
+	}
+
+	// What a killed verify left: its test object, recorded with its pid.
+	if _, err := c1.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("nb-verify/left"), Body: strings.NewReader("x")}); err != nil {
+		t.Fatal(err)
+	}
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	rec := filepath.Join(s.dir, "data", ".verify", fmt.Sprintf("%d-test.json", dead.Process.Pid))
+	if err := os.MkdirAll(filepath.Dir(rec), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	raw := fmt.Sprintf(`{"pid": %d, "namespace": "noobaa", "bucket": %q, "key": "nb-verify/left"}`, dead.Process.Pid, bucket)
+	if err := os.WriteFile(rec, []byte(raw), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.ok(t, "bucket", "gc", "--all")
+	if _, err := c1.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String("nb-verify/left")}); err == nil {
+		t.Errorf("what a killed verify left is still there")
+	}
+	if _, err := os.Stat(rec); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("its record is still there: %v", err)
+	}
+	if _, err := c1.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String("degraded")}); err != nil {
+		t.Errorf("gc removed an object it must keep: %v", err)
+	}
 }

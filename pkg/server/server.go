@@ -516,7 +516,16 @@ func (s *Server) controlHandler(ctx context.Context) http.Handler {
 				s.logf("care: %v", err)
 			}
 		}
-		reps, err := controlplane.RunCare(r.Context(), s.cp.Reconciler, q.Get("kind"), q["bucket"], s.opt.UploadExpiry, nil)
+		expiry := s.opt.UploadExpiry
+		if v := q.Get("uploadExpiry"); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				http.Error(w, "uploadExpiry: "+err.Error(), http.StatusBadRequest)
+				return
+			}
+			expiry = d
+		}
+		reps, err := controlplane.RunCare(r.Context(), s.cp.Reconciler, q.Get("kind"), q["bucket"], expiry, nil)
 		if err != nil && len(reps) == 0 {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
