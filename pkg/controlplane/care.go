@@ -108,3 +108,21 @@ func (c *ControlPlane) BucketStatuses(ctx context.Context) ([]care.Status, error
 	}
 	return care.Statuses(ctx, c.Reconciler, nil)
 }
+
+// StoresFree reports the free space of stores of namespace ns (bytes; -1
+// unknown): from the running nb serve, or from this process's data path.
+func (c *ControlPlane) StoresFree(ctx context.Context, ns string, stores []string) (map[string]int64, error) {
+	lease, err := c.Direct()
+	if errors.Is(err, ErrServed) {
+		return c.StoreFree(ctx, ns, stores)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer lease.Release()
+	eng, _, err := c.Reconciler.OpenEngineCached(ctx, ns)
+	if err != nil {
+		return nil, err
+	}
+	return eng.StoreFree(ctx, stores), nil
+}

@@ -93,6 +93,9 @@ func TestBucketScrubRepairsAndReportsLoss(t *testing.T) {
 	if r := l.ok(t, nil, "obc", "status", "c1"); !strings.Contains(r.stdout, "DataLost") {
 		t.Errorf("no DataLost event:\n%s", r.stdout)
 	}
+	if r := l.ok(t, nil, "status"); !strings.Contains(r.stdout, "Buckets:\t1, 1 objects, 9Mi; 0 degraded, 1 unreadable") || !strings.Contains(r.stdout, "pv1 Ready/OPTIMAL (") {
+		t.Errorf("nb status:\n%s", r.stdout)
+	}
 	// A normal verify leaves no record of its objects behind.
 	if entries, _ := os.ReadDir(filepath.Join(l.dir, "data", ".verify")); len(entries) != 0 {
 		t.Errorf("verify left %d record(s) in data/.verify", len(entries))

@@ -126,13 +126,42 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		label := map[*kinds.Kind]string{kinds.BackingStore: "BackingStores", kinds.NamespaceStore: "NamespaceStores",
 			kinds.BucketClass: "BucketClasses", kinds.ObjectBucketClaim: "ObjectBucketClaims"}[k]
-		fmt.Fprintf(w, "%s:\t%s\n", label, summary(items, k == kinds.ObjectBucketClaim))
+		var free map[string]int64
+		if cp != nil && k == kinds.BackingStore && len(items) > 0 {
+			names := make([]string, 0, len(items))
+			for i := range items {
+				names = append(names, items[i].GetName())
+			}
+			if free, err = cp.StoresFree(ctx, ns, names); err != nil {
+				fmt.Fprintf(o.IO.ErrOut, "warning: free space of the stores: %v\n", err)
+			}
+		}
+		fmt.Fprintf(w, "%s:\t%s\n", label, summary(items, k == kinds.ObjectBucketClaim, free))
+	}
+	if cp != nil {
+		all, err := cp.BucketStatuses(ctx)
+		if err != nil {
+			fmt.Fprintf(o.IO.ErrOut, "warning: buckets: %v\n", err)
+			return nil
+		}
+		var objects, bytes, degraded, lost int64
+		for _, st := range all {
+			objects, bytes, degraded = objects+st.Objects, bytes+st.Bytes, degraded+st.Degraded
+			if sc := st.Care.Scrub; sc != nil {
+				lost += int64(sc.LostCount)
+			}
+		}
+		line := fmt.Sprintf("%d, %d objects, %s; %d degraded", len(all), objects, resource.Bytes(bytes), degraded)
+		if lost > 0 {
+			line += fmt.Sprintf(", %d unreadable at the last scrub (nb bucket list)", lost)
+		}
+		fmt.Fprintf(w, "Buckets:\t%s\n", line)
 	}
 	return nil
 }
 
 // summary is "2: a Ready/OPTIMAL, b Rejected/AUTH_FAILED".
-func summary(items []unstructured.Unstructured, namespaced bool) string {
+func summary(items []unstructured.Unstructured, namespaced bool, free map[string]int64) string {
 	if len(items) == 0 {
 		return "none"
 	}
@@ -148,6 +177,9 @@ func summary(items []unstructured.Unstructured, namespaced bool) string {
 		}
 		if m := kinds.Mode(&items[i]); m != "" {
 			phase += "/" + m
+		}
+		if f, ok := free[items[i].GetName()]; ok && f >= 0 {
+			phase += " (" + resource.Bytes(f) + " free)"
 		}
 		parts = append(parts, name+" "+phase)
 	}
