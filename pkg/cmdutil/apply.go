@@ -92,11 +92,27 @@ func (c *CreateFlags) CreateOnCluster(ctx context.Context, io *iostreams.IOStrea
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.Wait.Timeout)
 	defer cancel()
-	label := kube.Kind(k.GVR, req.Object.GetName())
+	final, err := WaitFor(ctx, io, client, k, ns, req.Object.GetName())
+	if err != nil {
+		return nil, err
+	}
+	if structured {
+		created[len(created)-1] = final
+		return final, c.print(io, created, "%s")
+	}
+	return final, nil
+}
+
+// WaitFor waits until the object meets its kind's condition (Ready,
+// Bound), with progress and its Warning events on stderr, and says so
+// there; ctx bounds the wait (a TimeoutError, exit 4; a RejectedError,
+// exit 3, when the object is rejected).
+func WaitFor(ctx context.Context, io *iostreams.IOStreams, client *kube.Client, k *kinds.Kind, ns, name string) (*unstructured.Unstructured, error) {
+	label := kube.Kind(k.GVR, name)
 	prog := startProgress(io, label)
 	warned := map[string]bool{}
 	final, err := client.Wait(ctx, kube.WaitRequest{
-		GVR: k.GVR, Kind: k.Kind, Noun: k.Noun, Namespace: ns, Name: req.Object.GetName(), Condition: k.Condition,
+		GVR: k.GVR, Kind: k.Kind, Noun: k.Noun, Namespace: ns, Name: name, Condition: k.Condition,
 		OnProgress: func(p kube.Progress) { prog.Update(p.String()) },
 		OnWarning: func(reason, msg string) {
 			line := fmt.Sprintf("warning: %s event %s: %s", k.Noun, reason, msg)
@@ -109,10 +125,6 @@ func (c *CreateFlags) CreateOnCluster(ctx context.Context, io *iostreams.IOStrea
 	prog.Stop()
 	if err != nil {
 		return nil, err
-	}
-	if structured {
-		created[len(created)-1] = final
-		return final, c.print(io, created, "%s")
 	}
 	_, p := k.Condition(final)
 	fmt.Fprintf(io.ErrOut, "%s is %s\n", label, p.String())

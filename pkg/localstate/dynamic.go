@@ -234,8 +234,31 @@ func (r *resource) Patch(ctx context.Context, name string, pt types.PatchType, d
 	return r.Update(ctx, next, opt)
 }
 
-func (r *resource) Apply(context.Context, string, *unstructured.Unstructured, metav1.ApplyOptions, ...string) (*unstructured.Unstructured, error) {
-	return nil, apierrors.NewMethodNotSupported(r.gvr.GroupResource(), "apply")
+// Apply is a server-side apply by one field manager, in the local store's
+// terms (Store.Apply).
+func (r *resource) Apply(ctx context.Context, name string, obj *unstructured.Unstructured, opts metav1.ApplyOptions, subresources ...string) (*unstructured.Unstructured, error) {
+	if err := noSubresource(subresources); err != nil {
+		return nil, err
+	}
+	obj, err := r.admit(obj)
+	if err != nil {
+		return nil, err
+	}
+	if name != obj.GetName() {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("the name of the object (%s) does not match the name of the request (%s)", obj.GetName(), name))
+	}
+	res, err := r.d.Store.Apply(ctx, []ApplyItem{{GVR: r.gvr, Object: obj}}, isDryRun(opts.DryRun))
+	if err != nil {
+		return nil, err
+	}
+	return res[0].Object, nil
+}
+
+// Admit checks and prunes obj as a create or update of gvr would (the
+// namespace defaulted to ns): what callers of Store.Apply run first.
+func (d *Dynamic) Admit(gvr schema.GroupVersionResource, ns string, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	r := &resource{d: d, gvr: gvr, ns: ns}
+	return r.admit(obj)
 }
 
 func (r *resource) ApplyStatus(context.Context, string, *unstructured.Unstructured, metav1.ApplyOptions) (*unstructured.Unstructured, error) {
@@ -287,4 +310,26 @@ func foldStringData(obj *unstructured.Unstructured) {
 	}
 	obj.Object["data"] = data
 	delete(obj.Object, "stringData")
+}
+
+// ApplyAll admits every object and applies them all in one transaction:
+// all or nothing (pkg/kube uses it when the target can do so).
+func (d *Dynamic) ApplyAll(ctx context.Context, gvrs []schema.GroupVersionResource, objs []*unstructured.Unstructured, dryRun bool) ([]*unstructured.Unstructured, []string, error) {
+	items := make([]ApplyItem, len(objs))
+	for i, o := range objs {
+		admitted, err := d.Admit(gvrs[i], o.GetNamespace(), o)
+		if err != nil {
+			return nil, nil, err
+		}
+		items[i] = ApplyItem{GVR: gvrs[i], Object: admitted}
+	}
+	res, err := d.Store.Apply(ctx, items, dryRun)
+	if err != nil {
+		return nil, nil, err
+	}
+	out, ops := make([]*unstructured.Unstructured, len(res)), make([]string, len(res))
+	for i, r := range res {
+		out[i], ops[i] = r.Object, r.Op
+	}
+	return out, ops, nil
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -329,6 +330,63 @@ func TestClusterOrphanSecretIsReplaced(t *testing.T) {
 	got, err := core.CoreV1().Secrets(ns).Get(context.Background(), "backing-store-aws-s3-s2", metav1.GetOptions{})
 	if err != nil || string(got.Data["AWS_ACCESS_KEY_ID"]) == "old" || len(got.OwnerReferences) != 1 || got.OwnerReferences[0].Name != "s2" {
 		t.Errorf("the orphan was not replaced and owned: %v %+v", err, got)
+	}
+}
+
+// nb apply on a real API server: server-side apply with field manager nb;
+// a second apply is unchanged, an edit configured, a server dry run
+// persists nothing.
+func TestClusterApply(t *testing.T) {
+	needCluster(t)
+	ns := newNamespace(t)
+	raw, err := os.ReadFile(walkthrough)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "w.yaml")
+	if err := os.WriteFile(file, []byte(strings.ReplaceAll(string(raw), "namespace: noobaa", "namespace: "+ns)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCluster(t, nil, "apply", "-f", file, "-n", ns, "--wait=false")
+	if r.code != 0 || strings.Count(r.stdout, " created") != 5 {
+		t.Fatalf("apply: %+v", r)
+	}
+	bc, err := dyn.Resource(nbv1.BucketClassGVR).Namespace(ns).Get(context.Background(), "mirror-bucket-class", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	managed := false
+	for _, m := range bc.GetManagedFields() {
+		managed = managed || (m.Manager == "nb" && m.Operation == metav1.ManagedFieldsOperationApply)
+	}
+	if !managed {
+		t.Errorf("the class was not server-side applied by nb: %+v", bc.GetManagedFields())
+	}
+	if r := runCluster(t, nil, "apply", "-f", file, "-n", ns, "--wait=false"); r.code != 0 || strings.Count(r.stdout, " unchanged") != 5 {
+		t.Errorf("second apply: %+v", r)
+	}
+	edited := filepath.Join(t.TempDir(), "e.yaml")
+	b, _ := os.ReadFile(file)
+	if err := os.WriteFile(edited, []byte(strings.Replace(string(b), "      - pv-a\n      - pv-b\n", "      - pv-a\n", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCluster(t, nil, "apply", "-f", edited, "-n", ns, "--wait=false"); r.code != 0 || !strings.Contains(r.stdout, "bucketclass.noobaa.io/mirror-bucket-class configured") {
+		t.Errorf("edited apply: %+v", r)
+	}
+	bc, _ = dyn.Resource(nbv1.BucketClassGVR).Namespace(ns).Get(context.Background(), "mirror-bucket-class", metav1.GetOptions{})
+	tiers, _, _ := unstructured.NestedSlice(bc.Object, "spec", "placementPolicy", "tiers")
+	if toJSON(tiers) != `[{"backingStores":["pv-a"],"placement":"Mirror"}]` {
+		t.Errorf("class after the edit: %s", toJSON(tiers))
+	}
+	cm := filepath.Join(t.TempDir(), "cm.yaml")
+	if err := os.WriteFile(cm, []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm1}\ndata: {a: b}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCluster(t, nil, "apply", "-f", cm, "-n", ns, "--dry-run=server"); r.code != 0 || !strings.Contains(r.stdout, "configmap/cm1 created (server dry run)") {
+		t.Errorf("server dry run: %+v", r)
+	}
+	if _, err := core.CoreV1().ConfigMaps(ns).Get(context.Background(), "cm1", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("a server dry run persisted the ConfigMap: %v", err)
 	}
 }
 

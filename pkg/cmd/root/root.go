@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nbctl/nb/pkg/cmd/apply"
 	"github.com/nbctl/nb/pkg/cmd/backingstore"
 	"github.com/nbctl/nb/pkg/cmd/bucket"
 	"github.com/nbctl/nb/pkg/cmd/bucketclass"
@@ -76,6 +77,7 @@ ObjectBucketClaims, and proves that a bucket survives the loss of a store.`,
 		status.NewCmdStatus(f, nil),
 		recovery.NewCmdRecover(f, nil),
 		bucket.NewCmdBucket(f),
+		apply.NewCmdApply(f, nil),
 		configcmd.NewCmdConfig(f),
 		version.NewCmdVersion(f, nil),
 		completion.NewCmdCompletion(f),
