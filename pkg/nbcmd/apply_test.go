@@ -129,4 +129,17 @@ spec:
 	if r := l.ok(t, nil, "apply", "-f", walkthrough, "-o", "yaml", "--wait=false"); strings.Contains(r.stdout, "c2VjcmV0ZXhhbXBsZQ") || !strings.Contains(r.stdout, "kind: BackingStore") {
 		t.Errorf("-o yaml: %s", r.stdout)
 	}
+
+	// nb delete -f: claim first, Secret last, each waited for.
+	r = l.ok(t, nil, "delete", "-f", walkthrough)
+	if strings.Index(r.stdout, "objectbucketclaim") > strings.Index(r.stdout, "bucketclass") || strings.Index(r.stdout, "backingstore") > strings.Index(r.stdout, "secret/") || strings.Count(r.stdout, " deleted") != 5 {
+		t.Errorf("delete -f:\n%s", r.stdout)
+	}
+	if _, err := st.Get(context.Background(), nbv1.BackingStoreGVR, "noobaa", "pv-a"); err == nil {
+		t.Errorf("pv-a survived nb delete -f")
+	}
+	if r := l.run(t, nil, "delete", "-f", walkthrough); r.code != 1 || !strings.Contains(r.stderr, "not found") {
+		t.Errorf("delete -f of what is gone: exit %d %s", r.code, r.stderr)
+	}
+	l.ok(t, nil, "delete", "-f", walkthrough, "--ignore-not-found")
 }

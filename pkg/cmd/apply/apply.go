@@ -18,6 +18,7 @@ import (
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -48,10 +49,7 @@ type Options struct {
 
 // NewCmdApply returns `nb apply`.
 func NewCmdApply(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, KubeClient: f.KubeClient, Namespace: f.Namespace, ReadFile: f.ReadFile, Create: cmdutil.NewCreateFlags()}
-	if opts.ReadFile == nil {
-		opts.ReadFile = os.ReadFile
-	}
+	opts := newOptions(f)
 	cmd := &cobra.Command{
 		Use:   "apply -f FILE|DIR|-",
 		Short: "Create or update objects from YAML or JSON manifests, as kubectl apply does",
@@ -96,6 +94,16 @@ func NewCmdApply(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	_ = cmd.MarkFlagFilename("filename", "yaml", "yml", "json")
 	return cmd
 }
+
+func newOptions(f *cmdutil.Factory) *Options {
+	o := &Options{IO: f.IOStreams, KubeClient: f.KubeClient, Namespace: f.Namespace, ReadFile: f.ReadFile, Create: cmdutil.NewCreateFlags()}
+	if o.ReadFile == nil {
+		o.ReadFile = os.ReadFile
+	}
+	return o
+}
+
+func isNotFound(err error) bool { return apierrors.IsNotFound(err) }
 
 // doc is one document of the input, and where it came from.
 type doc struct {
@@ -350,6 +358,15 @@ func decode(source string, raw []byte) ([]doc, error) {
 // check makes sure d is an object nb applies, valid as the API server
 // would find it, with its namespace set.
 func check(d *doc, ns string, schemas *crdschema.Schemas) error {
+	if err := checkKind(d, ns); err != nil {
+		return err
+	}
+	return checkContent(d, schemas)
+}
+
+// checkKind makes sure d is of a kind nb applies, named, with its
+// namespace set (what delete needs).
+func checkKind(d *doc, ns string) error {
 	av, kind := d.obj.GetAPIVersion(), d.obj.GetKind()
 	found := false
 	for _, a := range applied {
@@ -379,7 +396,12 @@ func check(d *doc, ns string, schemas *crdschema.Schemas) error {
 	} else if errs := validation.IsDNS1123Label(d.obj.GetNamespace()); len(errs) > 0 {
 		return exitcode.Usagef("--filename", "%s: metadata.namespace: %s", d.where(), errs[0])
 	}
-	switch kind {
+	return nil
+}
+
+// checkContent validates d as its CRD (or core type) does.
+func checkContent(d *doc, schemas *crdschema.Schemas) error {
+	switch d.obj.GetKind() {
 	case "Secret":
 		var s corev1.Secret
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(d.obj.Object, &s); err != nil {
