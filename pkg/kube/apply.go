@@ -113,4 +113,3 @@ func (c *Client) applyOne(ctx context.Context, it ApplyItem, opt ApplyOptions) (
 	}
 	return ApplyResult{Object: after, Op: op}, nil
 }
-
