@@ -143,3 +143,43 @@ spec:
 	}
 	l.ok(t, nil, "delete", "-f", walkthrough, "--ignore-not-found")
 }
+
+// nb bucketclass update changes a placement class's tiers; the claim's
+// bucket follows for new data.
+func TestLocalBucketClassUpdate(t *testing.T) {
+	l := newLocalNB(t)
+	l.ok(t, nil, "apply", "-f", walkthrough)
+	r := l.ok(t, nil, "bucketclass", "update", "mirror-bucket-class", "--tier", ":pv-a", "--tier", ":pv-b")
+	if !strings.Contains(r.stdout, "bucketclass.noobaa.io/mirror-bucket-class updated") || !strings.Contains(r.stderr, "is Ready") {
+		t.Errorf("update: %s%s", r.stdout, r.stderr)
+	}
+	r = l.ok(t, nil, "bucketclass", "update", "mirror-bucket-class", "--placement", "Spread", "--backingstores", "pv-a,pv-b")
+	st, err := localstate.Open(l.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc, err := st.Get(context.Background(), nbv1.BucketClassGVR, "noobaa", "mirror-bucket-class")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tiers, _, _ := unstructuredSlice(bc.Object, "spec", "placementPolicy", "tiers")
+	if toJSON(tiers) != `[{"backingStores":["pv-a","pv-b"],"placement":"Spread"}]` {
+		t.Errorf("tiers after update: %s", toJSON(tiers))
+	}
+	if r := l.ok(t, nil, "obc", "status", "federated-bucket"); !strings.Contains(r.stdout, "PlacementUpdated") {
+		t.Errorf("the claim did not follow the class:\n%s", r.stdout)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bucketclass", "update", "mirror-bucket-class", "--placement", "Sideways", "--backingstores", "pv-a,pv-b"}, "--placement"},
+		{[]string{"bucketclass", "update", "mirror-bucket-class"}, "--backingstores"},
+		{[]string{"bucketclass", "update", "nope", "--backingstores", "pv-a"}, "not found"},
+	} {
+		r := l.run(t, nil, c.args...)
+		if r.code == 0 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%v: exit %d %s", c.args, r.code, r.stderr)
+		}
+	}
+}

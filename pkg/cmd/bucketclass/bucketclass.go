@@ -18,6 +18,7 @@ func NewCmdBucketClass(f *cmdutil.Factory) *cobra.Command {
 	cmdutil.SubcommandRequired(cmd)
 	cmd.AddCommand(
 		NewCmdCreate(f, nil),
+		NewCmdUpdate(f, nil),
 		resource.NewCmdStatus(f, kinds.BucketClass, nil),
 		resource.NewCmdList(f, kinds.BucketClass, nil),
 		resource.NewCmdDelete(f, kinds.BucketClass, nil),
