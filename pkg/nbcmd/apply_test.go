@@ -183,3 +183,50 @@ func TestLocalBucketClassUpdate(t *testing.T) {
 		}
 	}
 }
+
+// nb edit: an editor's change is saved; an invalid one reopens with the
+// error on top and a fix is then saved; no change saves nothing.
+func TestLocalEdit(t *testing.T) {
+	l := newLocalNB(t)
+	l.ok(t, nil, "apply", "-f", walkthrough, "--wait=false")
+	dir := t.TempDir()
+	script := filepath.Join(dir, "editor.sh")
+	count, seen := filepath.Join(dir, "count"), filepath.Join(dir, "seen")
+	if err := os.WriteFile(script, []byte(`n=$(cat `+count+` 2>/dev/null || echo 0); echo $((n+1)) > `+count+`
+cp "$1" `+seen+`.$n
+if [ "$n" = 0 ]; then sed -i 's/placement: Mirror/placement: Sideways/' "$1"; else sed -i 's/placement: Sideways/placement: Spread/' "$1"; fi
+`), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	r := l.ok(t, map[string]string{"KUBE_EDITOR": "sh " + script}, "edit", "bucketclass", "mirror-bucket-class")
+	if !strings.Contains(r.stdout, "bucketclass.noobaa.io/mirror-bucket-class edited") {
+		t.Errorf("edit: %s%s", r.stdout, r.stderr)
+	}
+	second, err := os.ReadFile(seen + ".1")
+	if err != nil || !strings.Contains(string(second), "# error:") || !strings.Contains(string(second), "Sideways") {
+		t.Errorf("the reopened file lacks the error on top:\n%s", second)
+	}
+	st, err := localstate.Open(l.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc, _ := st.Get(context.Background(), nbv1.BucketClassGVR, "noobaa", "mirror-bucket-class")
+	if tiers, _, _ := unstructuredSlice(bc.Object, "spec", "placementPolicy", "tiers"); !strings.Contains(toJSON(tiers), `"placement":"Spread"`) {
+		t.Errorf("tiers after edit: %s", toJSON(tiers))
+	}
+	// An editor that saves the file as it was changes nothing.
+	r = l.ok(t, map[string]string{"EDITOR": "true"}, "edit", "bc", "mirror-bucket-class")
+	if !strings.Contains(r.stderr, "no changes made") {
+		t.Errorf("unchanged edit: %s", r.stderr)
+	}
+	if r := l.run(t, map[string]string{"EDITOR": "false"}, "edit", "obc", "federated-bucket"); r.code != 1 || !strings.Contains(r.stderr, "editor") {
+		t.Errorf("a failing editor: exit %d %s", r.code, r.stderr)
+	}
+	if r := l.run(t, nil, "edit", "deployment", "x"); r.code != 2 {
+		t.Errorf("edit of a kind nb does not edit: exit %d", r.code)
+	}
+	// The temporary files are gone.
+	if m, _ := filepath.Glob(filepath.Join(os.TempDir(), "nb-edit-*")); len(m) > 0 {
+		t.Errorf("edit left %v", m)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/nbctl/nb/pkg/cmd/bucket"
 	"github.com/nbctl/nb/pkg/cmd/bucketclass"
 	"github.com/nbctl/nb/pkg/cmd/completion"
+	"github.com/nbctl/nb/pkg/cmd/edit"
 	configcmd "github.com/nbctl/nb/pkg/cmd/config"
 	"github.com/nbctl/nb/pkg/cmd/namespacestore"
 	"github.com/nbctl/nb/pkg/cmd/obc"
@@ -79,6 +80,7 @@ ObjectBucketClaims, and proves that a bucket survives the loss of a store.`,
 		bucket.NewCmdBucket(f),
 		apply.NewCmdApply(f, nil),
 		apply.NewCmdDelete(f, nil),
+		edit.NewCmdEdit(f, nil),
 		configcmd.NewCmdConfig(f),
 		version.NewCmdVersion(f, nil),
 		completion.NewCmdCompletion(f),
