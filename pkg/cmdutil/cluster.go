@@ -174,7 +174,7 @@ func BindTarget(f *Factory, cf *ConfigFlags, tf *TargetFlags, flags *pflag.FlagS
 				return nil, err
 			}
 		}
-		cp, err := controlplane.OpenWith(dir, controlplane.Options{ManualDefaultBackingStore: tf.ManualDefaultBackingStore})
+		cp, err := controlplane.OpenWith(dir, controlplane.Options{ManualDefaultBackingStore: tf.ManualDefaultBackingStore, Getenv: getenv})
 		if err != nil {
 			return nil, fmt.Errorf("local target: %w", err)
 		}

@@ -100,7 +100,8 @@ func OpenWith(dir string, opt Options) (*ControlPlane, error) {
 	c := &ControlPlane{
 		Dir:        abs,
 		Store:      store,
-		Reconciler: &reconciler.Reconciler{Store: store, DataDir: filepath.Join(abs, "data"), BucketPort: DefaultBucketPort},
+		Reconciler: &reconciler.Reconciler{Store: store, DataDir: filepath.Join(abs, "data"), BucketPort: DefaultBucketPort,
+			AWSEndpoint: reconciler.AWSEndpoint(getenv(opt))},
 		Interval:   DefaultInterval,
 		schemas:    schemas,
 	}
@@ -110,6 +111,13 @@ func OpenWith(dir string, opt Options) (*ControlPlane, error) {
 		}
 	}
 	return c, nil
+}
+
+func getenv(opt Options) func(string) string {
+	if opt.Getenv != nil {
+		return opt.Getenv
+	}
+	return os.Getenv
 }
 
 // DefaultBucketPort is the port written to claims' BUCKET_PORT.

@@ -34,6 +34,9 @@ type Options struct {
 	// ManualDefaultBackingStore: no default backing store and bucket
 	// class (noobaa install --manual-default-backing-store).
 	ManualDefaultBackingStore bool
+	// Getenv reads the environment (default os.Getenv): the AWS SDKs'
+	// endpoint settings for aws-s3 stores.
+	Getenv func(string) string
 }
 
 // setUp makes a new state directory's default objects in NooBaa's

@@ -67,6 +67,9 @@ type Reconciler struct {
 	// engine instead of in the Put (nb serve; StopCollectors at the end).
 	CollectInBackground bool
 	Now                 func() time.Time
+	// AWSEndpoint, when set, is where aws-s3 stores go instead of AWS
+	// (the SDKs' endpoint settings: see AWSEndpoint).
+	AWSEndpoint string
 
 	s3Checks    map[string]s3Check
 	passes      int
@@ -345,6 +348,11 @@ func (r *Reconciler) s3ConfigRV(ctx context.Context, obj *unstructured.Unstructu
 		cfg.Endpoint = scheme + "://s3.amazonaws.com"
 		if cfg.Region != "" {
 			cfg.Endpoint = fmt.Sprintf("%s://s3.%s.amazonaws.com", scheme, cfg.Region)
+		}
+		if r.AWSEndpoint != "" {
+			// A stand-in for AWS: addressed by path, as S3 servers other
+			// than AWS's want.
+			cfg.Endpoint, cfg.PathStyle = r.AWSEndpoint, true
 		}
 	default:
 		cfg.Endpoint = str("endpoint")
