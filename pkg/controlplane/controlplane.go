@@ -98,12 +98,12 @@ func OpenWith(dir string, opt Options) (*ControlPlane, error) {
 		return nil, fmt.Errorf("restoring stores a killed nb verify left failed: %w", err)
 	}
 	c := &ControlPlane{
-		Dir:        abs,
-		Store:      store,
+		Dir:   abs,
+		Store: store,
 		Reconciler: &reconciler.Reconciler{Store: store, DataDir: filepath.Join(abs, "data"), BucketPort: DefaultBucketPort,
 			AWSEndpoint: reconciler.AWSEndpoint(getenv(opt))},
-		Interval:   DefaultInterval,
-		schemas:    schemas,
+		Interval: DefaultInterval,
+		schemas:  schemas,
 	}
 	if fresh {
 		if err := c.setUp(context.Background(), opt); err != nil {
