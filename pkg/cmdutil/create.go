@@ -97,14 +97,26 @@ func SubcommandRequired(cmd *cobra.Command) {
 		if len(args) == 0 {
 			return cmd.Help()
 		}
-		var names []string
-		for _, c := range cmd.Commands() {
-			if c.IsAvailableCommand() {
-				names = append(names, c.Name())
-			}
-		}
-		return exitcode.Usagef("", "unknown %s %q for %q: use one of %s", subject(cmd), args[0], cmd.CommandPath(), strings.Join(names, ", "))
+		return UnknownSubcommand(cmd, args[0])
 	}
+}
+
+// UnknownSubcommand is the usage error for a word that is none of cmd's
+// subcommands: with "did you mean" when one is close (as cobra suggests).
+func UnknownSubcommand(cmd *cobra.Command, word string) error {
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
+	if s := cmd.SuggestionsFor(word); len(s) > 0 {
+		return exitcode.Usagef("", "unknown %s %q for %q: did you mean %s?", subject(cmd), word, cmd.CommandPath(), strings.Join(s, " or "))
+	}
+	return exitcode.Usagef("", "unknown %s %q for %q: use one of %s", subject(cmd), word, cmd.CommandPath(), strings.Join(names, ", "))
 }
 
 func subject(cmd *cobra.Command) string {

@@ -123,6 +123,9 @@ func (r *Reconciler) Event(ctx context.Context, obj *unstructured.Unstructured, 
 }
 
 func (r *Reconciler) event(ctx context.Context, obj *unstructured.Unstructured, kind, typ, reason, msg string) error {
+	// An event records what already happened: a pass cancelled right
+	// after the change (a wait that ended) must not lose it.
+	ctx = context.WithoutCancel(ctx)
 	now := r.now().UTC().Format(time.RFC3339)
 	ev := &unstructured.Unstructured{Object: map[string]interface{}{
 		"apiVersion": "v1", "kind": "Event",

@@ -37,12 +37,41 @@ type CreateOptions struct {
 
 // NewCmdCreate returns `nb bucketclass create` and its subcommands.
 func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Command {
+	opts := newOptions(f)
 	cmd := &cobra.Command{
-		Use:         "create KIND NAME",
-		Short:       "Create a BucketClass: a placement policy or a namespace policy",
+		Use:   "create [placement-bucketclass|namespace-bucketclass] NAME",
+		Short: "Create a BucketClass: a placement policy or a namespace policy",
+		Long: heredoc.Doc(`
+			Create a BucketClass. "nb bucketclass create NAME --placement Mirror --backingstores a,b"
+			makes a placement class, as "nb bucketclass create placement-bucketclass NAME" does;
+			namespace classes are "nb bucketclass create namespace-bucketclass single|multi|cache NAME".`),
+		Example: heredoc.Doc(`
+			nb bucketclass create mirror-class --placement Mirror --backingstores aws1,pv1
+			nb bucketclass create placement-bucketclass tiered --tier Mirror:pv1,pv2 --tier Spread:aws1
+			nb bucketclass create namespace-bucketclass single ns-class --resource aws-ns`),
 		Annotations: map[string]string{"subject": "bucket class kind"},
+		Args:        cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case len(args) == 0:
+				return cmd.Help()
+			case len(args) > 1:
+				// "create placment-bucketclass x": a kind mistyped.
+				return cmdutil.UnknownSubcommand(cmd, args[0])
+			}
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 && len(opts.BackingStores) == 0 && len(opts.Tiers) == 0 {
+				return cmdutil.UnknownSubcommand(cmd, args[0])
+			}
+			opts.Input.Name = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			return opts.Run(cmd.Context())
+		},
 	}
-	cmdutil.SubcommandRequired(cmd)
+	addPlacementFlags(f, cmd, opts)
+	cmd.Flags().StringArrayVar(&opts.Tiers, "tier", nil, "a tier as PLACEMENT:STORE[,STORE...], e.g. Mirror:aws1,pv1; repeat for a second tier (instead of --placement/--backingstores)")
+	addCommonFlags(cmd, opts)
 	cmd.AddCommand(newCmdPlacement(f, runF), newCmdNamespace(f, runF))
 	return cmd
 }
