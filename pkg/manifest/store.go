@@ -326,6 +326,12 @@ func (s *Store) validatePVPool() error {
 	if len(s.Name) > MaxPVPoolNameLength {
 		return exitcode.Usagef("NAME", "pv-pool name %q is %d characters; the operator allows at most %d (pod and PVC names derive from it)", s.Name, len(s.Name), MaxPVPoolNameLength)
 	}
+	if s.NumVolumes == 0 {
+		return exitcode.Usagef("--num-volumes", "--num-volumes is required: how many volumes (%d-%d), e.g. --num-volumes 1", MinPVPoolVolumes, MaxPVPoolVolumes)
+	}
+	if s.PVSizeGB == 0 {
+		return exitcode.Usagef("--pv-size-gb", "--pv-size-gb is required: each volume's size in GiB (%d-%d), e.g. --pv-size-gb 16", MinPVSizeGB, MaxPVSizeGB)
+	}
 	if s.NumVolumes < MinPVPoolVolumes || s.NumVolumes > MaxPVPoolVolumes {
 		return exitcode.Usagef("--num-volumes", "must be between %d and %d (got %d)", MinPVPoolVolumes, MaxPVPoolVolumes, s.NumVolumes)
 	}

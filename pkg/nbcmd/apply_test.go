@@ -230,3 +230,30 @@ if [ "$n" = 0 ]; then sed -i 's/placement: Mirror/placement: Sideways/' "$1"; el
 		t.Errorf("edit left %v", m)
 	}
 }
+
+// kubectl's output rules: status -o json is the object, list templates
+// see the List, and wide (from the configuration) does not break status.
+func TestOutputRulesAsKubectl(t *testing.T) {
+	l := newLocalNB(t)
+	l.ok(t, nil, "backingstore", "create", "pv-pool", "pv1", "--num-volumes", "1", "--pv-size-gb", "16")
+	r := l.ok(t, nil, "backingstore", "status", "pv1", "-o", "jsonpath={.status.phase}")
+	if r.stdout != "Ready" {
+		t.Errorf("status -o jsonpath={.status.phase}: %q", r.stdout)
+	}
+	r = l.ok(t, nil, "backingstore", "status", "pv1", "-o", "json")
+	if !strings.Contains(r.stdout, `"kind": "BackingStore"`) || strings.Contains(r.stdout, `"kind": "List"`) {
+		t.Errorf("status -o json is not the object:\n%s", r.stdout)
+	}
+	r = l.ok(t, nil, "backingstore", "list", "-o", `jsonpath={range .items[*]}{.metadata.name}{"\n"}{end}`)
+	if r.stdout != "noobaa-default-backing-store\npv1\n" {
+		t.Errorf("list -o jsonpath range: %q", r.stdout)
+	}
+	r = l.ok(t, nil, "backingstore", "list", "-o", "jsonpath={.items[*].metadata.name}")
+	if r.stdout != "noobaa-default-backing-store pv1" {
+		t.Errorf("list -o jsonpath items: %q", r.stdout)
+	}
+	r = l.ok(t, map[string]string{"NB_OUTPUT": "wide"}, "backingstore", "status", "pv1")
+	if !strings.Contains(r.stdout, "Phase:") {
+		t.Errorf("NB_OUTPUT=wide status: %s", r.stdout)
+	}
+}

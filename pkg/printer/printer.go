@@ -6,6 +6,7 @@ package printer
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -61,6 +62,16 @@ func Print(w io.Writer, flags *PrintFlags, objs []*unstructured.Unstructured) er
 
 func isJSON(format string) bool { return format == "json" }
 
+// isTemplate reports whether format is a jsonpath or Go template one.
+func isTemplate(format string) bool {
+	for _, p := range []string{"jsonpath", "go-template", "template", "templatefile"} {
+		if format == p || strings.HasPrefix(format, p+"=") || strings.HasPrefix(format, p+"-") {
+			return true
+		}
+	}
+	return false
+}
+
 // IsStructured reports whether the flags select a machine format (any -o
 // but the default name line), whose output must not be mixed with hints.
 func IsStructured(flags *PrintFlags) bool {
@@ -74,7 +85,8 @@ func PrintList(w io.Writer, flags *PrintFlags, objs []*unstructured.Unstructured
 	if err != nil {
 		return fmt.Errorf("output format: %w", err)
 	}
-	if f := *flags.OutputFormat; f == "json" || f == "yaml" {
+	if f := *flags.OutputFormat; f == "json" || f == "yaml" || isTemplate(f) {
+		// As kubectl get: a template sees the List ({.items[*]...}).
 		return p.PrintObj(asList(objs), w)
 	}
 	for _, o := range objs {

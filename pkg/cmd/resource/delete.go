@@ -34,7 +34,7 @@ func NewCmdDelete(f *cmdutil.Factory, k *kinds.Kind, runF func(*DeleteOptions) e
 	opts := &DeleteOptions{IO: f.IOStreams, KubeClient: f.KubeClient, Namespace: f.Namespace, Kind: k}
 	cmd := &cobra.Command{
 		Use:               "delete NAME",
-		Short:             fmt.Sprintf("Delete a %s and wait until the operator has released it", k.Kind),
+		Short:             fmt.Sprintf("Delete %s %s and wait until the operator has released it", article(k), k.Kind),
 		Args:              cmdutil.ExactArgs("NAME"),
 		ValidArgsFunction: CompleteNames(f, k),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -40,7 +40,7 @@ func NewCmdList(f *cmdutil.Factory, k *kinds.Kind, runF func(*ListOptions) error
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls", "get"},
-		Short:   fmt.Sprintf("List %ss with their phase and mode", k.Kind),
+		Short:   fmt.Sprintf("List %s with their phase and mode", plural(k)),
 		Args:    cmdutil.ExactArgs(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -153,4 +153,20 @@ func colorPhase(io *iostreams.IOStreams, phase string) string {
 		return ""
 	}
 	return io.Color(colorYellow).Sprint(phase)
+}
+
+// plural is a Kind's plural as its CRD names it (BucketClasses).
+func plural(k *kinds.Kind) string {
+	if strings.HasSuffix(k.Kind, "s") {
+		return k.Kind + "es"
+	}
+	return k.Kind + "s"
+}
+
+// article is "a" or "an" for a Kind (an ObjectBucketClaim).
+func article(k *kinds.Kind) string {
+	if strings.ContainsRune("AEIOU", rune(k.Kind[0])) {
+		return "an"
+	}
+	return "a"
 }

@@ -52,7 +52,7 @@ func NewCmdStatus(f *cmdutil.Factory, k *kinds.Kind, runF func(*StatusOptions) e
 		PrintFlags: printer.NewPrintFlags(""), Now: time.Now, Local: f.Local}
 	cmd := &cobra.Command{
 		Use:               "status NAME",
-		Short:             fmt.Sprintf("Show a %s: phase, mode, conditions, Secret and recent events", k.Kind),
+		Short:             fmt.Sprintf("Show %s %s: phase, mode, conditions, Secret and recent events", article(k), k.Kind),
 		Args:              cmdutil.ExactArgs("NAME"),
 		ValidArgsFunction: CompleteNames(f, k),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -76,6 +76,11 @@ func NewCmdStatus(f *cmdutil.Factory, k *kinds.Kind, runF func(*StatusOptions) e
 // Run shows the object.
 func (o *StatusOptions) Run(ctx context.Context) error {
 	format := outputFormat(o.PrintFlags)
+	if format == "wide" {
+		// list's wide columns: the summary already shows all of them
+		// (and output: wide in the configuration must not break status).
+		format = ""
+	}
 	if format == "env" && o.Kind != kinds.ObjectBucketClaim {
 		return exitcode.Usagef("--output", "-o env is for obc status only")
 	}
@@ -105,7 +110,8 @@ func (o *StatusOptions) Run(ctx context.Context) error {
 		}
 		return conn.printEnv(o.IO, o.ShowSecrets)
 	default:
-		return printer.PrintList(o.IO.Out, o.PrintFlags, []*unstructured.Unstructured{obj})
+		// As kubectl get NAME: the object itself, not a List.
+		return printer.Print(o.IO.Out, o.PrintFlags, []*unstructured.Unstructured{obj})
 	}
 	return o.summary(ctx, client, obj)
 }
