@@ -109,3 +109,20 @@ func TestAsKubectlPlugin(t *testing.T) {
 		t.Errorf("help as a kubectl plugin:\n%s", out.String())
 	}
 }
+
+// Flag values complete after NAME is typed, and a list flag does not offer
+// a name again.
+func TestFlagCompletionAfterName(t *testing.T) {
+	l := newLocalNB(t)
+	l.ok(t, nil, "backingstore", "create", "pv-pool", "alpha", "--num-volumes", "1", "--pv-size-gb", "16")
+	l.ok(t, nil, "bucketclass", "create", "placement-bucketclass", "c1", "--backingstores", "alpha")
+	env := map[string]string{"NB_TARGET": "local", "NB_STATE_DIR": l.dir}
+	r := runNB(t, env, "", "__complete", "obc", "create", "fb", "--bucketclass", "")
+	if !strings.Contains(r.stdout, "c1\n") {
+		t.Errorf("--bucketclass after NAME: %q", r.stdout)
+	}
+	r = runNB(t, env, "", "__complete", "bucketclass", "create", "placement-bucketclass", "x", "--backingstores", "alpha,")
+	if strings.Contains(r.stdout, "alpha,alpha") || !strings.Contains(r.stdout, "alpha,noobaa-default-backing-store") {
+		t.Errorf("--backingstores alpha,<TAB>: %q", r.stdout)
+	}
+}

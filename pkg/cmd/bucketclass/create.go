@@ -151,15 +151,15 @@ func newCmdNamespace(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra
 		switch kind.name {
 		case "single":
 			sub.Flags().StringVar(&policy.Resource, "resource", "", "the namespace store to serve")
-			_ = sub.RegisterFlagCompletionFunc("resource", resource.CompleteNames(f, kinds.NamespaceStore))
+			_ = sub.RegisterFlagCompletionFunc("resource", resource.CompleteFlagNames(f, kinds.NamespaceStore))
 		case "multi":
 			sub.Flags().StringSliceVar(&policy.ReadResources, "read-resources", nil, "namespace stores to read from, comma-separated")
 			sub.Flags().StringVar(&policy.WriteResource, "write-resource", "", "the namespace store to write to (default: read-only)")
 			_ = sub.RegisterFlagCompletionFunc("read-resources", resource.CompleteNamesList(f, kinds.NamespaceStore))
-			_ = sub.RegisterFlagCompletionFunc("write-resource", resource.CompleteNames(f, kinds.NamespaceStore))
+			_ = sub.RegisterFlagCompletionFunc("write-resource", resource.CompleteFlagNames(f, kinds.NamespaceStore))
 		case "cache":
 			sub.Flags().StringVar(&policy.HubResource, "hub-resource", "", "the namespace store to cache")
-			_ = sub.RegisterFlagCompletionFunc("hub-resource", resource.CompleteNames(f, kinds.NamespaceStore))
+			_ = sub.RegisterFlagCompletionFunc("hub-resource", resource.CompleteFlagNames(f, kinds.NamespaceStore))
 			sub.Flags().IntVar(&policy.TTL, "ttl", 0, "milliseconds before a cached object is revalidated (0: always compare ETags, negative: never)")
 			sub.Flags().StringVar(&policy.Prefix, "prefix", "", "cache only keys with this prefix")
 			addPlacementFlags(f, sub, opts)

@@ -57,7 +57,7 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Co
 	in := &opts.Input
 	fl := cmd.Flags()
 	fl.StringVar(&in.BucketClass, "bucketclass", "", "the BucketClass that places the bucket's data (default: the StorageClass's)")
-	_ = cmd.RegisterFlagCompletionFunc("bucketclass", resource.CompleteNames(f, kinds.BucketClass))
+	_ = cmd.RegisterFlagCompletionFunc("bucketclass", resource.CompleteFlagNames(f, kinds.BucketClass))
 	fl.BoolVar(&in.Exact, "exact", false, "name the bucket exactly NAME instead of NAME-<uuid>")
 	fl.StringVar(&in.AppNamespace, "app-namespace", "", "the namespace of the claim and its ConfigMap and Secret (default: --namespace)")
 	fl.StringVar(&in.StorageClass, "storage-class", "", "the provisioner's StorageClass (default: <namespace>.noobaa.io)")

@@ -2,6 +2,7 @@ package resource
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -48,6 +49,14 @@ func CompleteNames(f *cmdutil.Factory, k *kinds.Kind) cobra.CompletionFunc {
 	}
 }
 
+// CompleteFlagNames completes a flag's value (such as --bucketclass) with
+// names of a kind, wherever the flag comes on the line (after NAME too).
+func CompleteFlagNames(f *cmdutil.Factory, k *kinds.Kind) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		return Names(cmd.Context(), f, k), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
 // CompleteNamesList completes a comma-separated flag value (such as
 // --backingstores a,b) with names of a kind, after what is already typed.
 func CompleteNamesList(f *cmdutil.Factory, k *kinds.Kind) cobra.CompletionFunc {
@@ -59,9 +68,15 @@ func CompleteNamesList(f *cmdutil.Factory, k *kinds.Kind) cobra.CompletionFunc {
 				break
 			}
 		}
+		typed := map[string]bool{}
+		for _, n := range strings.Split(strings.TrimSuffix(prefix, ","), ",") {
+			typed[strings.TrimSpace(n)] = true
+		}
 		var out []string
 		for _, n := range Names(cmd.Context(), f, k) {
-			out = append(out, prefix+n)
+			if !typed[n] { // a store is named once
+				out = append(out, prefix+n)
+			}
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
 	}

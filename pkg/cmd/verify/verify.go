@@ -107,7 +107,7 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.BucketClass, "bucketclass", "", "verify a temporary bucket of this BucketClass instead of a claim's")
-	_ = cmd.RegisterFlagCompletionFunc("bucketclass", cmdresource.CompleteNames(f, kinds.BucketClass))
+	_ = cmd.RegisterFlagCompletionFunc("bucketclass", cmdresource.CompleteFlagNames(f, kinds.BucketClass))
 	fl.StringVar(&opts.Size, "size", "64Mi", "size of the generated test object (e.g. 64Mi, 3Gi)")
 	fl.Uint64Var(&opts.Seed, "seed", 1, "seed of the generated object: the same seed gives the same bytes")
 	fl.StringVar(&opts.File, "file", "", "upload this file instead of a generated object")
