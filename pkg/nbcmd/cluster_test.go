@@ -390,6 +390,43 @@ func TestClusterApply(t *testing.T) {
 	}
 }
 
+// The federation guide's manifests (testdata/apply/federation) apply on a
+// real API server as they do on the local target.
+func TestClusterApplyTheGuidesManifests(t *testing.T) {
+	needCluster(t)
+	ns := newNamespace(t)
+	src := "../../testdata/apply/federation"
+	dir := t.TempDir()
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		raw, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), []byte(strings.ReplaceAll(string(raw), "namespace: noobaa", "namespace: "+ns)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := runCluster(t, nil, "apply", "-f", dir, "-n", ns, "--wait=false")
+	if r.code != 0 || strings.Count(r.stdout, " created") != 5 {
+		t.Fatalf("apply -f DIR: %+v", r)
+	}
+	bs, err := dyn.Resource(nbv1.BackingStoreGVR).Namespace(ns).Get(context.Background(), "aws-s3-store", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _, _ := unstructured.NestedString(bs.Object, "spec", "awsS3", "targetBucket"); b != "noobaa-federation-demo" {
+		t.Errorf("aws-s3-store: %v", bs.Object["spec"])
+	}
+	sec, err := core.CoreV1().Secrets(ns).Get(context.Background(), "aws-s3-creds", metav1.GetOptions{})
+	if err != nil || string(sec.Data["AWS_ACCESS_KEY_ID"]) != "ACCESS_KEY" {
+		t.Errorf("the Secret: %v %v", err, sec)
+	}
+}
+
 func TestClusterServerDryRunPersistsNothing(t *testing.T) {
 	needCluster(t)
 	ns := newNamespace(t)

@@ -51,6 +51,8 @@ func TestMain(m *testing.M) {
 type state struct {
 	dir  string
 	home string
+	// env is added to every nb the state runs (AWS_ENDPOINT_URL_S3).
+	extraEnv []string
 }
 
 func newState(t *testing.T) *state {
@@ -60,7 +62,7 @@ func newState(t *testing.T) *state {
 
 func (s *state) cmd(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "NB_TEST_BINARY_IS_NB=1", "NB_TARGET=local", "NB_STATE_DIR="+s.dir, "HOME="+s.home, "NO_COLOR=1")
+	cmd.Env = append(append(os.Environ(), "NB_TEST_BINARY_IS_NB=1", "NB_TARGET=local", "NB_STATE_DIR="+s.dir, "HOME="+s.home, "NO_COLOR=1"), s.extraEnv...)
 	return cmd
 }
 
