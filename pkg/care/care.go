@@ -27,6 +27,9 @@ const (
 	Heal  = "heal"
 	Scrub = "scrub"
 	GC    = "gc"
+	// Rebalance re-places the objects a class change left where the
+	// class no longer says (placement.Engine.Rebalance).
+	Rebalance = "rebalance"
 )
 
 // Bucket is a bucket of the data path and who it belongs to.
@@ -120,6 +123,8 @@ type Report struct {
 	placement.RepairReport
 	// AbortedUploads counts the stale multipart uploads gc aborted.
 	AbortedUploads int `json:"abortedUploads,omitempty"`
+	// Rebalance is what a rebalance did.
+	Rebalance *placement.RebalanceReport `json:"rebalance,omitempty"`
 }
 
 // Lost reports whether the run found objects it could not rebuild.
@@ -146,6 +151,16 @@ func Do(ctx context.Context, r *reconciler.Reconciler, b Bucket, kind string, op
 		if err := eng.Meta.RecordCare(b.Name, kind, rep.RepairReport, now()); err != nil {
 			return rep, err
 		}
+	case Rebalance:
+		rec, err := eng.Meta.Bucket(b.Name)
+		if err != nil {
+			return rep, err
+		}
+		rb, err := eng.Rebalance(ctx, b.Name, rec.Policy, placement.RepairOptions{Progress: opt.Progress, Pause: opt.Pause})
+		rep.Rebalance = &rb
+		if err != nil {
+			return rep, err
+		}
 	case GC:
 		if opt.UploadAge > 0 {
 			if rep.AbortedUploads, err = eng.AbortStaleUploads(ctx, b.Name, now().Add(-opt.UploadAge)); err != nil {
@@ -156,7 +171,7 @@ func Do(ctx context.Context, r *reconciler.Reconciler, b Bucket, kind string, op
 			return rep, err
 		}
 	default:
-		return rep, fmt.Errorf("unknown care %q: heal, scrub or gc", kind)
+		return rep, fmt.Errorf("unknown care %q: heal, scrub, rebalance or gc", kind)
 	}
 	report(ctx, r, rep)
 	return rep, nil
@@ -176,6 +191,12 @@ func report(ctx context.Context, r *reconciler.Reconciler, rep Report) {
 	case len(rep.Healed) > 0 || rep.Repaired > 0:
 		typ, reason = "Normal", "Repaired"
 		msg = fmt.Sprintf("%s repaired %d block(s); %d object(s) no longer degraded", rep.Kind, rep.Repaired, len(rep.Healed))
+	case rep.Rebalance != nil && len(rep.Rebalance.Unreadable) > 0:
+		typ, reason = "Warning", "RebalanceIncomplete"
+		msg = fmt.Sprintf("%d object(s) could not be moved to follow the bucket class (they stay where they are): %s", len(rep.Rebalance.Unreadable), strings.Join(rep.Rebalance.Unreadable[:min(3, len(rep.Rebalance.Unreadable))], "; "))
+	case rep.Rebalance != nil && rep.Rebalance.Moved > 0:
+		typ, reason = "Normal", "Rebalanced"
+		msg = fmt.Sprintf("%d object(s) moved to follow the bucket class; %d of %d placed as it says", rep.Rebalance.Moved, rep.Rebalance.Moved+rep.Rebalance.Placed, rep.Rebalance.Objects)
 	case rep.AbortedUploads > 0:
 		typ, reason = "Normal", "UploadsAborted"
 		msg = fmt.Sprintf("gc aborted %d multipart upload(s) left incomplete", rep.AbortedUploads)

@@ -103,9 +103,26 @@ func (l *Loop) Pass(ctx context.Context) {
 	if err != nil {
 		return
 	}
+	rebalanced := false
 	for _, b := range buckets {
 		u, err := meta.UsageOf(b.Name)
-		if err != nil || u.Degraded == 0 {
+		if err != nil {
+			continue
+		}
+		if u.Misplaced > 0 && !rebalanced {
+			// One bucket per round: a class change may move a lot.
+			rebalanced = true
+			rep, err := Do(ctx, l.R, b, Rebalance, l.opts())
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err != nil:
+				l.logf("care: rebalance %s: %v", b.Name, err)
+			case rep.Rebalance != nil:
+				l.logf("care: rebalanced %s: %d object(s) moved, %d placed already, %d could not be read", b.Name, rep.Rebalance.Moved, rep.Rebalance.Placed, len(rep.Rebalance.Unreadable))
+			}
+		}
+		if u.Degraded == 0 {
 			continue
 		}
 		rep, err := Do(ctx, l.R, b, Heal, l.opts())

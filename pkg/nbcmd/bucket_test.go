@@ -101,3 +101,42 @@ func TestBucketScrubRepairsAndReportsLoss(t *testing.T) {
 		t.Errorf("verify left %d record(s) in data/.verify", len(entries))
 	}
 }
+
+// A class change moves the data: nb bucket rebalance re-places what the
+// class no longer describes; the dropped store ends up empty, the object
+// is intact.
+func TestBucketRebalanceFollowsTheClass(t *testing.T) {
+	l := newLocalNB(t)
+	for _, s := range []string{"pv1", "pv2", "pv3"} {
+		l.ok(t, nil, "backingstore", "create", "pv-pool", s, "--num-volumes", "1", "--pv-size-gb", "16")
+	}
+	l.ok(t, nil, "bucketclass", "create", "m", "--placement", "Mirror", "--backingstores", "pv1,pv2")
+	l.ok(t, nil, "obc", "create", "c1", "--bucketclass", "m")
+	l.ok(t, nil, "verify", "c1", "--size", "9Mi", "--keep")
+	l.ok(t, nil, "bucketclass", "update", "m", "--placement", "Mirror", "--backingstores", "pv1,pv3")
+	r := l.ok(t, nil, "bucket", "status", "c1")
+	if !strings.Contains(r.stdout, "0 of 1 object(s) placed as the class says; 1 still to move") {
+		t.Errorf("status before the rebalance:\n%s", r.stdout)
+	}
+	r = l.ok(t, nil, "bucket", "rebalance", "c1")
+	if !strings.Contains(r.stdout, "1 moved") {
+		t.Errorf("rebalance: %s%s", r.stdout, r.stderr)
+	}
+	l.ok(t, nil, "bucket", "gc", "c1")
+	if n := len(blockFiles(t, l.dir, "pv2")); n != 0 {
+		t.Errorf("pv2 left the class but holds %d block files", n)
+	}
+	if n := len(blockFiles(t, l.dir, "pv3")); n == 0 {
+		t.Errorf("pv3 joined the class but holds nothing")
+	}
+	r = l.ok(t, nil, "bucket", "scrub", "c1")
+	if !strings.Contains(r.stdout, "1 object(s)") || !strings.Contains(r.stdout, "0 lost") {
+		t.Errorf("scrub after the rebalance: %s", r.stdout)
+	}
+	if r := l.ok(t, nil, "bucket", "status", "c1"); strings.Contains(r.stdout, "still to move") {
+		t.Errorf("status after the rebalance:\n%s", r.stdout)
+	}
+	if r := l.ok(t, nil, "obc", "status", "c1"); !strings.Contains(r.stdout, "Rebalanced") {
+		t.Errorf("no Rebalanced event:\n%s", r.stdout)
+	}
+}

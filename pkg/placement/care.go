@@ -89,11 +89,19 @@ type Usage struct {
 	Degraded int64 `json:"degraded"`
 	// Uploads counts the multipart uploads in progress.
 	Uploads int64 `json:"uploads"`
+	// Misplaced counts the objects written with other tiers than the
+	// bucket's policy now has (a rebalance moves them).
+	Misplaced int64 `json:"misplaced"`
 }
 
-// UsageOf counts a bucket's objects, their bytes and the degraded ones.
+// UsageOf counts a bucket's objects, their bytes, the degraded ones and
+// those its policy no longer describes.
 func (m *Meta) UsageOf(bucket string) (Usage, error) {
 	var u Usage
+	rec, err := m.Bucket(bucket)
+	if err != nil {
+		return u, err
+	}
 	list, err := m.List(bucket)
 	if err != nil {
 		return u, err
@@ -103,6 +111,9 @@ func (m *Meta) UsageOf(bucket string) (Usage, error) {
 		u.Bytes += man.Size
 		if man.Degraded {
 			u.Degraded++
+		}
+		if Misplaced(man, rec.Policy) {
+			u.Misplaced++
 		}
 	}
 	err = m.view(func(tx *bolt.Tx) error {

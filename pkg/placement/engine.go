@@ -237,11 +237,28 @@ type PutOptions struct {
 	// Precondition runs in the commit's transaction with the current
 	// version (nil when there is none); an error fails the Put.
 	Precondition func(current *Manifest) error
+	// Created, when set, is the object's creation time instead of now
+	// (a re-placed object keeps its Last-Modified).
+	Created time.Time
+	// Parts, when set, are the parts the object was composed of (a
+	// re-placed multipart object keeps its part sizes and ETags; their
+	// blocks are now the object's own).
+	Parts []Part
 }
 
 // PutWith is Put with S3's extras.
 func (e *Engine) PutWith(ctx context.Context, bucket, key string, pol Policy, r io.Reader, opt PutOptions) (*Manifest, error) {
 	man, st, err := e.writeObject(ctx, bucket, key, pol, r, opt)
+	if err == nil && !opt.Created.IsZero() {
+		man.Created = opt.Created
+	}
+	if err == nil && len(opt.Parts) > 0 {
+		man.Parts = make([]Part, len(opt.Parts))
+		for i, p := range opt.Parts {
+			p.ObjectID = man.ObjectID
+			man.Parts[i] = p
+		}
+	}
 	if err == nil && opt.Finish != nil {
 		err = opt.Finish(man)
 	}

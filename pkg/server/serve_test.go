@@ -1072,4 +1072,38 @@ func TestServeCaresInTheBackground(t *testing.T) {
 	if _, err := c1.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String("degraded")}); err != nil {
 		t.Errorf("gc removed an object it must keep: %v", err)
 	}
+
+	// The class changes: the server moves the data to follow it, and the
+	// object reads back the same throughout.
+	s.ok(t, "backingstore", "create", "pv-pool", "pv3", "--num-volumes", "1", "--pv-size-gb", "16")
+	s.ok(t, "bucketclass", "update", "mirror", "--placement", "Mirror", "--backingstores", "pv1,pv3")
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		var st struct {
+			Misplaced int64
+			Policy    string
+		}
+		if err := json.Unmarshal([]byte(s.ok(t, "bucket", "status", "c1", "-o", "json").stdout), &st); err != nil {
+			t.Fatal(err)
+		}
+		if st.Misplaced == 0 && st.Policy == "Mirror over pv1,pv3" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d object(s) still misplaced 30 s after the class changed\n%s", st.Misplaced, srv.stderr.String())
+		}
+		out, err := c1.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: aws.String("degraded")})
+		if err != nil {
+			t.Fatalf("the object during the rebalance: %v", err)
+		}
+		got, _ := io.ReadAll(out.Body)
+		out.Body.Close()
+		if !bytes.Equal(got, body) {
+			t.Fatalf("the object changed during the rebalance")
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	if !strings.Contains(srv.stderr.String(), "care: rebalanced") {
+		t.Errorf("the server did not log the rebalance:\n%s", srv.stderr.String())
+	}
 }

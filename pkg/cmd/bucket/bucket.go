@@ -56,6 +56,7 @@ func NewCmdBucket(f *cmdutil.Factory) *cobra.Command {
 		{care.Heal, "Re-create the copies and shards degraded objects lack"},
 		{care.Scrub, "Read and verify every block; repair what can be rebuilt, report what cannot"},
 		{care.GC, "Delete the blocks of deleted and replaced versions, abandoned uploads and what killed verifies left"},
+		{care.Rebalance, "Move the objects a bucket class change left to where the class now places data"},
 	} {
 		cmd.AddCommand(newCmdCare(f, k.kind, k.short))
 	}
@@ -295,6 +296,9 @@ func (o *Options) runCare(ctx context.Context, cp *controlplane.ControlPlane, ki
 	lost := 0
 	for _, r := range reps {
 		lost += len(r.RepairReport.Lost)
+		if r.Rebalance != nil && len(r.Rebalance.Unreadable) > 0 {
+			return &exitcode.RejectedError{Err: fmt.Errorf("%d object(s) could not be moved: they stay where they are; bring their stores back and run it again", len(r.Rebalance.Unreadable))}
+		}
 	}
 	if lost > 0 {
 		return &exitcode.RejectedError{Err: fmt.Errorf("%d object(s) could not be rebuilt: their data is lost unless a store that is down comes back", lost)}
@@ -309,6 +313,15 @@ func (o *Options) summary(r care.Report) {
 		name += " (claim " + r.Bucket.Claim + ")"
 	}
 	switch r.Kind {
+	case care.Rebalance:
+		rb := r.Rebalance
+		if rb == nil {
+			return
+		}
+		fmt.Fprintf(w, "%s: %d object(s): %d moved, %d placed already, %d changed meanwhile, %d could not be read\n", name, rb.Objects, rb.Moved, rb.Placed, rb.Skipped, len(rb.Unreadable))
+		for _, u := range rb.Unreadable {
+			fmt.Fprintf(w, "  not moved: %s\n", u)
+		}
 	case care.GC:
 		fmt.Fprintf(w, "%s: garbage collected", name)
 		if r.AbortedUploads > 0 {

@@ -67,6 +67,10 @@ func PrintBucketHealth(w io.Writer, st care.Status, maxSize string, maxObjects i
 	if maxObjects > 0 {
 		field("Quota objects", fmt.Sprintf("%d of %d", st.Objects, maxObjects))
 	}
+	if st.Misplaced > 0 {
+		field("Rebalance", fmt.Sprintf("%d of %d object(s) placed as the class says; %d still to move (nb serve moves them, or nb bucket rebalance)",
+			st.Objects-st.Misplaced, st.Objects, st.Misplaced))
+	}
 	res := fmt.Sprintf("%d optimal, %d degraded", st.Optimal(), st.Degraded)
 	if sc := st.Care.Scrub; sc != nil && sc.LostCount > 0 {
 		res += fmt.Sprintf(", %d unreadable at the last scrub", sc.LostCount)
