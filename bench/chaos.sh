@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # nb serve under load for ROUNDS rounds (30 by default; CI runs 4), each
 # with one fault: SIGKILL and restart, a Mirror store taken away and
-# brought back, or a damaged block. Every acknowledged object must read
+# brought back, a damaged block, or a class change (the data moved). Every acknowledged object must read
 # back byte-identical after each round and no scrub may find one lost.
 # Prints the figures docs/benchmarks.md records.
 set -euo pipefail

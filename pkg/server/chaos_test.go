@@ -23,12 +23,14 @@ import (
 // TestServeChaos runs nb serve under load from several writers for a
 // number of rounds (NB_TEST_CHAOS_ROUNDS, default 4; bench/chaos.sh runs
 // more), each with one fault: the server killed with SIGKILL and
-// restarted, a Mirror store taken away and brought back, or a block on one
-// store damaged. The class is a Mirror over two pv-pool stores and there
-// is never more than one fault at a time (the loop heals, and a scrub
-// repairs damage, before the next), so the policy promises every
-// acknowledged object survives: each must read back byte-identical after
-// every round, and no scrub may find an object lost.
+// restarted, a Mirror store taken away and brought back, a block on one
+// store damaged, or the class changed (its second store swapped between
+// pv2 and pv3, the data moved by the server). The class is always a Mirror
+// over two pv-pool stores and there is never more than one fault at a time
+// (the loop heals and rebalances, and a scrub repairs damage, before the
+// next), so the policy promises every acknowledged object survives: each
+// must read back byte-identical after every round, and no scrub may find
+// an object lost.
 func TestServeChaos(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills nb serve and damages its stores")
@@ -54,11 +56,13 @@ func TestServeChaos(t *testing.T) {
 	acked := map[string]int{}   // key → last acknowledged version (0: none)
 	attempt := map[string]int{} // key → version being put
 	var mu sync.Mutex
-	var puts, reads, kills, outages, damages, lost int
-	pv2 := filepath.Join(s.dir, "data", "noobaa", "pv2")
+	var puts, reads, kills, outages, damages, changes, lost int
+	s.ok(t, "backingstore", "create", "pv-pool", "pv3", "--num-volumes", "1", "--pv-size-gb", "16")
+	second := "pv2" // the class's second store
 
 	for round := 0; round < rounds; round++ {
-		fault := []string{"kill", "outage", "damage"}[rng.IntN(3)]
+		fault := []string{"kill", "outage", "damage", "class"}[rng.IntN(4)]
+		pv2 := filepath.Join(s.dir, "data", "noobaa", second)
 		c := client()
 		stop := make(chan struct{})
 		failures := make(chan error, writers)
@@ -109,9 +113,16 @@ func TestServeChaos(t *testing.T) {
 			time.Sleep(200 * time.Millisecond)
 			close(stop)
 			wg.Wait()
+		case "class":
+			changes++
+			second = map[string]string{"pv2": "pv3", "pv3": "pv2"}[second]
+			s.ok(t, "bucketclass", "update", "mirror", "--placement", "Mirror", "--backingstores", "pv1,"+second)
+			time.Sleep(time.Duration(200+rng.IntN(500)) * time.Millisecond)
+			close(stop)
+			wg.Wait()
 		case "damage":
 			damages++
-			store := []string{"pv1", "pv2"}[rng.IntN(2)]
+			store := []string{"pv1", second}[rng.IntN(2)]
 			files := storeBlocks(t, filepath.Join(s.dir, "data", "noobaa", store))
 			if len(files) > 0 {
 				f := files[rng.IntN(len(files))]
@@ -167,9 +178,13 @@ func TestServeChaos(t *testing.T) {
 		// Before the next fault: heal what the outage left degraded, and
 		// scrub away what the damage did (one fault at a time).
 		deadline := time.Now().Add(60 * time.Second)
-		for degradedObjects(t, s) > 0 {
+		for {
+			degraded, misplaced, policy := bucketState(t, s)
+			if degraded == 0 && misplaced == 0 && policy == "Mirror over pv1,"+second {
+				break
+			}
 			if time.Now().After(deadline) {
-				t.Fatalf("round %d (%s): objects still degraded a minute later\n%s", round, fault, srv.stderr.String())
+				t.Fatalf("round %d (%s): a minute later %d object(s) degraded, %d misplaced (%s)\n%s", round, fault, degraded, misplaced, policy, srv.stderr.String())
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
@@ -185,8 +200,8 @@ func TestServeChaos(t *testing.T) {
 			t.Fatalf("round %d (%s): the scrub found objects lost that the policy promised: exit %d\n%s%s", round, fault, r.code, r.stdout, r.stderr)
 		}
 	}
-	t.Logf("chaos: %d rounds, %d PUTs acknowledged, %d reads checked, faults: %d kills, %d store outages, %d damaged blocks; %d objects lost",
-		rounds, puts, reads, kills, outages, damages, lost)
+	t.Logf("chaos: %d rounds, %d PUTs acknowledged, %d reads checked, faults: %d kills, %d store outages, %d damaged blocks, %d class changes; %d objects lost",
+		rounds, puts, reads, kills, outages, damages, changes, lost)
 	if puts == 0 {
 		t.Errorf("no PUT was acknowledged: the test tested nothing")
 	}
@@ -232,12 +247,15 @@ func garble(t *testing.T, path string, off int64, rng *rand.Rand) {
 	_, _ = f.WriteAt(junk, off)
 }
 
-func degradedObjects(t *testing.T, s *state) int64 {
+func bucketState(t *testing.T, s *state) (degraded, misplaced int64, policy string) {
 	t.Helper()
-	var st struct{ Degraded int64 }
+	var st struct {
+		Degraded, Misplaced int64
+		Policy              string
+	}
 	r := s.ok(t, "bucket", "status", "c1", "-o", "json")
 	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
 		t.Fatal(err)
 	}
-	return st.Degraded
+	return st.Degraded, st.Misplaced, st.Policy
 }
