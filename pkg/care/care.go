@@ -110,6 +110,9 @@ type Options struct {
 	Progress func(done, total int)
 	// Pause runs between objects (a server yields to S3 traffic there).
 	Pause func(ctx context.Context) error
+	// Throttle bounds the bytes heal, scrub and rebalance read (see
+	// placement.RepairOptions.Throttle).
+	Throttle func(ctx context.Context, n int) error
 	// UploadAge: multipart uploads initiated longer ago are aborted by gc.
 	UploadAge time.Duration
 	// Now is the clock (tests).
@@ -144,7 +147,7 @@ func Do(ctx context.Context, r *reconciler.Reconciler, b Bucket, kind string, op
 	}
 	switch kind {
 	case Heal, Scrub:
-		rep.RepairReport, err = eng.RepairBucket(ctx, b.Name, placement.RepairOptions{DegradedOnly: kind == Heal, Progress: opt.Progress, Pause: opt.Pause})
+		rep.RepairReport, err = eng.RepairBucket(ctx, b.Name, placement.RepairOptions{DegradedOnly: kind == Heal, Progress: opt.Progress, Pause: opt.Pause, Throttle: opt.Throttle})
 		if err != nil {
 			return rep, err
 		}
@@ -156,7 +159,7 @@ func Do(ctx context.Context, r *reconciler.Reconciler, b Bucket, kind string, op
 		if err != nil {
 			return rep, err
 		}
-		rb, err := eng.Rebalance(ctx, b.Name, rec.Policy, placement.RepairOptions{Progress: opt.Progress, Pause: opt.Pause})
+		rb, err := eng.Rebalance(ctx, b.Name, rec.Policy, placement.RepairOptions{Progress: opt.Progress, Pause: opt.Pause, Throttle: opt.Throttle})
 		rep.Rebalance = &rb
 		if err != nil {
 			return rep, err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/nbctl/nb/pkg/reconciler"
 )
 
@@ -31,6 +33,9 @@ type Loop struct {
 	// Gap is the pause between two objects of a heal or scrub, so that
 	// S3 requests keep the disks (default 5 ms).
 	Gap time.Duration
+	// Rate bounds the bytes per second background care reads (default
+	// DefaultRate; negative: unbounded).
+	Rate float64
 	// Logf reports what was done.
 	Logf func(format string, args ...any)
 	Now  func() time.Time
@@ -38,7 +43,28 @@ type Loop struct {
 	// processes left).
 	Cleanup func(ctx context.Context) error
 
-	lastGC time.Time
+	lastGC  time.Time
+	limiter *rate.Limiter
+}
+
+// DefaultRate is background care's read rate: a fraction of what one disk
+// gives, so that S3 requests keep most of it (docs/benchmarks.md).
+const DefaultRate = 64 << 20
+
+// throttle waits until n more bytes may be read.
+func (l *Loop) throttle(ctx context.Context, n int) error {
+	if l.limiter == nil {
+		return nil
+	}
+	burst := l.limiter.Burst()
+	for n > 0 {
+		step := min(n, burst)
+		if err := l.limiter.WaitN(ctx, step); err != nil {
+			return err
+		}
+		n -= step
+	}
+	return nil
 }
 
 func (l *Loop) now() time.Time {
@@ -56,6 +82,13 @@ func (l *Loop) logf(format string, args ...any) {
 
 // Run cares until ctx ends.
 func (l *Loop) Run(ctx context.Context) {
+	r := l.Rate
+	if r == 0 {
+		r = DefaultRate
+	}
+	if r > 0 {
+		l.limiter = rate.NewLimiter(rate.Limit(r), 8<<20)
+	}
 	every := l.Every
 	if every <= 0 {
 		every = 30 * time.Second
@@ -79,7 +112,7 @@ func (l *Loop) opts() Options {
 	if gap <= 0 {
 		gap = 5 * time.Millisecond
 	}
-	return Options{UploadAge: l.UploadAge, Now: l.Now, Pause: func(ctx context.Context) error {
+	return Options{UploadAge: l.UploadAge, Now: l.Now, Throttle: l.throttle, Pause: func(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

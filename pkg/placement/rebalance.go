@@ -63,6 +63,11 @@ func (e *Engine) Rebalance(ctx context.Context, bucket string, pol Policy, opt R
 		case !Misplaced(man, pol):
 			rep.Placed++
 		default:
+			if opt.Throttle != nil {
+				if err := opt.Throttle(ctx, int(min(man.Size, 1<<40))); err != nil {
+					return rep, err
+				}
+			}
 			err := e.replace(ctx, man, pol)
 			switch {
 			case err == nil:

@@ -109,3 +109,18 @@ func TestRebalanceProperty(t *testing.T) {
 		r.faults[fail].Set(faulty.Faults{})
 	}
 }
+
+// A scrub reports every block it reads to its throttle.
+func TestScrubCallsTheThrottle(t *testing.T) {
+	r := newRig(t, 2, 0, 64<<10)
+	pol := Policy{Tiers: []Tier{{Placement: "Mirror", Stores: []string{"s0", "s1"}}}}
+	r.put(t, "k", pol, data(300<<10, 1))
+	var read int
+	rep, err := r.eng.RepairBucket(context.Background(), "bkt", RepairOptions{Throttle: func(_ context.Context, n int) error { read += n; return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.BlocksChecked == 0 || read != 2*(300<<10) {
+		t.Errorf("throttle heard %d bytes for %d blocks of a 300 KiB object mirrored twice", read, rep.BlocksChecked)
+	}
+}

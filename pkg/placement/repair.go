@@ -59,6 +59,10 @@ type RepairOptions struct {
 	// Pause, when set, is called between objects; an error stops the
 	// repair (a server uses it to yield to S3 traffic).
 	Pause func(ctx context.Context) error
+	// Throttle, when set, is called with the bytes of every block read
+	// (and, for a rebalance, of every object moved) and may wait: a server
+	// bounds background I/O with it.
+	Throttle func(ctx context.Context, n int) error
 }
 
 // RepairBucket repairs the objects of a bucket ("" for all) one by one.
@@ -85,7 +89,7 @@ func (e *Engine) RepairBucket(ctx context.Context, bucket string, opt RepairOpti
 				return total, err
 			}
 		}
-		r, err := e.Repair(ctx, man)
+		r, err := e.repair(ctx, man, opt.Throttle)
 		switch {
 		case errors.Is(err, ErrReplaced), errors.Is(err, ErrNoObject):
 			r = RepairReport{}
@@ -103,6 +107,10 @@ func (e *Engine) RepairBucket(ctx context.Context, bucket string, opt RepairOpti
 // Repair verifies every block of one object and rebuilds what is missing
 // or bad on the stores its policy names.
 func (e *Engine) Repair(ctx context.Context, man *Manifest) (RepairReport, error) {
+	return e.repair(ctx, man, nil)
+}
+
+func (e *Engine) repair(ctx context.Context, man *Manifest, throttle func(context.Context, int) error) (RepairReport, error) {
 	rep := RepairReport{Objects: 1}
 	changed := false
 	complete := true
@@ -119,6 +127,11 @@ func (e *Engine) Repair(ctx context.Context, man *Manifest) (RepairReport, error
 			payload, err := e.readBlock(ctx, rs, b)
 			if ctx.Err() != nil {
 				return rep, ctx.Err()
+			}
+			if throttle != nil {
+				if terr := throttle(ctx, b.Size); terr != nil {
+					return rep, terr
+				}
 			}
 			if err != nil {
 				changed = true

@@ -64,6 +64,9 @@ type Options struct {
 	ScrubInterval, UploadExpiry time.Duration
 	// CareEvery is how often background care looks for work (0: 30 s).
 	CareEvery time.Duration
+	// CareRate bounds background care's reads, bytes per second (0:
+	// unbounded).
+	CareRate int64
 }
 
 // Server is one running nb serve.
@@ -241,7 +244,11 @@ func Run(ctx context.Context, cp *controlplane.ControlPlane, opt Options, ready 
 		defer close(loopDone)
 		s.loop(runCtx)
 	}()
-	careLoop := &care.Loop{R: rec, Every: opt.CareEvery, ScrubEvery: opt.ScrubInterval, UploadAge: opt.UploadExpiry,
+	careRate := float64(opt.CareRate)
+	if careRate == 0 {
+		careRate = -1 // unbounded
+	}
+	careLoop := &care.Loop{R: rec, Every: opt.CareEvery, Rate: careRate, ScrubEvery: opt.ScrubInterval, UploadAge: opt.UploadExpiry,
 		Logf: s.logf, Cleanup: func(ctx context.Context) error { return verify.CleanLeftovers(ctx, cp.Reconciler) }}
 	wg.Add(1)
 	go func() {

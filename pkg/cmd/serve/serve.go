@@ -18,6 +18,7 @@ import (
 	"github.com/nbctl/nb/pkg/controlplane"
 	"github.com/nbctl/nb/pkg/exitcode"
 	"github.com/nbctl/nb/pkg/iostreams"
+	"github.com/nbctl/nb/pkg/manifest"
 	"github.com/nbctl/nb/pkg/server"
 )
 
@@ -34,6 +35,9 @@ type Options struct {
 	ScrubInterval time.Duration
 	UploadExpiry  time.Duration
 	CareEvery     time.Duration
+	// CareRate bounds background care's reads per second (a quantity).
+	CareRate string
+	careRate int64
 }
 
 // NewCmdServe returns `nb serve`.
@@ -86,6 +90,7 @@ func NewCmdServe(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	fl.StringVar(&opts.TLSKey, "tls-key", "", "the PEM private key of --tls-cert")
 	fl.DurationVar(&opts.ScrubInterval, "scrub-interval", care.DefaultScrubInterval, "scrub every bucket this often (0: never)")
 	fl.DurationVar(&opts.UploadExpiry, "upload-expiry", care.DefaultUploadExpiry, "abort multipart uploads left incomplete this long (0: never)")
+	fl.StringVar(&opts.CareRate, "care-rate", "64Mi", "bytes per second heal, scrub and rebalance may read in the background (0: unbounded)")
 	fl.DurationVar(&opts.CareEvery, "care-every", 30*time.Second, "how often background care looks for work")
 	_ = fl.MarkHidden("care-every")
 	return cmd
@@ -113,6 +118,11 @@ func (o *Options) Validate() error {
 	if o.CareEvery <= 0 {
 		return exitcode.Usagef("--care-every", "must be greater than zero")
 	}
+	n, err := manifest.ByteSize(o.CareRate)
+	if err != nil {
+		return exitcode.Usagef("--care-rate", "%v: use e.g. 64Mi (bytes per second), or 0 for unbounded", err)
+	}
+	o.careRate = n
 	return nil
 }
 
@@ -139,7 +149,7 @@ func (o *Options) Run(ctx context.Context) error {
 		defer pprof.StopCPUProfile()
 	}
 	err = server.Run(ctx, cp, server.Options{Address: o.Address, CertFile: o.TLSCert, KeyFile: o.TLSKey, Log: o.IO.ErrOut,
-		ScrubInterval: o.ScrubInterval, UploadExpiry: o.UploadExpiry, CareEvery: o.CareEvery}, nil)
+		ScrubInterval: o.ScrubInterval, UploadExpiry: o.UploadExpiry, CareEvery: o.CareEvery, CareRate: o.careRate}, nil)
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
