@@ -26,6 +26,7 @@ import (
 	"github.com/nbctl/nb/pkg/exitcode"
 	"github.com/nbctl/nb/pkg/iostreams"
 	"github.com/nbctl/nb/pkg/kube"
+	"github.com/nbctl/nb/pkg/localstate"
 )
 
 // The cluster tier runs against a real kube-apiserver and etcd with nb's
@@ -424,6 +425,29 @@ func TestClusterApplyTheGuidesManifests(t *testing.T) {
 	sec, err := core.CoreV1().Secrets(ns).Get(context.Background(), "aws-s3-creds", metav1.GetOptions{})
 	if err != nil || string(sec.Data["AWS_ACCESS_KEY_ID"]) != "ACCESS_KEY" {
 		t.Errorf("the Secret: %v %v", err, sec)
+	}
+	// The local target makes the same objects of the same files.
+	l := newLocalNB(t)
+	l.ok(t, nil, "apply", "-f", dir, "-n", ns, "--wait=false")
+	st, err := localstate.Open(l.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []struct {
+		gvr  schema.GroupVersionResource
+		name string
+	}{{nbv1.BackingStoreGVR, "aws-s3-store"}, {nbv1.BackingStoreGVR, "pv-store"}, {nbv1.BucketClassGVR, "federated-bucket-class"}, {obcGVR(), "federated-bucket"}} {
+		remote, err := dyn.Resource(o.gvr).Namespace(ns).Get(context.Background(), o.name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		local, err := st.Get(context.Background(), o.gvr, ns, o.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if toJSON(remote.Object["spec"]) != toJSON(local.Object["spec"]) || toJSON(remote.GetLabels()) != toJSON(local.GetLabels()) {
+			t.Errorf("%s %s differs:\ncluster %s %s\nlocal   %s %s", o.gvr.Resource, o.name, toJSON(remote.Object["spec"]), toJSON(remote.GetLabels()), toJSON(local.Object["spec"]), toJSON(local.GetLabels()))
+		}
 	}
 }
 
