@@ -20,29 +20,43 @@ type progress struct {
 	stop  chan struct{}
 	done  sync.WaitGroup
 	tty   bool
+	// ticks drive the spinner (a ticker; a test's channel).
+	ticks <-chan time.Time
 }
 
 var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
 
 func startProgress(io *iostreams.IOStreams, label string) *progress {
-	p := &progress{io: io, label: label, stop: make(chan struct{}), tty: io.IsStderrTTY()}
+	return startProgressTicking(io, label, nil)
+}
+
+// startProgressTicking is startProgress with the spinner's ticks given
+// (nil: every 100 ms).
+func startProgressTicking(io *iostreams.IOStreams, label string, ticks <-chan time.Time) *progress {
+	p := &progress{io: io, label: label, stop: make(chan struct{}), tty: io.IsStderrTTY(), ticks: ticks}
 	if p.tty {
+		var ticker *time.Ticker
+		if p.ticks == nil {
+			ticker = time.NewTicker(100 * time.Millisecond)
+			p.ticks = ticker.C
+		}
 		p.done.Add(1)
-		go p.spin()
+		go p.spin(ticker)
 	}
 	return p
 }
 
-func (p *progress) spin() {
+func (p *progress) spin(ticker *time.Ticker) {
 	defer p.done.Done()
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
+	if ticker != nil {
+		defer ticker.Stop()
+	}
 	for i := 0; ; i++ {
 		select {
 		case <-p.stop:
 			fmt.Fprint(p.io.ErrOut, "\r\033[K")
 			return
-		case <-t.C:
+		case <-p.ticks:
 			p.mu.Lock()
 			fmt.Fprintf(p.io.ErrOut, "\r\033[K%s %s: %s", spinnerFrames[i%len(spinnerFrames)], p.label, p.text)
 			p.mu.Unlock()

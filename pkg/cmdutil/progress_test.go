@@ -25,9 +25,10 @@ func TestProgressOffTerminalPrintsOneLinePerChange(t *testing.T) {
 func TestProgressOnTerminalRewritesOneLine(t *testing.T) {
 	ios, _, _, errOut := iostreams.Test()
 	ios.SetStderrTTY(true)
-	p := startProgress(ios, "obc/c1")
+	ticks := make(chan time.Time)
+	p := startProgressTicking(ios, "obc/c1", ticks)
 	p.Update("Pending")
-	time.Sleep(250 * time.Millisecond)
+	ticks <- time.Now() // the spinner draws the line once
 	p.Stop()
 	out := errOut.String()
 	if !strings.Contains(out, "\r\033[K") || !strings.Contains(out, "obc/c1: Pending") || strings.Contains(out, "\n") {
