@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -153,23 +152,8 @@ func (c *Client) Delete(ctx context.Context, gvr schema.GroupVersionResource, ob
 // error names the finalizers still holding it and the last warning.
 func (c *Client) WaitGone(ctx context.Context, gvr schema.GroupVersionResource, noun string, obj *unstructured.Unstructured, onWarning func(reason, msg string)) error {
 	defer c.runController(ctx)()
-	var mu sync.Mutex
-	lastEvent := ""
-	evCtx, stopEvents := context.WithCancel(ctx)
-	var watchers sync.WaitGroup
-	defer func() {
-		stopEvents()
-		watchers.Wait()
-	}()
-	watchers.Add(1)
-	go c.watchWarnings(evCtx, &watchers, WaitRequest{Kind: obj.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName()}, func(reason, msg string) {
-		mu.Lock()
-		lastEvent = reason + ": " + msg
-		mu.Unlock()
-		if onWarning != nil {
-			onWarning(reason, msg)
-		}
-	})
+	warnings := c.startWarnings(ctx, WaitRequest{Kind: obj.GetKind(), Namespace: obj.GetNamespace(), Name: obj.GetName()}, onWarning)
+	defer warnings.stop()
 	lw := c.nameListWatch(gvr, obj.GetNamespace(), obj.GetName())
 	last := obj
 	gone := func(store cache.Store) (bool, error) {
@@ -196,10 +180,7 @@ func (c *Client) WaitGone(ctx context.Context, gvr schema.GroupVersionResource, 
 	}
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		mu.Lock()
-		event := lastEvent
-		mu.Unlock()
-		if event != "" {
+		if event := warnings.last(); event != "" {
 			return &exitcode.TimeoutError{Err: fmt.Errorf("timed out waiting for %s %q to go: finalizers [%s] still hold it; last warning event %s",
 				noun, obj.GetName(), strings.Join(last.GetFinalizers(), ", "), event)}
 		}

@@ -153,26 +153,11 @@ func (c *Client) Wait(ctx context.Context, req WaitRequest) (*unstructured.Unstr
 
 	var mu sync.Mutex
 	var last Progress
-	var lastEvent string
 	seen := false
-	evCtx, stopEvents := context.WithCancel(ctx)
-	var watchers sync.WaitGroup
-	// The event watcher reports through the caller's callbacks: it must
-	// be gone before Wait returns.
-	defer func() {
-		stopEvents()
-		watchers.Wait()
-	}()
+	var warnings *warningWatch
 	if req.Kind != "" {
-		watchers.Add(1)
-		go c.watchWarnings(evCtx, &watchers, req, func(reason, msg string) {
-			mu.Lock()
-			lastEvent = reason + ": " + msg
-			mu.Unlock()
-			if req.OnWarning != nil {
-				req.OnWarning(reason, msg)
-			}
-		})
+		warnings = c.startWarnings(ctx, req, req.OnWarning)
+		defer warnings.stop()
 	}
 
 	var verdict Verdict
@@ -196,8 +181,9 @@ func (c *Client) Wait(ctx context.Context, req WaitRequest) (*unstructured.Unstr
 		return v != Waiting, nil
 	})
 	mu.Lock()
-	p, event := last, lastEvent
+	p := last
 	mu.Unlock()
+	event := warnings.last()
 	if err != nil {
 		switch {
 		case errors.Is(ctx.Err(), context.DeadlineExceeded):
@@ -223,6 +209,48 @@ func (c *Client) Wait(ctx context.Context, req WaitRequest) (*unstructured.Unstr
 }
 
 // watchWarnings reports Warning events about the object until ctx ends.
+// warningWatch follows an object's Warning events on a goroutine of its
+// own while a wait runs (Wait and WaitGone): each goes to the caller's
+// callback, and the last is kept for a timeout's message.
+type warningWatch struct {
+	mu     sync.Mutex
+	event  string
+	cancel context.CancelFunc
+	done   sync.WaitGroup
+}
+
+func (c *Client) startWarnings(ctx context.Context, req WaitRequest, onWarning func(reason, msg string)) *warningWatch {
+	w := &warningWatch{}
+	ctx, w.cancel = context.WithCancel(ctx)
+	w.done.Add(1)
+	go c.watchWarnings(ctx, &w.done, req, func(reason, msg string) {
+		w.mu.Lock()
+		w.event = reason + ": " + msg
+		w.mu.Unlock()
+		if onWarning != nil {
+			onWarning(reason, msg)
+		}
+	})
+	return w
+}
+
+// stop ends the watch; the callback is not called after it returns (the
+// caller's callbacks must not outlive its wait).
+func (w *warningWatch) stop() {
+	w.cancel()
+	w.done.Wait()
+}
+
+// last is the last warning, "reason: message", or "" (also for a nil watch).
+func (w *warningWatch) last() string {
+	if w == nil {
+		return ""
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.event
+}
+
 func (c *Client) watchWarnings(ctx context.Context, done *sync.WaitGroup, req WaitRequest, report func(reason, msg string)) {
 	defer done.Done()
 	sel := fields.AndSelectors(
