@@ -207,8 +207,9 @@ func TestKilledVerifyLeavesNothingAfterGC(t *testing.T) {
 	}
 	// Killed once mid-upload, once after the upload (while a store is
 	// failed for the read-back: the object is committed by then).
-	for trial, when := range []string{"mid-upload", "failing "} {
-		cmd := exec.Command(os.Args[0], "verify", "c1", "--size", "192Mi", "--target", "local", "--state-dir", dir)
+	for trial, c := range []struct{ when, target string }{{"mid-upload", "c1"}, {"failing ", "c1"}, {"failing ", "--bucketclass=m"}} {
+		when := c.when
+		cmd := exec.Command(os.Args[0], "verify", c.target, "--size", "192Mi", "--target", "local", "--state-dir", dir)
 		cmd.Env = append(os.Environ(), "NB_TEST_BINARY_IS_NB=1")
 		stderr, err := cmd.StderrPipe()
 		if err != nil {
@@ -234,8 +235,8 @@ func TestKilledVerifyLeavesNothingAfterGC(t *testing.T) {
 			t.Errorf("trial %d (killed %s): %d bytes of blocks left after gc", trial, after, n)
 		}
 		out, errOut, code := nbProcess(t, dir, "bucket", "list", "-o", "json")
-		if code != 0 || !strings.Contains(out, `"objects": 0`) {
-			t.Errorf("trial %d: bucket list after gc: %s%s", trial, out, errOut)
+		if code != 0 || !strings.Contains(out, `"objects": 0`) || strings.Contains(out, "nb-verify-") {
+			t.Errorf("trial %d (%s): bucket list after gc: %s%s", trial, c.target, out, errOut)
 		}
 		if _, errOut, code := nbProcess(t, dir, "verify", "c1", "--size", "1Mi"); code != 0 {
 			t.Errorf("trial %d: a verify after the killed one: exit %d\n%s", trial, code, errOut)
