@@ -235,6 +235,22 @@ func ByteSize(v string) (int64, error) {
 	return q.Value(), nil
 }
 
+// FormatBytes writes a size the way ByteSize reads it and --size takes
+// it (512Mi, 3Gi, 1.5Ti), to a tenth in the largest unit that fits.
+func FormatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%dB", n)
+	}
+	v, i := float64(n), 0
+	for v >= unit && i < 6 {
+		v /= unit
+		i++
+	}
+	s := strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0")
+	return s + []string{"Ki", "Mi", "Gi", "Ti", "Pi", "Ei"}[i-1]
+}
+
 func parseQuantity(flag, v string) (*resource.Quantity, error) {
 	if v == "" {
 		return nil, nil

@@ -314,7 +314,7 @@ func TestServeWalkThrough(t *testing.T) {
 
 	// A test object larger than the class can take is refused before a
 	// byte is written (the Mirror's smaller store has 16 GiB).
-	if r := s.run(t, "verify", "c1", "--size", "17Gi"); r.code != 2 || !strings.Contains(r.stderr, "--size") || !strings.Contains(r.stderr, "room for 16.0 GiB") {
+	if r := s.run(t, "verify", "c1", "--size", "17Gi"); r.code != 2 || !strings.Contains(r.stderr, "--size") || !strings.Contains(r.stderr, "room for 16Gi") {
 		t.Errorf("verify larger than the class through the server: exit %d\n%s", r.code, r.stderr)
 	}
 
@@ -362,10 +362,10 @@ func TestServeWalkThrough(t *testing.T) {
 	if strings.Contains(r.stderr, "through its S3 endpoint") {
 		t.Errorf("verify after the server stopped still went through it")
 	}
-	if r := s.run(t, "verify", "c1", "--size", "17Gi"); r.code != 2 || !strings.Contains(r.stderr, "room for 16.0 GiB") {
+	if r := s.run(t, "verify", "c1", "--size", "17Gi"); r.code != 2 || !strings.Contains(r.stderr, "room for 16Gi") {
 		t.Errorf("verify larger than the class: exit %d\n%s", r.code, r.stderr)
 	}
-	if r := s.run(t, "verify", "--bucketclass", "mirror", "--size", "17Gi"); r.code != 2 || !strings.Contains(r.stderr, "room for 16.0 GiB") {
+	if r := s.run(t, "verify", "--bucketclass", "mirror", "--size", "17Gi"); r.code != 2 || !strings.Contains(r.stderr, "room for 16Gi") {
 		t.Errorf("verify --bucketclass larger than the class: exit %d\n%s", r.code, r.stderr)
 	}
 	meta, err := placement.OpenMeta(filepath.Join(s.dir, "data", "buckets.db"))

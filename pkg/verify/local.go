@@ -19,6 +19,7 @@ import (
 	"github.com/nbctl/nb/pkg/blockstore"
 	s3store "github.com/nbctl/nb/pkg/blockstore/s3"
 	"github.com/nbctl/nb/pkg/controlplane"
+	"github.com/nbctl/nb/pkg/manifest"
 	"github.com/nbctl/nb/pkg/outage"
 	"github.com/nbctl/nb/pkg/placement"
 	"github.com/nbctl/nb/pkg/reconciler"
@@ -282,23 +283,9 @@ func checkInput(in Input, pol placement.Policy, class string, free map[string]in
 	_, size := in.source()
 	if room, known := pol.Free(free); known && size > room {
 		return &usageErr{"--size", fmt.Sprintf("%s do not fit: the stores of bucket class %q have room for %s more (%s): choose a smaller --size",
-			humanBytes(size), class, humanBytes(room), pol)}
+			manifest.FormatBytes(size), class, manifest.FormatBytes(room), pol)}
 	}
 	return nil
-}
-
-// humanBytes writes n in binary units, as --size takes them.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	v, i := float64(n), 0
-	for v >= unit && i < 6 {
-		v /= unit
-		i++
-	}
-	return fmt.Sprintf("%.1f %siB", v, "KMGTPE"[i-1:i])
 }
 
 // usageErr is an input problem found only once the bucket is known.

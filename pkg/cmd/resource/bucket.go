@@ -3,31 +3,17 @@ package resource
 import (
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/nbctl/nb/pkg/care"
+	"github.com/nbctl/nb/pkg/manifest"
 	"github.com/nbctl/nb/pkg/placement"
 )
 
-// Bytes writes a size the way quantities are given (512Mi, 3Gi), rounded
-// to a tenth in the largest unit that fits.
-func Bytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%dB", n)
-	}
-	v, i := float64(n), 0
-	for v >= unit && i < 6 {
-		v /= unit
-		i++
-	}
-	s := fmt.Sprintf("%.1f", v)
-	s = strings.TrimSuffix(s, ".0")
-	return s + []string{"Ki", "Mi", "Gi", "Ti", "Pi", "Ei"}[i-1]
-}
+// Bytes writes a size as --size takes it (manifest.FormatBytes).
+func Bytes(n int64) string { return manifest.FormatBytes(n) }
 
 // quota is a quantity's bytes, or 0.
 func quota(q string) int64 {
