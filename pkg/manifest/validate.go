@@ -151,14 +151,19 @@ func ValidateEndpoint(flag, endpoint string) error {
 	return nil
 }
 
-// validHost accepts an IP address or a DNS name (RFC 1123, any case)
-// whose last label is not all digits (which only an IP address is).
+// hostRE is a host name: dot-separated labels of letters, digits, hyphens
+// and underscores (container names such as minio_1 have them), none
+// starting or ending with a hyphen.
+var hostRE = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$`)
+
+// validHost accepts an IP address or a host name (any case, at most 253
+// characters) whose last label is not all digits (only an IP address is).
 func validHost(h string) bool {
 	if net.ParseIP(h) != nil {
 		return true
 	}
 	h = strings.TrimSuffix(h, ".")
-	if len(validation.IsDNS1123Subdomain(strings.ToLower(h))) > 0 {
+	if len(h) > 253 || !hostRE.MatchString(h) {
 		return false
 	}
 	last := h[strings.LastIndex(h, ".")+1:]
