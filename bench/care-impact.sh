@@ -30,7 +30,7 @@ for mode in "no-scrub --scrub-interval 0" "scrub-64Mi --scrub-interval 1m --care
   set -- $mode; name=$1; shift
   D=$W/$name; rm -rf "$D"; cp -a "$S" "$D"
   sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
-  NB_STATE_DIR=$D $N serve --address 127.0.0.1:6092 --care-every 200ms "$@" 2>"$W/$name.log" & sp=$!; ready 6092; sleep 1.3
+  NB_STATE_DIR=$D $N serve --address 127.0.0.1:6092 "$@" 2>"$W/$name.log" & sp=$!; ready 6092; sleep 1.3
   start=$(date +%s.%N)
   cp_ "$D" b-read 6092 "s3://$B/big" "$W/back"
   end=$(date +%s.%N)
