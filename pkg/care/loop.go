@@ -36,6 +36,10 @@ type Loop struct {
 	// Rate bounds the bytes per second background care reads (default
 	// DefaultRate; negative: unbounded).
 	Rate float64
+	// Busy, when set, says how many S3 requests that move data are in
+	// flight: care waits while there are any (at most YieldFor per block,
+	// so that it still progresses under constant traffic).
+	Busy func() int64
 	// Logf reports what was done.
 	Logf func(format string, args ...any)
 	Now  func() time.Time
@@ -51,8 +55,23 @@ type Loop struct {
 // gives, so that S3 requests keep most of it (docs/benchmarks.md).
 const DefaultRate = 64 << 20
 
-// throttle waits until n more bytes may be read.
+// YieldFor bounds how long care waits for S3 traffic to pause before it
+// reads a block anyway.
+const YieldFor = 2 * time.Second
+
+// throttle waits while S3 requests are in flight (up to YieldFor), then
+// until n more bytes may be read.
 func (l *Loop) throttle(ctx context.Context, n int) error {
+	if l.Busy != nil {
+		deadline := time.Now().Add(YieldFor)
+		for l.Busy() > 0 && time.Now().Before(deadline) {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
 	if l.limiter == nil {
 		return nil
 	}

@@ -53,6 +53,8 @@ type Backend struct {
 	// Logf reports what a client cannot be told (a read that failed
 	// mid-body).
 	Logf func(format string, args ...any)
+	// Busy, when set, counts the data-moving requests in flight.
+	Busy *Busy
 }
 
 var _ backend.Backend = (*Backend)(nil)

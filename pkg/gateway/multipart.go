@@ -40,6 +40,8 @@ func partChecksums(in *s3.UploadPartInput) map[types.ChecksumAlgorithm]*string {
 
 // UploadPart implements backend.Backend.
 func (b *Backend) UploadPart(ctx context.Context, in *s3.UploadPartInput) (*s3.UploadPartOutput, error) {
+	b.Busy.enter()
+	defer b.Busy.leave()
 	bucket, key, id := clone(in.Bucket), clone(in.Key), clone(in.UploadId)
 	rec, err := b.bucket(bucket)
 	if err != nil {
@@ -68,6 +70,8 @@ func (b *Backend) UploadPart(ctx context.Context, in *s3.UploadPartInput) (*s3.U
 // UploadPartCopy implements backend.Backend: a part read from another
 // object (or a range of it).
 func (b *Backend) UploadPartCopy(ctx context.Context, in *s3.UploadPartCopyInput) (s3response.CopyPartResult, error) {
+	b.Busy.enter()
+	defer b.Busy.leave()
 	bucket, key, id := clone(in.Bucket), clone(in.Key), clone(in.UploadId)
 	rec, err := b.bucket(bucket)
 	if err != nil {

@@ -247,6 +247,8 @@ func checkKey(key string) error {
 // bucket's placement policy and becomes visible only once its body was
 // read to a clean end and every digest matched.
 func (b *Backend) PutObject(ctx context.Context, in s3response.PutObjectInput) (s3response.PutObjectOutput, error) {
+	b.Busy.enter()
+	defer b.Busy.leave()
 	bucket, key := clone(in.Bucket), clone(in.Key)
 	rec, err := b.keyIn(bucket, key)
 	if err != nil {
@@ -462,8 +464,10 @@ func (b *Backend) GetObject(_ context.Context, in *s3.GetObjectInput) (*s3.GetOb
 // before), so that an unreadable object is an error response, not a
 // broken body.
 func (b *Backend) stream(eng *placement.Engine, man *placement.Manifest, off, n int64) (io.ReadCloser, error) {
+	b.Busy.enter()
 	rr, err := eng.OpenRange(b.ctx(), man, off, n)
 	if err != nil {
+		b.Busy.leave()
 		return nil, err
 	}
 	return &objectBody{b: b, rr: rr, man: man}, nil
@@ -473,12 +477,13 @@ func (b *Backend) stream(eng *placement.Engine, man *placement.Manifest, off, n 
 // chunk by chunk straight from the data path; Read (any other copier)
 // goes through a pipe fed by WriteTo on a goroutine of its own.
 type objectBody struct {
-	b    *Backend
-	rr   *placement.RangeReader
-	man  *placement.Manifest
-	once sync.Once
-	pr   *io.PipeReader
-	done chan struct{} // closed when the pipe's writer is done
+	b      *Backend
+	rr     *placement.RangeReader
+	man    *placement.Manifest
+	once   sync.Once
+	pr     *io.PipeReader
+	done   chan struct{} // closed when the pipe's writer is done
+	closed sync.Once
 }
 
 // WriteTo implements io.WriterTo.
@@ -510,6 +515,7 @@ func (o *objectBody) Close() error {
 		<-o.done
 	}
 	o.rr.Close()
+	o.closed.Do(o.b.Busy.leave)
 	return nil
 }
 
@@ -567,6 +573,8 @@ func (b *Backend) DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput) 
 // source and written under the destination's policy (which may differ);
 // metadata is copied or, with REPLACE, taken from the request.
 func (b *Backend) CopyObject(ctx context.Context, in s3response.CopyObjectInput) (s3response.CopyObjectOutput, error) {
+	b.Busy.enter()
+	defer b.Busy.leave()
 	src, srcEng, err := b.copySource(in.CopySource)
 	if err != nil {
 		return s3response.CopyObjectOutput{}, err

@@ -214,7 +214,8 @@ func Run(ctx context.Context, cp *controlplane.ControlPlane, opt Options, ready 
 		_ = os.Remove(s.info.Socket)
 	}()
 
-	be := &gateway.Backend{Engine: eng, Accounts: s.accounts, Base: runCtx, Logf: s.logf,
+	busy := &gateway.Busy{}
+	be := &gateway.Backend{Engine: eng, Accounts: s.accounts, Base: runCtx, Logf: s.logf, Busy: busy,
 		EngineFor: func(ns string) (*placement.Engine, error) {
 			e, _, err := rec.OpenEngineCached(runCtx, ns)
 			return e, err
@@ -248,7 +249,7 @@ func Run(ctx context.Context, cp *controlplane.ControlPlane, opt Options, ready 
 	if careRate == 0 {
 		careRate = -1 // unbounded
 	}
-	careLoop := &care.Loop{R: rec, Every: opt.CareEvery, Rate: careRate, ScrubEvery: opt.ScrubInterval, UploadAge: opt.UploadExpiry,
+	careLoop := &care.Loop{R: rec, Every: opt.CareEvery, Rate: careRate, Busy: busy.InFlight, ScrubEvery: opt.ScrubInterval, UploadAge: opt.UploadExpiry,
 		Logf: s.logf, Cleanup: func(ctx context.Context) error { return verify.CleanLeftovers(ctx, cp.Reconciler) }}
 	wg.Add(1)
 	go func() {
