@@ -36,6 +36,31 @@ func nbProcess(t *testing.T, dir string, args ...string) (stdout, stderr string,
 	return out.String(), errb.String(), code
 }
 
+// nbSteps runs each command as nb on dir, failing the test at the first
+// that does not exit 0.
+func nbSteps(t *testing.T, dir string, steps [][]string) {
+	t.Helper()
+	for _, args := range steps {
+		if _, errOut, code := nbProcess(t, dir, args...); code != 0 {
+			t.Fatalf("nb %s: exit %d\n%s", strings.Join(args, " "), code, errOut)
+		}
+	}
+}
+
+// keptObjectState is a local state directory with a pv-pool store, a
+// class, a claim c1 and one object verify kept in its bucket.
+func keptObjectState(t *testing.T) string {
+	t.Helper()
+	base := filepath.Join(t.TempDir(), "base")
+	nbSteps(t, base, [][]string{
+		{"backingstore", "create", "pv-pool", "pv1", "--num-volumes", "1", "--pv-size-gb", "16"},
+		{"bucketclass", "create", "placement-bucketclass", "c", "--backingstores", "pv1"},
+		{"obc", "create", "c1", "--bucketclass", "c"},
+		{"verify", "c1", "--size", "1Mi", "--keep"},
+	})
+	return base
+}
+
 func copyTree(t *testing.T, from, to string) {
 	t.Helper()
 	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
@@ -68,17 +93,7 @@ func TestDamagedStateFilesAreErrorsNotCrashes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs nb a few hundred times")
 	}
-	base := filepath.Join(t.TempDir(), "base")
-	for _, args := range [][]string{
-		{"backingstore", "create", "pv-pool", "pv1", "--num-volumes", "1", "--pv-size-gb", "16"},
-		{"bucketclass", "create", "placement-bucketclass", "c", "--backingstores", "pv1"},
-		{"obc", "create", "c1", "--bucketclass", "c"},
-		{"verify", "c1", "--size", "1Mi", "--keep"},
-	} {
-		if _, errOut, code := nbProcess(t, base, args...); code != 0 {
-			t.Fatalf("nb %s: exit %d\n%s", strings.Join(args, " "), code, errOut)
-		}
-	}
+	base := keptObjectState(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, file := range []string{"state.db", filepath.Join("data", "buckets.db")} {
 		info, err := os.Stat(filepath.Join(base, file))
@@ -136,17 +151,7 @@ func TestEmptiedStateFiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs nb")
 	}
-	base := filepath.Join(t.TempDir(), "base")
-	for _, args := range [][]string{
-		{"backingstore", "create", "pv-pool", "pv1", "--num-volumes", "1", "--pv-size-gb", "16"},
-		{"bucketclass", "create", "placement-bucketclass", "c", "--backingstores", "pv1"},
-		{"obc", "create", "c1", "--bucketclass", "c"},
-		{"verify", "c1", "--size", "1Mi", "--keep"},
-	} {
-		if _, errOut, code := nbProcess(t, base, args...); code != 0 {
-			t.Fatalf("nb %s: exit %d\n%s", strings.Join(args, " "), code, errOut)
-		}
-	}
+	base := keptObjectState(t)
 	dir := filepath.Join(t.TempDir(), "state")
 	copyTree(t, base, dir)
 	if err := os.Truncate(filepath.Join(dir, "state.db"), 0); err != nil {
@@ -185,16 +190,12 @@ func TestKilledVerifyLeavesNothingAfterGC(t *testing.T) {
 		t.Skip("kills nb verify")
 	}
 	dir := filepath.Join(t.TempDir(), "state")
-	for _, args := range [][]string{
+	nbSteps(t, dir, [][]string{
 		{"backingstore", "create", "pv-pool", "pv1", "--num-volumes", "1", "--pv-size-gb", "16"},
 		{"backingstore", "create", "pv-pool", "pv2", "--num-volumes", "1", "--pv-size-gb", "16"},
 		{"bucketclass", "create", "placement-bucketclass", "m", "--placement", "Mirror", "--backingstores", "pv1,pv2"},
 		{"obc", "create", "c1", "--bucketclass", "m"},
-	} {
-		if _, errOut, code := nbProcess(t, dir, args...); code != 0 {
-			t.Fatalf("nb %s: exit %d\n%s", strings.Join(args, " "), code, errOut)
-		}
-	}
+	})
 	blockBytes := func() int64 {
 		var n int64
 		_ = filepath.Walk(filepath.Join(dir, "data", "noobaa"), func(p string, info fs.FileInfo, err error) error {

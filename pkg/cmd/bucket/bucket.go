@@ -19,6 +19,7 @@ import (
 	"github.com/nbctl/nb/pkg/controlplane"
 	"github.com/nbctl/nb/pkg/exitcode"
 	"github.com/nbctl/nb/pkg/iostreams"
+	"github.com/nbctl/nb/pkg/manifest"
 	"github.com/nbctl/nb/pkg/table"
 	"github.com/nbctl/nb/pkg/verify"
 )
@@ -121,7 +122,7 @@ func newCmdList(f *cmdutil.Factory) *cobra.Command {
 			for _, st := range all {
 				free := "unbounded"
 				if st.FreeKnown {
-					free = cmdresource.Bytes(st.Free)
+					free = manifest.FormatBytes(st.Free)
 				}
 				scrub := "never"
 				if s := st.Care.Scrub; s != nil {
@@ -134,7 +135,7 @@ func newCmdList(f *cmdutil.Factory) *cobra.Command {
 				if claim == "" {
 					claim = "(made over S3)"
 				}
-				t.Row(st.Name, claim, st.Class, fmt.Sprint(st.Objects), cmdresource.Bytes(st.Bytes), fmt.Sprint(st.Degraded), free, scrub)
+				t.Row(st.Name, claim, st.Class, fmt.Sprint(st.Objects), manifest.FormatBytes(st.Bytes), fmt.Sprint(st.Degraded), free, scrub)
 			}
 			return t.Render()
 		},

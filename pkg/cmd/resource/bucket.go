@@ -12,9 +12,6 @@ import (
 	"github.com/nbctl/nb/pkg/placement"
 )
 
-// Bytes writes a size as --size takes it (manifest.FormatBytes).
-func Bytes(n int64) string { return manifest.FormatBytes(n) }
-
 // quota is a quantity's bytes, or 0.
 func quota(q string) int64 {
 	v, err := resource.ParseQuantity(q)
@@ -38,17 +35,17 @@ func PrintBucketHealth(w io.Writer, st care.Status, maxSize string, maxObjects i
 		field("Placement", st.Policy)
 	}
 	field("Objects", fmt.Sprint(st.Objects))
-	field("Data size", Bytes(st.Bytes))
+	field("Data size", manifest.FormatBytes(st.Bytes))
 	if st.Uploads > 0 {
 		field("Uploads", fmt.Sprintf("%d multipart upload(s) in progress", st.Uploads))
 	}
 	if st.FreeKnown {
-		field("Free in class", Bytes(st.Free))
+		field("Free in class", manifest.FormatBytes(st.Free))
 	} else {
 		field("Free in class", "unbounded (a store of unknown size)")
 	}
 	if q := quota(maxSize); q > 0 {
-		field("Quota size", fmt.Sprintf("%s of %s (%.0f%%)", Bytes(st.Bytes), Bytes(q), 100*float64(st.Bytes)/float64(q)))
+		field("Quota size", fmt.Sprintf("%s of %s (%.0f%%)", manifest.FormatBytes(st.Bytes), manifest.FormatBytes(q), 100*float64(st.Bytes)/float64(q)))
 	}
 	if maxObjects > 0 {
 		field("Quota objects", fmt.Sprintf("%d of %d", st.Objects, maxObjects))

@@ -21,6 +21,7 @@ import (
 	"github.com/nbctl/nb/pkg/iostreams"
 	"github.com/nbctl/nb/pkg/kinds"
 	"github.com/nbctl/nb/pkg/kube"
+	"github.com/nbctl/nb/pkg/manifest"
 	"github.com/nbctl/nb/pkg/server"
 )
 
@@ -151,7 +152,7 @@ func (o *Options) Run(ctx context.Context) error {
 				lost += int64(sc.LostCount)
 			}
 		}
-		line := fmt.Sprintf("%d, %d objects, %s; %d degraded", len(all), objects, resource.Bytes(bytes), degraded)
+		line := fmt.Sprintf("%d, %d objects, %s; %d degraded", len(all), objects, manifest.FormatBytes(bytes), degraded)
 		if lost > 0 {
 			line += fmt.Sprintf(", %d unreadable at the last scrub (nb bucket list)", lost)
 		}
@@ -179,7 +180,7 @@ func summary(items []unstructured.Unstructured, namespaced bool, free map[string
 			phase += "/" + m
 		}
 		if f, ok := free[items[i].GetName()]; ok && f >= 0 {
-			phase += " (" + resource.Bytes(f) + " free)"
+			phase += " (" + manifest.FormatBytes(f) + " free)"
 		}
 		parts = append(parts, name+" "+phase)
 	}
