@@ -8,7 +8,7 @@
 #   - start-up of another command (bucketclass create --dry-run=client -o
 #     yaml) against kubectl create secret --dry-run=client -o yaml.
 # RUNS (default 3) repeats the pairs. BENCH_DIR (default /var/tmp) holds
-# the data of both servers.
+# the data of both servers. ONLY=big|small|rss|startup runs one section.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-3}
@@ -66,11 +66,16 @@ start_nb
 read -r -a ONE <<<"$(claim one)"
 read -r -a TWO <<<"$(claim two)"
 
+only=${ONLY:-}
+want() { [[ -z $only || $only == "$1" ]]; }
+if want rss; then
 echo "== nb serve peak RSS during 4 concurrent $((size >> 20)) MiB uploads, then downloads"
 kill "$npid"; wait "$npid" 2>/dev/null || true; start_nb
 "$work/s3load" para "${ONE[@]}" -size "$size" -c 4 -label nb
 echo "nb serve peak RSS: $(( $(peak_kib "$npid") / 1024 )) MiB (target <= 128)"
+fi
 
+if want big; then
 printf '\n== 1 GiB PUT / GET (MB/s), %s runs; GETs %s\n' "$runs" "$cold"
 printf '%-4s %10s %10s %10s %6s %6s %10s %10s %6s %6s\n' run vgw-put one-put two-put r1 r2 vgw-get one-get r1 r2
 for r in $(seq "$runs"); do
@@ -86,7 +91,9 @@ for r in $(seq "$runs"); do
     "$vg" "$og" "$(ratio "$og" "$vg")" "$(ratio "$tg" "$vg")"
 done
 echo "(r1: one-store class / versitygw, target >= 1.0; r2: Mirror over two pv-pools / versitygw, target >= 0.8; two-get ratio is r2 of the GET column)"
+fi
 
+if want small; then
 printf '\n== %s objects of 4 KiB, 16 clients (ops/s)\n' "$small_n"
 printf '%-4s %9s %9s %6s %9s %9s %6s %9s %9s %6s\n' run vgw-put nb-put r vgw-get nb-get r vgw-list nb-list r
 for r in $(seq "$runs"); do
@@ -98,7 +105,9 @@ for r in $(seq "$runs"); do
     "$(val 'list 100' <<<"$v")" "$(val 'list 100' <<<"$o")" "$(ratio "$(val 'list 100' <<<"$o")" "$(val 'list 100' <<<"$v")")"
 done
 echo "(targets: each ratio >= 1.0)"
+fi
 
+want startup || exit 0
 printf '\n== start-up of another command, 20 runs each, alternating\n'
 nbt=0; kt=0; nbm=0; km=0
 for i in $(seq 20); do

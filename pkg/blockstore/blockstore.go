@@ -93,6 +93,38 @@ type ExtentReader interface {
 	Close() error
 }
 
+// Appender is implemented by stores that hold extents which grow by
+// appends and are readable (OpenExtent) while they grow: the packs that
+// many small objects share, one file for thousands of objects instead of
+// a file each. Appends to one key are written in order, one after
+// another, so an extent is always a prefix of whole appends that are
+// durable followed, after a crash, by at most what was being written.
+// An appended extent stays below 1 GiB; CreateExtent never writes one.
+type Appender interface {
+	// Append writes p at the end of the extent under key (creating it)
+	// and returns the offset p starts at, once p is durable. Concurrent
+	// appends are made durable together, by one sync.
+	Append(ctx context.Context, key string, p []byte) (int64, error)
+	// Overwrite writes p over bytes already appended at off, durably
+	// (nb marks a dead object's record so).
+	Overwrite(ctx context.Context, key string, off int64, p []byte) error
+	// CloseAppend releases what appends to key keep open; a later
+	// Append opens it again.
+	CloseAppend(key string) error
+}
+
+// AppenderOf returns s as an Appender when it can append to extents.
+func AppenderOf(s Store) (Appender, bool) {
+	if _, ok := ExtentsOf(s); !ok {
+		return nil, false
+	}
+	if d, ok := s.(interface{ SupportsAppend() bool }); ok && !d.SupportsAppend() {
+		return nil, false
+	}
+	a, ok := s.(Appender)
+	return a, ok
+}
+
 // ExtentsOf returns s as Extents when it can hold them. A decorator
 // (package faulty) says whether the store it wraps can, with a method
 // SupportsExtents.

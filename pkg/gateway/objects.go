@@ -197,7 +197,7 @@ func (u *upload) options(attrs *placement.Attrs) placement.PutOptions {
 	if u.sum != nil && u.sum.hash != nil {
 		hashes = append(hashes, u.sum.hash)
 	}
-	return placement.PutOptions{Attrs: attrs, Hashes: hashes, NoSHA256: true, Finish: u.finish}
+	return placement.PutOptions{Attrs: attrs, Hashes: hashes, NoSHA256: true, Finish: u.finish, Length: u.size}
 }
 
 // finish completes the attributes once the body is read to its end.

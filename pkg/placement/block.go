@@ -21,6 +21,10 @@ const (
 	kindData      = 1
 	kindManifest  = 2
 	kindTombstone = 3
+	// kindDead marks the data block of a pack record whose object is
+	// gone (pack.go): the byte at kindOffset is overwritten with it.
+	kindDead   = 4
+	kindOffset = 5
 )
 
 var (

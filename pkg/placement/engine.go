@@ -61,7 +61,12 @@ type Engine struct {
 	// NoExtents writes every block under a key of its own, even on stores
 	// that hold extents (benchmarks and tests of that layout).
 	NoExtents bool
-	Now       func() time.Time
+	// PackMax is the largest object written to packs (pack.go): 0 for
+	// DefaultPackMax, negative for never. PackSize is the size past which
+	// a process starts a new pack (0: DefaultPackSize).
+	PackMax  int64
+	PackSize int64
+	Now      func() time.Time
 	// Budget, when set, bounds the chunk buffers of all calls at once.
 	Budget *Budget
 
@@ -75,6 +80,8 @@ type Engine struct {
 	coders    sync.Map
 	// health puts stores that failed reads lately last (health.go).
 	health storeHealth
+	// packs are the packs this process appends to (pack.go).
+	packs packWriters
 }
 
 // store returns the store of that name, or nil.
@@ -240,6 +247,9 @@ type PutOptions struct {
 	// Created, when set, is the object's creation time instead of now
 	// (a re-placed object keeps its Last-Modified).
 	Created time.Time
+	// Length, when set, is the body's length as announced (an S3 PUT's
+	// Content-Length): a small object then goes to packs (pack.go).
+	Length *int64
 	// Parts, when set, are the parts the object was composed of (a
 	// re-placed multipart object keeps its part sizes and ETags; their
 	// blocks are now the object's own).
@@ -248,6 +258,13 @@ type PutOptions struct {
 
 // PutWith is Put with S3's extras.
 func (e *Engine) PutWith(ctx context.Context, bucket, key string, pol Policy, r io.Reader, opt PutOptions) (*Manifest, error) {
+	if opt.Length != nil && *opt.Length >= 0 && len(opt.Parts) == 0 && e.packable(pol, *opt.Length) {
+		man, rest, err := e.putSmall(ctx, bucket, key, pol, r, *opt.Length, opt)
+		if rest == nil {
+			return man, err
+		}
+		r = rest // longer than announced: streamed as any other
+	}
 	man, st, err := e.writeObject(ctx, bucket, key, pol, r, opt)
 	if err == nil && !opt.Created.IsZero() {
 		man.Created = opt.Created
@@ -931,6 +948,9 @@ func (e *Engine) writeManifestBlocks(ctx context.Context, man *Manifest) error {
 	buf, _ := newBlock(raw, kindManifest)
 	key := manifestKey(man.Bucket, man.Key, man.ObjectID)
 	for _, s := range man.stores() {
+		if onlyPacked(man, s) && len(packRefs(man)) > 0 {
+			continue // its pack record is the copy
+		}
 		if err := e.store(s).Put(ctx, key, buf); err != nil && ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -962,12 +982,12 @@ func (m *Manifest) stores() []string {
 // deleteBlocks deletes blocks (an extent once, however many of its blocks
 // are listed) and reports whether every delete succeeded.
 func (e *Engine) deleteBlocks(ctx context.Context, blocks []Block) bool {
-	ok := true
+	ok := e.killRecords(ctx, blocks)
 	done := map[[2]string]bool{}
 	for _, b := range blocks {
 		id := [2]string{b.Store, b.Key}
-		if done[id] {
-			continue
+		if done[id] || b.Pack {
+			continue // a pack goes when no version counts it (pack.go)
 		}
 		done[id] = true
 		if s := e.store(b.Store); s == nil || s.Delete(ctx, b.Key) != nil {
@@ -984,9 +1004,13 @@ func (e *Engine) collect(ctx context.Context, man *Manifest) {
 	for _, c := range man.Chunks {
 		blocks = append(blocks, c.Blocks...)
 	}
+	packed := len(packRefs(man)) > 0
 	holders := map[string]bool{}
 	for _, s := range man.stores() {
 		holders[s] = true
+		if packed && onlyPacked(man, s) {
+			continue // no manifest copy but its pack record
+		}
 		blocks = append(blocks, Block{Store: s, Key: manifestKey(man.Bucket, man.Key, man.ObjectID)})
 	}
 	// An extent a repair has moved every block out of is not in the
@@ -999,6 +1023,9 @@ func (e *Engine) collect(ctx context.Context, man *Manifest) {
 	}
 	var extra []Block
 	for ti, t := range man.Tiers {
+		if packed {
+			break // written to packs, never to extents
+		}
 		for _, s := range t.Stores {
 			if _, ok := blockstore.ExtentsOf(e.store(s)); !ok {
 				continue
@@ -1015,7 +1042,9 @@ func (e *Engine) collect(ctx context.Context, man *Manifest) {
 	}
 	e.deleteBlocks(ctx, extra)
 	if e.deleteBlocks(ctx, blocks) {
-		_ = e.Meta.Forget(man.ObjectID)
+		if zero, err := e.Meta.Forget(man.ObjectID); err == nil {
+			e.dropPacks(ctx, zero)
+		}
 	}
 }
 
@@ -1058,6 +1087,9 @@ func (e *Engine) CollectGarbage(ctx context.Context) error {
 	}
 	for _, m := range list {
 		e.collect(ctx, m)
+	}
+	if err := e.sweepPacks(ctx); err != nil {
+		return err
 	}
 	return e.removeTombstones(ctx)
 }

@@ -100,9 +100,12 @@ type Block struct {
 	Key    string `json:"key"`
 	Extent bool   `json:"extent,omitempty"`
 	Off    int64  `json:"off,omitempty"`
-	Shard  int    `json:"shard"`
-	Size   int    `json:"size"`
-	CRC    uint32 `json:"crc"`
+	// Pack: the extent is a pack shared by many small objects (pack.go),
+	// never deleted with the object.
+	Pack  bool   `json:"pack,omitempty"`
+	Shard int    `json:"shard"`
+	Size  int    `json:"size"`
+	CRC   uint32 `json:"crc"`
 }
 
 // clone is a deep copy: callers may change what they get.

@@ -46,6 +46,12 @@ type Meta struct {
 	refs int
 	hold bool
 
+	// group is the queue of commits waiting for the one being made
+	// (updateGrouped).
+	groupMu   sync.Mutex
+	group     []*groupedUpdate
+	groupBusy bool
+
 	cacheMu sync.Mutex
 	cache   map[string]decoded
 	// buckets are the bucket records while the file is held (mu).
@@ -161,6 +167,86 @@ func (m *Meta) update(fn func(*bolt.Tx) error) error {
 	return boltfile.Update(db, fn)
 }
 
+// groupedUpdate is one transaction function waiting in the queue.
+type groupedUpdate struct {
+	fn   func(*bolt.Tx) error
+	err  error
+	lead bool
+	done chan struct{}
+}
+
+// updateGrouped runs fn in a write transaction shared with the commits
+// that queued while the previous one was being made: one transaction and
+// one pair of syncs for all of them (bbolt makes every transaction wait
+// for the one before). The first caller to find none in progress makes
+// it; when it is done, the first one queued meanwhile makes the next.
+// fn may run more than once (it must reset what it records): when one
+// function of a group fails, each runs again in a transaction of its own.
+func (m *Meta) updateGrouped(fn func(*bolt.Tx) error) error {
+	r := &groupedUpdate{fn: fn, done: make(chan struct{})}
+	m.groupMu.Lock()
+	m.group = append(m.group, r)
+	if m.groupBusy {
+		m.groupMu.Unlock()
+		<-r.done
+		if !r.lead {
+			return r.err
+		}
+		m.groupMu.Lock()
+	}
+	m.groupBusy = true
+	batch := m.group
+	m.group = nil
+	m.groupMu.Unlock()
+
+	m.runGroup(batch)
+
+	m.groupMu.Lock()
+	var next *groupedUpdate
+	if len(m.group) > 0 {
+		next = m.group[0]
+		next.lead = true
+	} else {
+		m.groupBusy = false
+	}
+	m.groupMu.Unlock()
+	for _, q := range batch {
+		if q != r {
+			close(q.done)
+		}
+	}
+	if next != nil {
+		close(next.done)
+	}
+	return r.err
+}
+
+func (m *Meta) runGroup(batch []*groupedUpdate) {
+	if len(batch) == 1 {
+		batch[0].err = m.update(batch[0].fn)
+		return
+	}
+	failed := false
+	err := m.update(func(tx *bolt.Tx) error {
+		for _, q := range batch {
+			if err := q.fn(tx); err != nil {
+				failed = true
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil || !failed {
+		for _, q := range batch {
+			q.err = err
+		}
+		return
+	}
+	for _, q := range batch {
+		q.err = m.update(q.fn)
+	}
+}
+
 func objectKey(bucket, key string) []byte { return []byte(bucket + "\x00" + key) }
 
 // Get returns an object's current manifest.
@@ -250,7 +336,7 @@ func (m *Meta) CommitIf(man *Manifest, cond func(current *Manifest) error) (repl
 	if err != nil {
 		return nil, err
 	}
-	err = m.update(func(tx *bolt.Tx) error {
+	err = m.updateGrouped(func(tx *bolt.Tx) error {
 		replaced = nil
 		objs := tx.Bucket(bucketObjects)
 		k := objectKey(man.Bucket, man.Key)
@@ -259,6 +345,7 @@ func (m *Meta) CommitIf(man *Manifest, cond func(current *Manifest) error) (repl
 				return err
 			}
 		}
+		same := replaced != nil && replaced.ObjectID == man.ObjectID
 		if cond != nil {
 			if err := cond(replaced); err != nil {
 				return err
@@ -268,6 +355,11 @@ func (m *Meta) CommitIf(man *Manifest, cond func(current *Manifest) error) (repl
 			if replaced.ObjectID == man.ObjectID {
 				replaced = nil
 			} else if err := tx.Bucket(bucketGarbage).Put([]byte(replaced.ObjectID), objs.Get(k)); err != nil {
+				return err
+			}
+		}
+		if !same {
+			if _, err := countPacks(tx, man, 1); err != nil {
 				return err
 			}
 		}
@@ -317,9 +409,25 @@ func (m *Meta) Garbage() ([]*Manifest, error) {
 	return out, err
 }
 
-// Forget drops a garbage entry once its blocks are deleted.
-func (m *Meta) Forget(objectID string) error {
-	return m.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketGarbage).Delete([]byte(objectID)) })
+// Forget drops a garbage entry once its blocks are deleted, and returns
+// the packs it leaves without a version (store\x00key).
+func (m *Meta) Forget(objectID string) ([]string, error) {
+	var zero []string
+	err := m.update(func(tx *bolt.Tx) error {
+		g := tx.Bucket(bucketGarbage)
+		zero = nil
+		if v := g.Get([]byte(objectID)); v != nil && bytes.Contains(v, []byte(`"pack":true`)) {
+			man, err := DecodeManifest(v)
+			if err != nil {
+				return err
+			}
+			if zero, err = countPacks(tx, man, -1); err != nil {
+				return err
+			}
+		}
+		return g.Delete([]byte(objectID))
+	})
+	return zero, err
 }
 
 // List returns the current manifests of a bucket ("" for all buckets).
@@ -369,6 +477,17 @@ func (m *Meta) Update(man *Manifest) error {
 		}
 		if old.ObjectID != man.ObjectID {
 			return fmt.Errorf("%s/%s: %w", man.Bucket, man.Key, ErrReplaced)
+		}
+		// A pack block a repair dropped no longer counts.
+		var gone []string
+		kept := packRefs(man)
+		for _, r := range packRefs(old) {
+			if !containsString(kept, r) {
+				gone = append(gone, r)
+			}
+		}
+		if _, err := countRefs(tx, gone, -1); err != nil {
+			return err
 		}
 		return objs.Put(k, raw)
 	})

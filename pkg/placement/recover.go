@@ -38,6 +38,18 @@ func (e *Engine) Recover(ctx context.Context, bucket string) (RecoverReport, err
 			return rep, err
 		}
 	}
+	packed := map[string]*Manifest{}
+	for _, name := range e.StoreNames() {
+		if err := e.scanPacks(ctx, name, bucket, packed, &rep); err != nil {
+			return rep, err
+		}
+	}
+	completePacked(packed)
+	for id, man := range packed {
+		if versions[id] == nil { // a manifest copy (a healed object's) knows more
+			versions[id] = man
+		}
+	}
 	if err := e.mergeTombstones(bucket, tombs); err != nil {
 		return rep, err
 	}

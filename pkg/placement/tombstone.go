@@ -216,6 +216,10 @@ func (m *Meta) addGarbage(mans []*Manifest) error {
 			if err := tx.Bucket(bucketGarbage).Put([]byte(man.ObjectID), raw); err != nil {
 				return err
 			}
+			// Collecting it will uncount its packs: count them now.
+			if _, err := countPacks(tx, man, 1); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -20,3 +20,17 @@ func allocated(info os.FileInfo) int64 {
 	}
 	return info.Size()
 }
+
+// datasync makes a file's data (and the size it needs) durable, without
+// the rest of its metadata.
+func datasync(f *os.File) error {
+	for {
+		err := unix.Fdatasync(int(f.Fd()))
+		if err != unix.EINTR {
+			if err != nil {
+				return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: err}
+			}
+			return nil
+		}
+	}
+}

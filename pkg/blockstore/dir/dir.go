@@ -63,6 +63,10 @@ type Store struct {
 
 	mu   sync.Mutex
 	used []int64
+
+	// appenders are the appended extents open for writing (append.go).
+	appendMu  sync.Mutex
+	appenders map[string]*appender
 }
 
 // Open opens (creating if needed) numVolumes volumes of volumeSize bytes
@@ -484,7 +488,8 @@ func (s *Store) Capacity(ctx context.Context) (blockstore.Capacity, error) {
 
 // What a dir store is, checked by the compiler.
 var (
-	_ blockstore.Store   = (*Store)(nil)
-	_ blockstore.Reader  = (*Store)(nil)
-	_ blockstore.Extents = (*Store)(nil)
+	_ blockstore.Store    = (*Store)(nil)
+	_ blockstore.Reader   = (*Store)(nil)
+	_ blockstore.Extents  = (*Store)(nil)
+	_ blockstore.Appender = (*Store)(nil)
 )

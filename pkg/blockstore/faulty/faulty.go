@@ -235,8 +235,48 @@ func (r *extentReader) ReadAt(ctx context.Context, off int64, n int, buf []byte)
 
 func (r *extentReader) Close() error { return r.inner.Close() }
 
+// SupportsAppend reports whether the decorated store appends to extents
+// (see blockstore.AppenderOf).
+func (s *Store) SupportsAppend() bool {
+	_, ok := blockstore.AppenderOf(s.inner)
+	return ok
+}
+
+// Append implements blockstore.Appender: the faults apply as to a Put.
+func (s *Store) Append(ctx context.Context, key string, p []byte) (int64, error) {
+	a, ok := blockstore.AppenderOf(s.inner)
+	if !ok {
+		return 0, blockstore.Errorf(blockstore.ErrPermanent, s.inner.Name(), "append", key, errors.New("the store does not append"))
+	}
+	if err := s.before(ctx, "put", key, int64(len(p))); err != nil {
+		return 0, err
+	}
+	return a.Append(ctx, key, p)
+}
+
+// Overwrite implements blockstore.Appender: the faults apply as to a Put.
+func (s *Store) Overwrite(ctx context.Context, key string, off int64, p []byte) error {
+	a, ok := blockstore.AppenderOf(s.inner)
+	if !ok {
+		return blockstore.Errorf(blockstore.ErrPermanent, s.inner.Name(), "overwrite", key, errors.New("the store does not append"))
+	}
+	if err := s.before(ctx, "put", key, int64(len(p))); err != nil {
+		return err
+	}
+	return a.Overwrite(ctx, key, off, p)
+}
+
+// CloseAppend implements blockstore.Appender.
+func (s *Store) CloseAppend(key string) error {
+	if a, ok := blockstore.AppenderOf(s.inner); ok {
+		return a.CloseAppend(key)
+	}
+	return nil
+}
+
 // What the decorator is, checked by the compiler.
 var (
-	_ blockstore.Store   = (*Store)(nil)
-	_ blockstore.Extents = (*Store)(nil)
+	_ blockstore.Store    = (*Store)(nil)
+	_ blockstore.Extents  = (*Store)(nil)
+	_ blockstore.Appender = (*Store)(nil)
 )

@@ -277,8 +277,53 @@ func (r extentReader) ReadAt(ctx context.Context, off int64, n int, buf []byte) 
 
 func (extentReader) Close() error { return nil }
 
+// Append implements blockstore.Appender: the extent grows by p, one
+// block of the extent per append.
+func (s *Store) Append(ctx context.Context, key string, p []byte) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if err := blockstore.ValidKey(key); err != nil {
+		return 0, blockstore.Errorf(blockstore.ErrPermanent, s.name, "append", key, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := int64(len(p))
+	if s.total > 0 && s.used+n > s.total {
+		return 0, blockstore.Errorf(blockstore.ErrNoSpace, s.name, "append", key, nil)
+	}
+	x := s.extents[key]
+	if x == nil {
+		x = extent{}
+		s.extents[key] = x
+	}
+	off := x.size()
+	x[off] = append([]byte(nil), p...)
+	s.used += n
+	return off, nil
+}
+
+// Overwrite implements blockstore.Appender.
+func (s *Store) Overwrite(ctx context.Context, key string, off int64, p []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.extents[key].find(off, len(p))
+	if !ok {
+		return blockstore.Errorf(blockstore.ErrPermanent, s.name, "overwrite", key, fmt.Errorf("%d bytes at %d not appended", len(p), off))
+	}
+	copy(b, p)
+	return nil
+}
+
+// CloseAppend implements blockstore.Appender (nothing is kept open).
+func (s *Store) CloseAppend(string) error { return nil }
+
 // What a memory store is, checked by the compiler.
 var (
-	_ blockstore.Store   = (*Store)(nil)
-	_ blockstore.Extents = (*Store)(nil)
+	_ blockstore.Store    = (*Store)(nil)
+	_ blockstore.Extents  = (*Store)(nil)
+	_ blockstore.Appender = (*Store)(nil)
 )

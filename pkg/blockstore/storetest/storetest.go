@@ -203,6 +203,144 @@ func Run(t *testing.T, newStore func(t *testing.T) blockstore.Store) {
 	if _, ok := blockstore.ExtentsOf(newStore(t)); ok {
 		t.Run("Extents", func(t *testing.T) { runExtents(t, newStore, blob) })
 	}
+	if _, ok := blockstore.AppenderOf(newStore(t)); ok {
+		t.Run("Appends", func(t *testing.T) { runAppends(t, newStore, blob) })
+	}
+}
+
+// runAppends is the suite's part for stores that append to extents.
+func runAppends(t *testing.T, newStore func(t *testing.T) blockstore.Store, blob func(int, uint64) []byte) {
+	ctx := context.Background()
+	t.Run("ConcurrentAppendsAreWholeAndReadable", func(t *testing.T) {
+		s := newStore(t)
+		a, _ := blockstore.AppenderOf(s)
+		x, _ := blockstore.ExtentsOf(s)
+		const n = 200
+		offs := make([]int64, n)
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				off, err := a.Append(ctx, "packs/p1", blob(100+i*37, uint64(i)))
+				offs[i] = off
+				if err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		// Every append is one stretch, none overlaps another, and
+		// together they fill the extent from 0 without a gap.
+		order := make([]int, n)
+		for i := range order {
+			order[i] = i
+		}
+		sort.Slice(order, func(i, j int) bool { return offs[order[i]] < offs[order[j]] })
+		var next int64
+		for _, i := range order {
+			if offs[i] != next {
+				t.Fatalf("append %d at %d, want %d", i, offs[i], next)
+			}
+			next += int64(100 + i*37)
+		}
+		r, err := x.OpenExtent(ctx, "packs/p1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		for i := 0; i < n; i++ {
+			got, err := r.ReadAt(ctx, offs[i], 100+i*37, nil)
+			if err != nil || !bytes.Equal(got, blob(100+i*37, uint64(i))) {
+				t.Fatalf("append %d read back: %v", i, err)
+			}
+		}
+		if got := listed(t, s, "packs/"); len(got) != 1 || got[0] != "packs/p1" {
+			t.Errorf("listed %v, want [packs/p1]", got)
+		}
+	})
+	t.Run("ReadableWhileGrowingAndAfterClose", func(t *testing.T) {
+		s := newStore(t)
+		a, _ := blockstore.AppenderOf(s)
+		x, _ := blockstore.ExtentsOf(s)
+		if _, err := a.Append(ctx, "packs/p2", []byte("first")); err != nil {
+			t.Fatal(err)
+		}
+		r, err := x.OpenExtent(ctx, "packs/p2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if err := a.CloseAppend("packs/p2"); err != nil {
+			t.Fatal(err)
+		}
+		off, err := a.Append(ctx, "packs/p2", []byte("second"))
+		if err != nil || off != 5 {
+			t.Fatalf("append after CloseAppend at %d (%v), want 5", off, err)
+		}
+		if got, err := r.ReadAt(ctx, 5, 6, nil); err != nil || string(got) != "second" {
+			t.Fatalf("read the second append: %q, %v", got, err)
+		}
+		if err := s.Delete(ctx, "packs/p2"); err != nil {
+			t.Fatal(err)
+		}
+		a.CloseAppend("packs/p2")
+		if _, err := x.OpenExtent(ctx, "packs/p2"); !blockstore.IsNotFound(err) {
+			t.Errorf("open a deleted pack: %v", err)
+		}
+	})
+	t.Run("OverwriteChangesOnlyWhatItCovers", func(t *testing.T) {
+		s := newStore(t)
+		a, _ := blockstore.AppenderOf(s)
+		x, _ := blockstore.ExtentsOf(s)
+		if _, err := a.Append(ctx, "packs/p4", []byte("hello world")); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Overwrite(ctx, "packs/p4", 6, []byte("W")); err != nil {
+			t.Fatal(err)
+		}
+		r, err := x.OpenExtent(ctx, "packs/p4")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if got, err := r.ReadAt(ctx, 0, 11, nil); err != nil || string(got) != "hello World" {
+			t.Fatalf("after overwrite: %q, %v", got, err)
+		}
+		if err := a.Overwrite(ctx, "packs/p4", 10, []byte("xx")); err == nil {
+			t.Error("an overwrite past the end succeeded")
+		}
+		if err := a.Overwrite(ctx, "packs/none", 0, []byte("x")); err == nil {
+			t.Error("an overwrite of a missing extent succeeded")
+		}
+	})
+	t.Run("CancelledContextAndBadKey", func(t *testing.T) {
+		s := newStore(t)
+		a, _ := blockstore.AppenderOf(s)
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := a.Append(cctx, "packs/p3", []byte("x")); err == nil {
+			t.Error("append with a cancelled context succeeded")
+		}
+		if _, err := a.Append(ctx, "../p3", []byte("x")); !errors.Is(err, blockstore.ErrPermanent) {
+			t.Errorf("append under a bad key: %v, want permanent", err)
+		}
+	})
+}
+
+func listed(t *testing.T, s blockstore.Store, prefix string) []string {
+	t.Helper()
+	var got []string
+	if err := s.List(context.Background(), prefix, func(k string) error { got = append(got, k); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(got)
+	return got
 }
 
 // runExtents is the suite's part for stores that hold extents.

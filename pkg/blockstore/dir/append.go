@@ -1,0 +1,236 @@
+package dir
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/nbctl/nb/pkg/blockstore"
+)
+
+// Appended extents (blockstore.Appender) are extent parts like any other
+// (one file, on the volume of the key's hash: callers keep them below
+// extentRun), visible from their creation on and growing by whole
+// records. One writer at a time writes what the callers queued, in order,
+// with one write and one fdatasync for the whole queue: the file is then
+// always a durable prefix of complete records, followed after a crash by
+// at most the one batch that was being written. Concurrent callers share
+// that sync, which is what lets many small objects be durable at the cost
+// of a few syncs.
+type appender struct {
+	s    *Store
+	key  string
+	v    int
+	path string
+	f    *os.File
+
+	mu      sync.Mutex
+	size    int64
+	queue   []*appendReq
+	writing bool
+	// err, once set, fails every later append: after a failed write or
+	// sync the file's tail is unknown.
+	err error
+}
+
+type appendReq struct {
+	p    []byte
+	off  int64
+	err  error
+	lead bool
+	done chan struct{}
+}
+
+// Append implements blockstore.Appender.
+func (s *Store) Append(ctx context.Context, key string, p []byte) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if err := blockstore.ValidKey(key); err != nil {
+		return 0, blockstore.Errorf(blockstore.ErrPermanent, s.name, "append", key, err)
+	}
+	v := s.volumeOf(key)
+	if _, err := os.Stat(s.volumes[v]); err != nil {
+		return 0, s.classify("append", key, v, err)
+	}
+	n := int64(len(p))
+	s.mu.Lock()
+	if s.volumeSize > 0 && s.used[v]+n > s.volumeSize {
+		s.mu.Unlock()
+		return 0, blockstore.Errorf(blockstore.ErrNoSpace, s.name, "append", key, fmt.Errorf("volume %d is full", v))
+	}
+	s.used[v] += n
+	s.mu.Unlock()
+	a, err := s.appenderFor(ctx, key, v)
+	if err != nil {
+		s.charge(v, -n)
+		return 0, s.classify("append", key, v, err)
+	}
+	off, err := a.append(p)
+	if err != nil {
+		s.charge(v, -n)
+		return 0, s.classify("append", key, v, err)
+	}
+	return off, nil
+}
+
+// appenderFor returns the open appender of key, creating its file.
+func (s *Store) appenderFor(ctx context.Context, key string, v int) (*appender, error) {
+	s.appendMu.Lock()
+	defer s.appendMu.Unlock()
+	if a := s.appenders[key]; a != nil {
+		return a, nil
+	}
+	path := s.partPath(v, key)
+	dir := filepath.Dir(path)
+	var f *os.File
+	err := s.inDir(ctx, v, dir, func() (err error) {
+		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o640)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	info, err := f.Stat()
+	if err == nil {
+		err = s.syncDir(dir)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if s.appenders == nil {
+		s.appenders = map[string]*appender{}
+	}
+	a := &appender{s: s, key: key, v: v, path: path, f: f, size: info.Size()}
+	s.appenders[key] = a
+	return a, nil
+}
+
+// append queues p and waits until it is written and synced. The first
+// caller to find no writer at work becomes the writer; when it is done
+// with a batch, the first caller still queued takes over.
+func (a *appender) append(p []byte) (int64, error) {
+	r := &appendReq{p: p, done: make(chan struct{})}
+	a.mu.Lock()
+	if a.err != nil {
+		err := a.err
+		a.mu.Unlock()
+		return 0, err
+	}
+	a.queue = append(a.queue, r)
+	if a.writing {
+		a.mu.Unlock()
+		<-r.done
+		if !r.lead {
+			return r.off, r.err
+		}
+		a.mu.Lock()
+	}
+	a.writing = true
+	batch := a.queue
+	a.queue = nil
+	off := a.size
+	err := a.err
+	a.mu.Unlock()
+
+	if err == nil {
+		err = a.write(batch, off)
+	}
+
+	a.mu.Lock()
+	if err != nil && a.err == nil {
+		a.err = err
+	}
+	for _, q := range batch {
+		q.off, q.err = off, err
+		off += int64(len(q.p))
+	}
+	if err == nil {
+		a.size = off
+	}
+	var next *appendReq
+	if len(a.queue) > 0 {
+		next = a.queue[0]
+		next.lead = true
+	} else {
+		a.writing = false
+	}
+	a.mu.Unlock()
+	for _, q := range batch {
+		if q != r {
+			close(q.done)
+		}
+	}
+	if next != nil {
+		close(next.done)
+	}
+	return r.off, r.err
+}
+
+// write writes a batch at off in one write and syncs the file's data.
+func (a *appender) write(batch []*appendReq, off int64) error {
+	buf := batch[0].p
+	if len(batch) > 1 {
+		n := 0
+		for _, q := range batch {
+			n += len(q.p)
+		}
+		buf = make([]byte, 0, n)
+		for _, q := range batch {
+			buf = append(buf, q.p...)
+		}
+	}
+	if _, err := a.f.WriteAt(buf, off); err != nil {
+		return err
+	}
+	if a.s.NoSync {
+		return nil
+	}
+	return datasync(a.f)
+}
+
+// Overwrite implements blockstore.Appender.
+func (s *Store) Overwrite(ctx context.Context, key string, off int64, p []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := blockstore.ValidKey(key); err != nil {
+		return blockstore.Errorf(blockstore.ErrPermanent, s.name, "overwrite", key, err)
+	}
+	v := s.volumeOf(key)
+	path := s.partPath(v, key)
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return s.classify("overwrite", key, v, err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err == nil && (off < 0 || off+int64(len(p)) > info.Size()) {
+		return blockstore.Errorf(blockstore.ErrPermanent, s.name, "overwrite", key, fmt.Errorf("%d bytes at %d of %d", len(p), off, info.Size()))
+	}
+	if err == nil {
+		_, err = f.WriteAt(p, off)
+	}
+	if err == nil && !s.NoSync {
+		err = datasync(f)
+	}
+	if err != nil {
+		return s.classify("overwrite", key, v, err)
+	}
+	return nil
+}
+
+// CloseAppend implements blockstore.Appender.
+func (s *Store) CloseAppend(key string) error {
+	s.appendMu.Lock()
+	a := s.appenders[key]
+	delete(s.appenders, key)
+	s.appendMu.Unlock()
+	if a == nil {
+		return nil
+	}
+	return a.f.Close()
+}
