@@ -105,12 +105,18 @@ type Appender interface {
 	// and returns the offset p starts at, once p is durable. Concurrent
 	// appends are made durable together, by one sync.
 	Append(ctx context.Context, key string, p []byte) (int64, error)
-	// Overwrite writes p over bytes already appended at off, durably
-	// (nb marks a dead object's record so).
-	Overwrite(ctx context.Context, key string, off int64, p []byte) error
+	// Overwrite writes each patch over bytes already appended, durably,
+	// with one sync for all (nb marks dead objects' records so).
+	Overwrite(ctx context.Context, key string, patches []Patch) error
 	// CloseAppend releases what appends to key keep open; a later
 	// Append opens it again.
 	CloseAppend(key string) error
+}
+
+// Patch is bytes to write at an offset (Appender.Overwrite).
+type Patch struct {
+	Off  int64
+	Data []byte
 }
 
 // AppenderOf returns s as an Appender when it can append to extents.

@@ -302,6 +302,9 @@ func (e *Engine) PutWith(ctx context.Context, bucket, key string, pol Policy, r 
 // collector before a Put collects its own.
 const collectorQueue = 1024
 
+// collectBatch is how many queued versions the collector takes at once.
+const collectBatch = 256
+
 // StartCollector deletes the blocks of replaced versions on a goroutine
 // of its own instead of in the Put that replaced them (a server: an
 // overwrite then costs no more than a new object). Each version is on
@@ -321,7 +324,19 @@ func (e *Engine) StartCollector(ctx context.Context) (stop func()) {
 			case <-quit:
 				return
 			case m := <-q:
-				e.collect(ctx, m)
+				// Take what else is queued, so that many versions share
+				// their syncs and one metadata transaction.
+				batch := []*Manifest{m}
+			more:
+				for len(batch) < collectBatch {
+					select {
+					case m := <-q:
+						batch = append(batch, m)
+					default:
+						break more
+					}
+				}
+				e.collectMany(ctx, batch)
 			}
 		}
 	}()
@@ -982,7 +997,7 @@ func (m *Manifest) stores() []string {
 // deleteBlocks deletes blocks (an extent once, however many of its blocks
 // are listed) and reports whether every delete succeeded.
 func (e *Engine) deleteBlocks(ctx context.Context, blocks []Block) bool {
-	ok := e.killRecords(ctx, blocks)
+	ok := true
 	done := map[[2]string]bool{}
 	for _, b := range blocks {
 		id := [2]string{b.Store, b.Key}
@@ -1000,6 +1015,49 @@ func (e *Engine) deleteBlocks(ctx context.Context, blocks []Block) bool {
 // collect deletes a replaced or deleted version's blocks and manifest
 // copies; what a down store still holds stays on the garbage list.
 func (e *Engine) collect(ctx context.Context, man *Manifest) {
+	e.collectMany(ctx, []*Manifest{man})
+}
+
+// collectMany collects versions together: their pack records are marked
+// dead with one sync per pack, and their garbage entries leave in one
+// transaction.
+func (e *Engine) collectMany(ctx context.Context, mans []*Manifest) {
+	var records []Block
+	blocks := make([][]Block, len(mans))
+	for i, man := range mans {
+		for _, c := range man.Chunks {
+			for _, b := range c.Blocks {
+				if b.Pack {
+					records = append(records, b)
+				}
+			}
+		}
+		blocks[i] = e.garbageBlocks(ctx, man)
+	}
+	failed := e.killRecords(ctx, records)
+	var forget []*Manifest
+	for i, man := range mans {
+		ok := e.deleteBlocks(ctx, blocks[i])
+		for _, c := range man.Chunks {
+			for _, b := range c.Blocks {
+				if b.Pack && failed[[2]string{b.Store, b.Key}] {
+					ok = false
+				}
+			}
+		}
+		if ok {
+			forget = append(forget, man)
+		}
+	}
+	if zero, err := e.Meta.Forget(forget...); err == nil {
+		e.dropPacks(ctx, zero)
+	}
+}
+
+// garbageBlocks lists what collecting a version deletes besides its pack
+// records: its blocks, manifest copies and extents (those on stores that
+// hold no block of it are deleted here, best effort).
+func (e *Engine) garbageBlocks(ctx context.Context, man *Manifest) []Block {
 	var blocks []Block
 	for _, c := range man.Chunks {
 		blocks = append(blocks, c.Blocks...)
@@ -1041,11 +1099,7 @@ func (e *Engine) collect(ctx context.Context, man *Manifest) {
 		}
 	}
 	e.deleteBlocks(ctx, extra)
-	if e.deleteBlocks(ctx, blocks) {
-		if zero, err := e.Meta.Forget(man.ObjectID); err == nil {
-			e.dropPacks(ctx, zero)
-		}
-	}
+	return blocks
 }
 
 // Delete removes an object and its blocks. Blocks on a store that is

@@ -409,23 +409,35 @@ func (m *Meta) Garbage() ([]*Manifest, error) {
 	return out, err
 }
 
-// Forget drops a garbage entry once its blocks are deleted, and returns
-// the packs it leaves without a version (store\x00key).
-func (m *Meta) Forget(objectID string) ([]string, error) {
+// Forget drops the garbage entries of versions once their blocks are
+// deleted (each as listed: a garbage entry never changes), and returns
+// the packs they leave without a version (store\x00key).
+func (m *Meta) Forget(versions ...*Manifest) ([]string, error) {
+	if len(versions) == 0 {
+		return nil, nil
+	}
 	var zero []string
-	err := m.update(func(tx *bolt.Tx) error {
+	err := m.updateGrouped(func(tx *bolt.Tx) error {
 		g := tx.Bucket(bucketGarbage)
 		zero = nil
-		if v := g.Get([]byte(objectID)); v != nil && bytes.Contains(v, []byte(`"pack":true`)) {
-			man, err := DecodeManifest(v)
-			if err != nil {
-				return err
+		for _, man := range versions {
+			id := man.ObjectID
+			if g.Get([]byte(id)) != nil {
+				z, err := countPacks(tx, man, -1)
+				if err != nil {
+					return err
+				}
+				for _, r := range z {
+					if !containsString(zero, r) {
+						zero = append(zero, r)
+					}
+				}
 			}
-			if zero, err = countPacks(tx, man, -1); err != nil {
+			if err := g.Delete([]byte(id)); err != nil {
 				return err
 			}
 		}
-		return g.Delete([]byte(objectID))
+		return nil
 	})
 	return zero, err
 }

@@ -586,25 +586,30 @@ func readRecord(ctx context.Context, r blockstore.ExtentReader, off int64) (*Man
 var errDeadRecord = errors.New("dead record")
 
 // killRecords marks the pack records of blocks dead, so that Recover
-// never brings their objects back, and reports whether every store took
-// it (what a down store holds stays on the garbage list).
-func (e *Engine) killRecords(ctx context.Context, blocks []Block) bool {
-	ok := true
+// never brings their objects back: one Overwrite (one sync) per pack. It
+// returns the packs (store, key) that could not be marked: what a down
+// store holds stays on the garbage list.
+func (e *Engine) killRecords(ctx context.Context, blocks []Block) map[[2]string]bool {
+	patches := map[[2]string][]blockstore.Patch{}
+	dead := []byte{kindDead}
 	for _, b := range blocks {
-		if !b.Pack {
-			continue
-		}
-		a, can := blockstore.AppenderOf(e.store(b.Store))
-		if !can {
-			ok = false
-			continue
-		}
-		err := a.Overwrite(ctx, b.Key, b.Off+kindOffset, []byte{kindDead})
-		if err != nil && !blockstore.IsNotFound(err) {
-			ok = false
+		if b.Pack {
+			id := [2]string{b.Store, b.Key}
+			patches[id] = append(patches[id], blockstore.Patch{Off: b.Off + kindOffset, Data: dead})
 		}
 	}
-	return ok
+	failed := map[[2]string]bool{}
+	for id, p := range patches {
+		a, ok := blockstore.AppenderOf(e.store(id[0]))
+		if !ok {
+			failed[id] = true
+			continue
+		}
+		if err := a.Overwrite(ctx, id[1], p); err != nil && !blockstore.IsNotFound(err) {
+			failed[id] = true
+		}
+	}
+	return failed
 }
 
 // completePacked drops from versions the pack blocks whose store did not

@@ -251,7 +251,7 @@ func TestRecoverStopsAtATornRecord(t *testing.T) {
 	b := last.Chunks[0].Blocks[0]
 	// Tear the second record: its data block's last bytes never made it.
 	a, _ := blockstore.AppenderOf(s0)
-	if err := a.Overwrite(ctx, b.Key, b.Off+headerSize+int64(b.Size)-8, make([]byte, 8)); err != nil {
+	if err := a.Overwrite(ctx, b.Key, []blockstore.Patch{{Off: b.Off + headerSize + int64(b.Size) - 8, Data: make([]byte, 8)}}); err != nil {
 		t.Fatal(err)
 	}
 	fresh, err := OpenMeta(filepath.Join(root, "fresh.db"))

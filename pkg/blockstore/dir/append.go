@@ -193,7 +193,7 @@ func (a *appender) write(batch []*appendReq, off int64) error {
 }
 
 // Overwrite implements blockstore.Appender.
-func (s *Store) Overwrite(ctx context.Context, key string, off int64, p []byte) error {
+func (s *Store) Overwrite(ctx context.Context, key string, patches []blockstore.Patch) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -208,11 +208,14 @@ func (s *Store) Overwrite(ctx context.Context, key string, off int64, p []byte) 
 	}
 	defer f.Close()
 	info, err := f.Stat()
-	if err == nil && (off < 0 || off+int64(len(p)) > info.Size()) {
-		return blockstore.Errorf(blockstore.ErrPermanent, s.name, "overwrite", key, fmt.Errorf("%d bytes at %d of %d", len(p), off, info.Size()))
-	}
-	if err == nil {
-		_, err = f.WriteAt(p, off)
+	for _, p := range patches {
+		if err != nil {
+			break
+		}
+		if p.Off < 0 || p.Off+int64(len(p.Data)) > info.Size() {
+			return blockstore.Errorf(blockstore.ErrPermanent, s.name, "overwrite", key, fmt.Errorf("%d bytes at %d of %d", len(p.Data), p.Off, info.Size()))
+		}
+		_, err = f.WriteAt(p.Data, p.Off)
 	}
 	if err == nil && !s.NoSync {
 		err = datasync(f)

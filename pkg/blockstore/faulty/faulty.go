@@ -255,15 +255,15 @@ func (s *Store) Append(ctx context.Context, key string, p []byte) (int64, error)
 }
 
 // Overwrite implements blockstore.Appender: the faults apply as to a Put.
-func (s *Store) Overwrite(ctx context.Context, key string, off int64, p []byte) error {
+func (s *Store) Overwrite(ctx context.Context, key string, patches []blockstore.Patch) error {
 	a, ok := blockstore.AppenderOf(s.inner)
 	if !ok {
 		return blockstore.Errorf(blockstore.ErrPermanent, s.inner.Name(), "overwrite", key, errors.New("the store does not append"))
 	}
-	if err := s.before(ctx, "put", key, int64(len(p))); err != nil {
+	if err := s.before(ctx, "put", key, int64(len(patches))); err != nil {
 		return err
 	}
-	return a.Overwrite(ctx, key, off, p)
+	return a.Overwrite(ctx, key, patches)
 }
 
 // CloseAppend implements blockstore.Appender.

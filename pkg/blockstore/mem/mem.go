@@ -304,17 +304,21 @@ func (s *Store) Append(ctx context.Context, key string, p []byte) (int64, error)
 }
 
 // Overwrite implements blockstore.Appender.
-func (s *Store) Overwrite(ctx context.Context, key string, off int64, p []byte) error {
+func (s *Store) Overwrite(ctx context.Context, key string, patches []blockstore.Patch) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b, ok := s.extents[key].find(off, len(p))
-	if !ok {
-		return blockstore.Errorf(blockstore.ErrPermanent, s.name, "overwrite", key, fmt.Errorf("%d bytes at %d not appended", len(p), off))
+	for _, p := range patches {
+		if _, ok := s.extents[key].find(p.Off, len(p.Data)); !ok {
+			return blockstore.Errorf(blockstore.ErrPermanent, s.name, "overwrite", key, fmt.Errorf("%d bytes at %d not appended", len(p.Data), p.Off))
+		}
 	}
-	copy(b, p)
+	for _, p := range patches {
+		b, _ := s.extents[key].find(p.Off, len(p.Data))
+		copy(b, p.Data)
+	}
 	return nil
 }
 

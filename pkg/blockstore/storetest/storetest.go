@@ -301,7 +301,7 @@ func runAppends(t *testing.T, newStore func(t *testing.T) blockstore.Store, blob
 		if _, err := a.Append(ctx, "packs/p4", []byte("hello world")); err != nil {
 			t.Fatal(err)
 		}
-		if err := a.Overwrite(ctx, "packs/p4", 6, []byte("W")); err != nil {
+		if err := a.Overwrite(ctx, "packs/p4", []blockstore.Patch{{Off: 6, Data: []byte("W")}, {Off: 0, Data: []byte("j")}}); err != nil {
 			t.Fatal(err)
 		}
 		r, err := x.OpenExtent(ctx, "packs/p4")
@@ -309,13 +309,13 @@ func runAppends(t *testing.T, newStore func(t *testing.T) blockstore.Store, blob
 			t.Fatal(err)
 		}
 		defer r.Close()
-		if got, err := r.ReadAt(ctx, 0, 11, nil); err != nil || string(got) != "hello World" {
+		if got, err := r.ReadAt(ctx, 0, 11, nil); err != nil || string(got) != "jello World" {
 			t.Fatalf("after overwrite: %q, %v", got, err)
 		}
-		if err := a.Overwrite(ctx, "packs/p4", 10, []byte("xx")); err == nil {
+		if err := a.Overwrite(ctx, "packs/p4", []blockstore.Patch{{Off: 10, Data: []byte("xx")}}); err == nil {
 			t.Error("an overwrite past the end succeeded")
 		}
-		if err := a.Overwrite(ctx, "packs/none", 0, []byte("x")); err == nil {
+		if err := a.Overwrite(ctx, "packs/none", []blockstore.Patch{{Off: 0, Data: []byte("x")}}); err == nil {
 			t.Error("an overwrite of a missing extent succeeded")
 		}
 	})
