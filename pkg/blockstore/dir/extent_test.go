@@ -161,3 +161,41 @@ func markDead(t *testing.T, root string) {
 		return nil
 	})
 }
+
+// An appended extent is written into zeros written ahead, so that a sync
+// writes data only; the file ends where its records do once closed, and
+// what the store counts follows what the file takes.
+func TestAppendWritesAheadThenTrims(t *testing.T) {
+	s, err := Open("pv1", t.TempDir(), 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := s.Append(ctx, "packs/p", bytes.Repeat([]byte("r"), 5000)); err != nil {
+		t.Fatal(err)
+	}
+	path := s.partPath(0, "packs/p")
+	if info, err := os.Stat(path); err != nil || info.Size() != zeroAhead {
+		t.Fatalf("while open: %v, size %d, want %d", err, info.Size(), zeroAhead)
+	}
+	if c, _ := s.Capacity(ctx); c.Used != zeroAhead {
+		t.Errorf("while open the store counts %d, want %d", c.Used, zeroAhead)
+	}
+	if err := s.CloseAppend("packs/p"); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(path)
+	if err != nil || info.Size() != 5000 {
+		t.Fatalf("after close: %v, size %d, want 5000", err, info.Size())
+	}
+	if c, _ := s.Capacity(ctx); c.Used != 5000 {
+		t.Errorf("after close the store counts %d, want 5000", c.Used)
+	}
+	reopened, err := Open("pv1", filepath.Dir(s.volumes[0]), 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := reopened.Capacity(ctx); c.Used != allocated(info) {
+		t.Errorf("reopened, the store counts %d, want %d", c.Used, allocated(info))
+	}
+}
