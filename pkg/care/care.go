@@ -128,6 +128,8 @@ type Report struct {
 	AbortedUploads int `json:"abortedUploads,omitempty"`
 	// Rebalance is what a rebalance did.
 	Rebalance *placement.RebalanceReport `json:"rebalance,omitempty"`
+	// Compaction is what gc did to packs that were mostly dead.
+	Compaction *placement.CompactReport `json:"compaction,omitempty"`
 }
 
 // Lost reports whether the run found objects it could not rebuild.
@@ -171,6 +173,13 @@ func Do(ctx context.Context, r *reconciler.Reconciler, b Bucket, kind string, op
 			}
 		}
 		if err := eng.CollectGarbage(ctx); err != nil {
+			return rep, err
+		}
+		cp, err := eng.CompactPacks(ctx, b.Name, placement.RepairOptions{Pause: opt.Pause, Throttle: opt.Throttle})
+		if cp.Packs > 0 {
+			rep.Compaction = &cp
+		}
+		if err != nil {
 			return rep, err
 		}
 	default:

@@ -43,7 +43,7 @@ import (
 // Defaults of the pack path.
 const (
 	DefaultPackMax  = 128 << 10
-	DefaultPackSize = 64 << 20
+	DefaultPackSize = 16 << 20
 )
 
 var bucketPacks = []byte("packs")
@@ -141,8 +141,11 @@ func (e *Engine) retireLocked(f *packFile) {
 }
 
 // packInUse reports whether a pack may still get records: this process
-// appends to it, or another live process owns it.
-func (e *Engine) packInUse(store, key string) bool {
+// appends to it, or another live process owns it. With retireIdle, this
+// process's current pack with no append under way is retired instead
+// (its count is zero: dropping it lets a store that no policy writes to
+// any more end up empty; the next record starts a new pack).
+func (e *Engine) packInUse(store, key string, retireIdle bool) bool {
 	name, ok := strings.CutPrefix(key, "packs/")
 	pidText, _, ok2 := strings.Cut(name, "-")
 	pid, err := strconv.Atoi(pidText)
@@ -154,7 +157,15 @@ func (e *Engine) packInUse(store, key string) bool {
 	}
 	e.packs.mu.Lock()
 	defer e.packs.mu.Unlock()
-	return e.packs.open[[2]string{store, key}] != nil
+	f := e.packs.open[[2]string{store, key}]
+	if f == nil {
+		return false
+	}
+	if retireIdle && f.pending == 0 {
+		e.retireLocked(f)
+		return false
+	}
+	return true
 }
 
 // packable reports whether a Put of size bytes under pol goes to packs:
@@ -426,7 +437,7 @@ func (e *Engine) dropPacks(ctx context.Context, refs []string) {
 	for _, r := range refs {
 		store, key, _ := strings.Cut(r, "\x00")
 		s := e.store(store)
-		if s == nil || e.packInUse(store, key) {
+		if s == nil || e.packInUse(store, key, true) {
 			continue
 		}
 		var n int64 = -1
@@ -634,4 +645,79 @@ func completePacked(versions map[string]*Manifest) {
 			}
 		}
 	}
+}
+
+// CompactReport says what CompactPacks did.
+type CompactReport struct {
+	// Packs counts the packs found mostly dead and not appended to any
+	// more; Moved the objects written out of them, Skipped those replaced
+	// or deleted meanwhile.
+	Packs      int      `json:"packs"`
+	Moved      int      `json:"moved"`
+	Skipped    int      `json:"skipped"`
+	Unreadable []string `json:"unreadable,omitempty"`
+}
+
+// recordSize is about what a version's record takes in a pack.
+func recordSize(m *Manifest) int64 { return 2*headerSize + m.Size + 768 }
+
+// CompactPacks moves bucket's objects ("" for every bucket) out of the
+// packs whose live records take less than a quarter of a pack and that no
+// process appends to any more, so that such packs go once their last
+// version is collected: the space of dead records otherwise comes back
+// only when a pack's last live record goes. Each object is written again
+// as a new version of its key (same bytes, attributes and Last-Modified),
+// committed only if it did not change meanwhile, as Rebalance does.
+func (e *Engine) CompactPacks(ctx context.Context, bucket string, opt RepairOptions) (CompactReport, error) {
+	var rep CompactReport
+	list, err := e.Meta.List("")
+	if err != nil {
+		return rep, err
+	}
+	live := map[string]int64{}
+	users := map[string][]*Manifest{}
+	for _, man := range list {
+		for _, r := range packRefs(man) {
+			live[r] += recordSize(man)
+			if bucket == "" || man.Bucket == bucket {
+				users[r] = append(users[r], man)
+			}
+		}
+	}
+	limit := e.packSize() / 4
+	moved := map[string]bool{}
+	for r, n := range live {
+		store, key, _ := strings.Cut(r, "\x00")
+		if n >= limit || len(users[r]) == 0 || e.packInUse(store, key, false) {
+			continue
+		}
+		rep.Packs++
+		for _, man := range users[r] {
+			if moved[man.ObjectID] {
+				continue
+			}
+			moved[man.ObjectID] = true
+			if opt.Pause != nil {
+				if err := opt.Pause(ctx); err != nil {
+					return rep, err
+				}
+			}
+			if opt.Throttle != nil {
+				if err := opt.Throttle(ctx, int(man.Size)); err != nil {
+					return rep, err
+				}
+			}
+			switch err := e.replace(ctx, man, Policy{Tiers: man.Tiers}); {
+			case err == nil:
+				rep.Moved++
+			case errors.Is(err, ErrReplaced), errors.Is(err, ErrNoObject):
+				rep.Skipped++
+			case ctx.Err() != nil:
+				return rep, ctx.Err()
+			default:
+				rep.Unreadable = append(rep.Unreadable, fmt.Sprintf("%s/%s: %v", man.Bucket, man.Key, err))
+			}
+		}
+	}
+	return rep, nil
 }

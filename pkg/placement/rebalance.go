@@ -99,8 +99,9 @@ func (e *Engine) replace(ctx context.Context, man *Manifest, pol Policy) error {
 		_, err := rr.WriteTo(pw)
 		pw.CloseWithError(err)
 	}()
+	size := man.Size
 	_, err = e.PutWith(ctx, man.Bucket, man.Key, pol, pr, PutOptions{
-		Attrs: man.Attrs, NoSHA256: man.SHA256 == "", Created: man.Created, Parts: man.Parts,
+		Attrs: man.Attrs, NoSHA256: man.SHA256 == "", Created: man.Created, Parts: man.Parts, Length: &size,
 		Precondition: func(cur *Manifest) error {
 			if cur == nil || cur.ObjectID != man.ObjectID {
 				return ErrReplaced
