@@ -105,6 +105,13 @@ type Appender interface {
 	// and returns the offset p starts at, once p is durable. Concurrent
 	// appends are made durable together, by one sync.
 	Append(ctx context.Context, key string, p []byte) (int64, error)
+	// AppendLater is Append without waiting for p to be durable:
+	// SyncAppends with the end of p (offset + length) does that. Appends
+	// are written in order, so a sync covers every append before it.
+	AppendLater(ctx context.Context, key string, p []byte) (int64, error)
+	// SyncAppends returns once everything appended to key up to end is
+	// durable; concurrent calls share a sync.
+	SyncAppends(ctx context.Context, key string, end int64) error
 	// Overwrite writes each patch over bytes already appended, durably,
 	// with one sync for all (nb marks dead objects' records so).
 	Overwrite(ctx context.Context, key string, patches []Patch) error

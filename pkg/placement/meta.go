@@ -169,10 +169,13 @@ func (m *Meta) update(fn func(*bolt.Tx) error) error {
 
 // groupedUpdate is one transaction function waiting in the queue.
 type groupedUpdate struct {
-	fn   func(*bolt.Tx) error
-	err  error
-	lead bool
-	done chan struct{}
+	// before, when set, runs (by the group's leader, alongside the others'
+	// befores) before the transaction; an error fails this update only.
+	before func() error
+	fn     func(*bolt.Tx) error
+	err    error
+	lead   bool
+	done   chan struct{}
 }
 
 // updateGrouped runs fn in a write transaction shared with the commits
@@ -183,7 +186,14 @@ type groupedUpdate struct {
 // fn may run more than once (it must reset what it records): when one
 // function of a group fails, each runs again in a transaction of its own.
 func (m *Meta) updateGrouped(fn func(*bolt.Tx) error) error {
-	r := &groupedUpdate{fn: fn, done: make(chan struct{})}
+	return m.updateGroupedAfter(nil, fn)
+}
+
+// updateGroupedAfter is updateGrouped with before run first, by the
+// leader, for every update of the group at once (pack syncs: a record
+// must be durable before the commit that names it).
+func (m *Meta) updateGroupedAfter(before func() error, fn func(*bolt.Tx) error) error {
+	r := &groupedUpdate{before: before, fn: fn, done: make(chan struct{})}
 	m.groupMu.Lock()
 	m.group = append(m.group, r)
 	if m.groupBusy {
@@ -222,6 +232,27 @@ func (m *Meta) updateGrouped(fn func(*bolt.Tx) error) error {
 }
 
 func (m *Meta) runGroup(batch []*groupedUpdate) {
+	var wg sync.WaitGroup
+	for _, q := range batch {
+		if q.before != nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				q.err = q.before()
+			}()
+		}
+	}
+	wg.Wait()
+	ready := batch[:0:0]
+	for _, q := range batch {
+		if q.err == nil {
+			ready = append(ready, q)
+		}
+	}
+	batch = ready
+	if len(batch) == 0 {
+		return
+	}
 	if len(batch) == 1 {
 		batch[0].err = m.update(batch[0].fn)
 		return
@@ -332,11 +363,17 @@ func (m *Meta) Commit(man *Manifest) (replaced *Manifest, err error) {
 // CommitIf is Commit when cond, given the current version (nil for none)
 // in the same transaction, returns nil; its error otherwise.
 func (m *Meta) CommitIf(man *Manifest, cond func(current *Manifest) error) (replaced *Manifest, err error) {
+	return m.commitAfter(man, cond, nil)
+}
+
+// commitAfter is CommitIf with before run first, in the group's leader
+// (see updateGroupedAfter): its error fails the commit.
+func (m *Meta) commitAfter(man *Manifest, cond func(current *Manifest) error, before func() error) (replaced *Manifest, err error) {
 	raw, err := EncodeManifest(man)
 	if err != nil {
 		return nil, err
 	}
-	err = m.updateGrouped(func(tx *bolt.Tx) error {
+	err = m.updateGroupedAfter(before, func(tx *bolt.Tx) error {
 		replaced = nil
 		objs := tx.Bucket(bucketObjects)
 		k := objectKey(man.Bucket, man.Key)

@@ -356,7 +356,24 @@ func (e *Engine) putSmall(ctx context.Context, bucket, key string, pol Policy, r
 	if !placed {
 		return nil, nil, fmt.Errorf("put %s/%s: %w: %w", bucket, key, ErrNoStore, errors.Join(errs...))
 	}
-	replaced, err := e.Meta.CommitIf(man, opt.Precondition)
+	// The records are written, not yet durable: the commit's group syncs
+	// every pack its records went to, and commits only then.
+	blocks := man.Chunks[0].Blocks
+	sync := func() error {
+		errs := make([]error, len(blocks))
+		var wg sync.WaitGroup
+		for i, b := range blocks {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				a, _ := blockstore.AppenderOf(e.store(b.Store))
+				errs[i] = a.SyncAppends(ctx, b.Key, b.Off+headerSize+int64(b.Size))
+			}()
+		}
+		wg.Wait()
+		return errors.Join(errs...)
+	}
+	replaced, err := e.Meta.commitAfter(man, opt.Precondition, sync)
 	if err != nil {
 		e.killRecords(context.WithoutCancel(ctx), man.Chunks[0].Blocks)
 		return nil, nil, fmt.Errorf("put %s/%s: %w", bucket, key, err)
@@ -409,7 +426,7 @@ func (e *Engine) appendRecords(ctx context.Context, man *Manifest, ti int, t Tie
 		go func() {
 			defer wg.Done()
 			a, _ := blockstore.AppenderOf(e.store(s))
-			offs[i], errs[i] = a.Append(ctx, files[i].key, rec)
+			offs[i], errs[i] = a.AppendLater(ctx, files[i].key, rec)
 		}()
 	}
 	wg.Wait()

@@ -2,6 +2,7 @@ package dir
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -35,6 +36,11 @@ type appender struct {
 	zeroed  int64
 	queue   []*appendReq
 	writing bool
+	// synced is how far the file is durable; syncing is set while a sync
+	// runs, cond wakes those waiting for one (syncTo).
+	synced  int64
+	syncing bool
+	cond    *sync.Cond
 	// err, once set, fails every later append: after a failed write or
 	// sync the file's tail is unknown.
 	err error
@@ -76,10 +82,94 @@ func (s *Store) Append(ctx context.Context, key string, p []byte) (int64, error)
 		return 0, s.classify("append", key, v, err)
 	}
 	off, err := a.append(p)
+	if err == nil {
+		err = a.syncTo(off + int64(len(p)))
+	}
 	if err != nil {
 		return 0, s.classify("append", key, v, err)
 	}
 	return off, nil
+}
+
+// AppendLater implements blockstore.Appender.
+func (s *Store) AppendLater(ctx context.Context, key string, p []byte) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	if err := blockstore.ValidKey(key); err != nil {
+		return 0, blockstore.Errorf(blockstore.ErrPermanent, s.name, "append", key, err)
+	}
+	v := s.volumeOf(key)
+	if _, err := os.Stat(s.volumes[v]); err != nil {
+		return 0, s.classify("append", key, v, err)
+	}
+	s.mu.Lock()
+	full := s.volumeSize > 0 && s.used[v]+int64(len(p)) > s.volumeSize
+	s.mu.Unlock()
+	if full {
+		return 0, blockstore.Errorf(blockstore.ErrNoSpace, s.name, "append", key, fmt.Errorf("volume %d is full", v))
+	}
+	a, err := s.appenderFor(ctx, key, v)
+	if err != nil {
+		return 0, s.classify("append", key, v, err)
+	}
+	off, err := a.append(p)
+	if err != nil {
+		return 0, s.classify("append", key, v, err)
+	}
+	return off, nil
+}
+
+// SyncAppends implements blockstore.Appender.
+func (s *Store) SyncAppends(ctx context.Context, key string, end int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	v := s.volumeOf(key)
+	s.appendMu.Lock()
+	a := s.appenders[key]
+	s.appendMu.Unlock()
+	if a == nil {
+		return blockstore.Errorf(blockstore.ErrPermanent, s.name, "sync appends", key, errors.New("not open for appends"))
+	}
+	if err := a.syncTo(end); err != nil {
+		return s.classify("sync appends", key, v, err)
+	}
+	return nil
+}
+
+// syncTo returns once everything appended up to end is durable: a sync
+// that starts after those appends were written covers them, and callers
+// arriving while one runs share the next.
+func (a *appender) syncTo(end int64) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for a.synced < end && a.err == nil {
+		if a.syncing {
+			a.cond.Wait()
+			continue
+		}
+		a.syncing = true
+		target := a.size
+		a.mu.Unlock()
+		var err error
+		if !a.s.NoSync {
+			err = datasync(a.f)
+		}
+		a.mu.Lock()
+		a.syncing = false
+		if err != nil && a.err == nil {
+			a.err = err
+		}
+		if err == nil && target > a.synced {
+			a.synced = target
+		}
+		a.cond.Broadcast()
+	}
+	if a.synced >= end {
+		return nil
+	}
+	return a.err
 }
 
 // appenderFor returns the open appender of key, creating its file.
@@ -110,7 +200,8 @@ func (s *Store) appenderFor(ctx context.Context, key string, v int) (*appender, 
 	if s.appenders == nil {
 		s.appenders = map[string]*appender{}
 	}
-	a := &appender{s: s, key: key, v: v, path: path, f: f, size: info.Size(), zeroed: info.Size()}
+	a := &appender{s: s, key: key, v: v, path: path, f: f, size: info.Size(), zeroed: info.Size(), synced: info.Size()}
+	a.cond = sync.NewCond(&a.mu)
 	s.appenders[key] = a
 	return a, nil
 }
@@ -176,7 +267,7 @@ func (a *appender) append(p []byte) (int64, error) {
 	return r.off, r.err
 }
 
-// write writes a batch at off in one write and syncs the file's data.
+// write writes a batch at off in one write (syncTo makes it durable).
 func (a *appender) write(batch []*appendReq, off int64) error {
 	buf := batch[0].p
 	if len(batch) > 1 {
@@ -197,13 +288,8 @@ func (a *appender) write(batch []*appendReq, off int64) error {
 		a.zeroed += n
 		a.s.charge(a.v, n)
 	}
-	if _, err := a.f.WriteAt(buf, off); err != nil {
-		return err
-	}
-	if a.s.NoSync {
-		return nil
-	}
-	return datasync(a.f)
+	_, err := a.f.WriteAt(buf, off)
+	return err
 }
 
 // Overwrite implements blockstore.Appender.

@@ -266,6 +266,36 @@ func (s *Store) Overwrite(ctx context.Context, key string, patches []blockstore.
 	return a.Overwrite(ctx, key, patches)
 }
 
+// AppendLater implements blockstore.Appender: the faults apply as to a
+// Put.
+func (s *Store) AppendLater(ctx context.Context, key string, p []byte) (int64, error) {
+	a, ok := blockstore.AppenderOf(s.inner)
+	if !ok {
+		return 0, blockstore.Errorf(blockstore.ErrPermanent, s.inner.Name(), "append", key, errors.New("the store does not append"))
+	}
+	if err := s.before(ctx, "put", key, int64(len(p))); err != nil {
+		return 0, err
+	}
+	return a.AppendLater(ctx, key, p)
+}
+
+// SyncAppends implements blockstore.Appender: the faults apply as to a
+// commit.
+func (s *Store) SyncAppends(ctx context.Context, key string, end int64) error {
+	a, ok := blockstore.AppenderOf(s.inner)
+	if !ok {
+		return blockstore.Errorf(blockstore.ErrPermanent, s.inner.Name(), "sync appends", key, errors.New("the store does not append"))
+	}
+	err := s.before(ctx, "commit extent", key, 0)
+	if err == nil && s.Faults().FailCommit {
+		err = blockstore.Errorf(blockstore.ErrUnavailable, s.inner.Name(), "sync appends", key, errInjected)
+	}
+	if err != nil {
+		return err
+	}
+	return a.SyncAppends(ctx, key, end)
+}
+
 // CloseAppend implements blockstore.Appender.
 func (s *Store) CloseAppend(key string) error {
 	if a, ok := blockstore.AppenderOf(s.inner); ok {

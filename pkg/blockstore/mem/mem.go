@@ -322,6 +322,14 @@ func (s *Store) Overwrite(ctx context.Context, key string, patches []blockstore.
 	return nil
 }
 
+// AppendLater implements blockstore.Appender (memory is always durable).
+func (s *Store) AppendLater(ctx context.Context, key string, p []byte) (int64, error) {
+	return s.Append(ctx, key, p)
+}
+
+// SyncAppends implements blockstore.Appender.
+func (s *Store) SyncAppends(ctx context.Context, key string, end int64) error { return ctx.Err() }
+
 // CloseAppend implements blockstore.Appender (nothing is kept open).
 func (s *Store) CloseAppend(string) error { return nil }
 

@@ -294,6 +294,43 @@ func runAppends(t *testing.T, newStore func(t *testing.T) blockstore.Store, blob
 			t.Errorf("open a deleted pack: %v", err)
 		}
 	})
+	t.Run("AppendLaterThenSync", func(t *testing.T) {
+		s := newStore(t)
+		a, _ := blockstore.AppenderOf(s)
+		x, _ := blockstore.ExtentsOf(s)
+		var wg sync.WaitGroup
+		ends := make([]int64, 50)
+		errs := make(chan error, 100)
+		for i := range ends {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				off, err := a.AppendLater(ctx, "packs/p5", blob(300, uint64(i)))
+				if err == nil {
+					ends[i] = off + 300
+					err = a.SyncAppends(ctx, "packs/p5", ends[i])
+				}
+				if err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		r, err := x.OpenExtent(ctx, "packs/p5")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		for i, end := range ends {
+			if got, err := r.ReadAt(ctx, end-300, 300, nil); err != nil || !bytes.Equal(got, blob(300, uint64(i))) {
+				t.Fatalf("append %d: %v", i, err)
+			}
+		}
+	})
 	t.Run("OverwriteChangesOnlyWhatItCovers", func(t *testing.T) {
 		s := newStore(t)
 		a, _ := blockstore.AppenderOf(s)
