@@ -67,6 +67,9 @@ type Store struct {
 	// appenders are the appended extents open for writing (append.go).
 	appendMu  sync.Mutex
 	appenders map[string]*appender
+	// readFiles are the extent parts open for reading (extent.go).
+	readMu    sync.Mutex
+	readFiles map[string]*readFile
 }
 
 // Open opens (creating if needed) numVolumes volumes of volumeSize bytes

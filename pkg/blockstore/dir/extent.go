@@ -239,6 +239,7 @@ func (s *Store) commitPart(v int, p *partWriter) error {
 		err = cerr
 	}
 	if err == nil {
+		s.forgetRead(p.final) // a part replaced: no reader keeps the old one
 		err = os.Rename(p.tmp, p.final)
 	}
 	if err != nil {
@@ -275,6 +276,7 @@ func (w *extentWriter) abortParts() {
 // removePart deletes volume v's part of extent key, if there is one.
 func (s *Store) removePart(v int, key string) error {
 	p := s.partPath(v, key)
+	s.forgetRead(p)
 	info, err := os.Stat(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -299,7 +301,7 @@ func (s *Store) OpenExtent(ctx context.Context, key string) (blockstore.ExtentRe
 	}
 	for v := range s.volumes {
 		if _, err := os.Stat(s.partPath(v, key)); err == nil {
-			return &extentReader{s: s, key: key, parts: map[int]*os.File{}}, nil
+			return &extentReader{s: s, key: key, parts: map[int]*readFile{}}, nil
 		}
 	}
 	return nil, s.classify("open extent", key, s.volumeOf(key), fs.ErrNotExist)
@@ -309,7 +311,7 @@ type extentReader struct {
 	s     *Store
 	key   string
 	mu    sync.Mutex
-	parts map[int]*os.File
+	parts map[int]*readFile
 }
 
 // part opens volume v's part on first use. One handle per part is shared
@@ -318,17 +320,90 @@ func (r *extentReader) part(v int) (*os.File, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if f := r.parts[v]; f != nil {
-		return f, nil
+		return f.f, nil
 	}
-	f, err := os.Open(r.s.partPath(v, r.key))
+	f, err := r.s.openRead(r.s.partPath(v, r.key))
+	if err != nil {
+		return nil, err
+	}
+	r.parts[v] = f
+	return f.f, nil
+}
+
+// readFile is an open part shared by the readers of a store: a small
+// object in a pack is then one read, not an open, a stat and a close
+// around it. refs counts the readers using it; a part deleted (or pushed
+// out of the cache) is closed once the last one is done.
+type readFile struct {
+	f    *os.File
+	path string
+	refs int
+	gone bool
+}
+
+// readCache is how many parts a store keeps open for reading.
+const readCache = 128
+
+func (s *Store) openRead(path string) (*readFile, error) {
+	s.readMu.Lock()
+	if rf := s.readFiles[path]; rf != nil {
+		rf.refs++
+		s.readMu.Unlock()
+		return rf, nil
+	}
+	s.readMu.Unlock()
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	if info, err := f.Stat(); err == nil {
 		adviseSequential(f, info.Size())
 	}
-	r.parts[v] = f
-	return f, nil
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	if rf := s.readFiles[path]; rf != nil { // opened meanwhile
+		f.Close()
+		rf.refs++
+		return rf, nil
+	}
+	if s.readFiles == nil {
+		s.readFiles = map[string]*readFile{}
+	}
+	if len(s.readFiles) >= readCache {
+		for p, old := range s.readFiles { // any idle one
+			if old.refs == 0 {
+				old.f.Close()
+				delete(s.readFiles, p)
+				break
+			}
+		}
+	}
+	rf := &readFile{f: f, path: path, refs: 1}
+	s.readFiles[path] = rf
+	return rf, nil
+}
+
+// releaseRead ends a reader's use of rf.
+func (s *Store) releaseRead(rf *readFile) {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	rf.refs--
+	if rf.refs == 0 && (rf.gone || s.readFiles[rf.path] != rf) {
+		rf.f.Close()
+	}
+}
+
+// forgetRead drops path's open handle (the part is being deleted).
+func (s *Store) forgetRead(path string) {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
+	if rf := s.readFiles[path]; rf != nil {
+		delete(s.readFiles, path)
+		rf.gone = true
+		if rf.refs == 0 {
+			rf.f.Close()
+		}
+	}
 }
 
 // ReadAt implements blockstore.ExtentReader.
@@ -363,9 +438,7 @@ func (r *extentReader) Close() error {
 	defer r.mu.Unlock()
 	var err error
 	for v, f := range r.parts {
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
+		r.s.releaseRead(f)
 		delete(r.parts, v)
 	}
 	return err

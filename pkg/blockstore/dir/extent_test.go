@@ -3,6 +3,7 @@ package dir
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -197,5 +198,52 @@ func TestAppendWritesAheadThenTrims(t *testing.T) {
 	}
 	if c, _ := reopened.Capacity(ctx); c.Used != allocated(info) {
 		t.Errorf("reopened, the store counts %d, want %d", c.Used, allocated(info))
+	}
+}
+
+// Readers share open parts; a deleted part is never read through a
+// handle kept open, and the store keeps at most readCache of them.
+func TestReadHandlesAreSharedAndDropped(t *testing.T) {
+	s, err := Open("pv1", t.TempDir(), 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := 0; i < readCache+10; i++ {
+		writeExtent(t, s, fmt.Sprintf("ext/%d/x0", i), map[int64][]byte{0: []byte("block")})
+		r, err := s.OpenExtent(ctx, fmt.Sprintf("ext/%d/x0", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := r.ReadAt(ctx, 0, 5, nil); err != nil || string(got) != "block" {
+			t.Fatalf("read %d: %q %v", i, got, err)
+		}
+		r.Close()
+	}
+	if n := len(s.readFiles); n > readCache {
+		t.Errorf("%d handles kept, at most %d", n, readCache)
+	}
+	held, err := s.OpenExtent(ctx, "ext/0/x0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := held.ReadAt(ctx, 0, 5, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, "ext/0/x0"); err != nil {
+		t.Fatal(err)
+	}
+	held.Close()
+	if _, err := s.OpenExtent(ctx, "ext/0/x0"); !blockstore.IsNotFound(err) {
+		t.Errorf("open a deleted extent: %v", err)
+	}
+	writeExtent(t, s, "ext/0/x0", map[int64][]byte{0: []byte("again")})
+	r, err := s.OpenExtent(ctx, "ext/0/x0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if got, err := r.ReadAt(ctx, 0, 5, nil); err != nil || string(got) != "again" {
+		t.Errorf("read the extent written again under the key: %q %v", got, err)
 	}
 }
