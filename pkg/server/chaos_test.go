@@ -208,9 +208,13 @@ func TestServeChaos(t *testing.T) {
 	srv.stop(t)
 }
 
-// chaosBody is version v of key: up to 6 MiB, so that objects span chunks.
+// chaosBody is version v of key: up to 6 MiB, so that objects span
+// chunks, and every other version up to 64 KiB, so that it goes to packs.
 func chaosBody(key string, v int) []byte {
 	size := (v*7919+len(key)*104729)%(6<<20) + 1
+	if v%2 == 1 {
+		size = size%(64<<10) + 1
+	}
 	b := make([]byte, size)
 	x := uint64(v)*1000003 + uint64(len(key))*31 + uint64(key[len(key)-1])
 	for i := range b {
