@@ -724,15 +724,8 @@ func (e *Engine) CompactPacks(ctx context.Context, bucket string, opt RepairOpti
 					return rep, err
 				}
 			}
-			switch err := e.replace(ctx, man, Policy{Tiers: man.Tiers}); {
-			case err == nil:
-				rep.Moved++
-			case errors.Is(err, ErrReplaced), errors.Is(err, ErrNoObject):
-				rep.Skipped++
-			case ctx.Err() != nil:
-				return rep, ctx.Err()
-			default:
-				rep.Unreadable = append(rep.Unreadable, fmt.Sprintf("%s/%s: %v", man.Bucket, man.Key, err))
+			if err := tally(ctx, e.replace(ctx, man, Policy{Tiers: man.Tiers}), man.Bucket+"/"+man.Key, &rep.Moved, &rep.Skipped, &rep.Unreadable); err != nil {
+				return rep, err
 			}
 		}
 	}

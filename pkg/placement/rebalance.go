@@ -68,16 +68,8 @@ func (e *Engine) Rebalance(ctx context.Context, bucket string, pol Policy, opt R
 					return rep, err
 				}
 			}
-			err := e.replace(ctx, man, pol)
-			switch {
-			case err == nil:
-				rep.Moved++
-			case errors.Is(err, ErrReplaced), errors.Is(err, ErrNoObject):
-				rep.Skipped++
-			case ctx.Err() != nil:
-				return rep, ctx.Err()
-			default:
-				rep.Unreadable = append(rep.Unreadable, fmt.Sprintf("%s: %v", man.Key, err))
+			if err := tally(ctx, e.replace(ctx, man, pol), man.Key, &rep.Moved, &rep.Skipped, &rep.Unreadable); err != nil {
+				return rep, err
 			}
 		}
 		if opt.Progress != nil {
@@ -85,6 +77,23 @@ func (e *Engine) Rebalance(ctx context.Context, bucket string, pol Policy, opt R
 		}
 	}
 	return rep, nil
+}
+
+// tally counts the outcome err of a replace of the object name: moved,
+// skipped (replaced or deleted meanwhile) or unreadable, with why. It
+// returns the context's error once the context is done.
+func tally(ctx context.Context, err error, name string, moved, skipped *int, unreadable *[]string) error {
+	switch {
+	case err == nil:
+		*moved++
+	case errors.Is(err, ErrReplaced), errors.Is(err, ErrNoObject):
+		*skipped++
+	case ctx.Err() != nil:
+		return ctx.Err()
+	default:
+		*unreadable = append(*unreadable, fmt.Sprintf("%s: %v", name, err))
+	}
+	return nil
 }
 
 // replace writes man's object again under pol, as described at Rebalance.

@@ -653,6 +653,9 @@ func TestEightProcessesWithoutAServer(t *testing.T) {
 // crashBody is version v of key: its size and bytes follow from both.
 func crashBody(key string, v int) []byte {
 	size := (v*7919+len(key)*104729)%(9<<20) + 1
+	if v%2 == 1 { // a pack record (docs/serve.md: small objects)
+		size = size%(64<<10) + 1
+	}
 	b := make([]byte, size)
 	seed := uint64(v)*1000003 + uint64(len(key))
 	for i := range b {

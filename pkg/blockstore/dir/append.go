@@ -60,64 +60,51 @@ type appendReq struct {
 
 // Append implements blockstore.Appender.
 func (s *Store) Append(ctx context.Context, key string, p []byte) (int64, error) {
-	if err := ctx.Err(); err != nil {
+	a, off, err := s.appendOnly(ctx, key, p)
+	if err != nil {
 		return 0, err
 	}
-	if err := blockstore.ValidKey(key); err != nil {
-		return 0, blockstore.Errorf(blockstore.ErrPermanent, s.name, "append", key, err)
-	}
-	v := s.volumeOf(key)
-	if _, err := os.Stat(s.volumes[v]); err != nil {
-		return 0, s.classify("append", key, v, err)
-	}
-	// What an appended extent takes is charged as it grows (appender.write).
-	s.mu.Lock()
-	full := s.volumeSize > 0 && s.used[v]+int64(len(p)) > s.volumeSize
-	s.mu.Unlock()
-	if full {
-		return 0, blockstore.Errorf(blockstore.ErrNoSpace, s.name, "append", key, fmt.Errorf("volume %d is full", v))
-	}
-	a, err := s.appenderFor(ctx, key, v)
-	if err != nil {
-		return 0, s.classify("append", key, v, err)
-	}
-	off, err := a.append(p)
-	if err == nil {
-		err = a.syncTo(off + int64(len(p)))
-	}
-	if err != nil {
-		return 0, s.classify("append", key, v, err)
+	if err := a.syncTo(off + int64(len(p))); err != nil {
+		return 0, s.classify("append", key, a.v, err)
 	}
 	return off, nil
 }
 
 // AppendLater implements blockstore.Appender.
 func (s *Store) AppendLater(ctx context.Context, key string, p []byte) (int64, error) {
+	_, off, err := s.appendOnly(ctx, key, p)
+	return off, err
+}
+
+// appendOnly writes p at the end of key's extent, not waiting for a
+// sync, and returns the extent's appender and where p starts.
+func (s *Store) appendOnly(ctx context.Context, key string, p []byte) (*appender, int64, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	if err := blockstore.ValidKey(key); err != nil {
-		return 0, blockstore.Errorf(blockstore.ErrPermanent, s.name, "append", key, err)
+		return nil, 0, blockstore.Errorf(blockstore.ErrPermanent, s.name, "append", key, err)
 	}
 	v := s.volumeOf(key)
 	if _, err := os.Stat(s.volumes[v]); err != nil {
-		return 0, s.classify("append", key, v, err)
+		return nil, 0, s.classify("append", key, v, err)
 	}
+	// What an appended extent takes is charged as it grows (appender.write).
 	s.mu.Lock()
 	full := s.volumeSize > 0 && s.used[v]+int64(len(p)) > s.volumeSize
 	s.mu.Unlock()
 	if full {
-		return 0, blockstore.Errorf(blockstore.ErrNoSpace, s.name, "append", key, fmt.Errorf("volume %d is full", v))
+		return nil, 0, blockstore.Errorf(blockstore.ErrNoSpace, s.name, "append", key, fmt.Errorf("volume %d is full", v))
 	}
 	a, err := s.appenderFor(ctx, key, v)
 	if err != nil {
-		return 0, s.classify("append", key, v, err)
+		return nil, 0, s.classify("append", key, v, err)
 	}
 	off, err := a.append(p)
 	if err != nil {
-		return 0, s.classify("append", key, v, err)
+		return nil, 0, s.classify("append", key, v, err)
 	}
-	return off, nil
+	return a, off, nil
 }
 
 // SyncAppends implements blockstore.Appender.
