@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -465,7 +466,7 @@ func (m *Meta) Forget(versions ...*Manifest) ([]string, error) {
 					return err
 				}
 				for _, r := range z {
-					if !containsString(zero, r) {
+					if !slices.Contains(zero, r) {
 						zero = append(zero, r)
 					}
 				}
@@ -531,7 +532,7 @@ func (m *Meta) Update(man *Manifest) error {
 		var gone []string
 		kept := packRefs(man)
 		for _, r := range packRefs(old) {
-			if !containsString(kept, r) {
+			if !slices.Contains(kept, r) {
 				gone = append(gone, r)
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"hash"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -198,22 +199,13 @@ func packRefs(m *Manifest) []string {
 		for _, b := range c.Blocks {
 			if b.Pack {
 				r := b.Store + "\x00" + b.Key
-				if !containsString(out, r) {
+				if !slices.Contains(out, r) {
 					out = append(out, r)
 				}
 			}
 		}
 	}
 	return out
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // onlyPacked reports whether a store holds only pack blocks of m (its
