@@ -77,7 +77,20 @@ fi
 
 if want big; then
 printf '\n== 1 GiB PUT / GET (MB/s), %s runs; GETs %s\n' "$runs" "$cold"
-printf '%-4s %10s %10s %10s %6s %6s %10s %10s %6s %6s\n' run vgw-put one-put two-put r1 r2 vgw-get one-get r1 r2
+# What the disk itself does for a Mirror's two copies, in the same run: two
+# parallel direct writers of the object's size (the rate is the object's).
+two_copies() {
+  head -c "$size" /dev/urandom >"$work/dd.src"
+  local s e
+  s=$(date +%s%N)
+  dd if="$work/dd.src" of="$work/dd.1" bs=4M oflag=direct conv=fsync status=none &
+  dd if="$work/dd.src" of="$work/dd.2" bs=4M oflag=direct conv=fsync status=none &
+  wait %1 %2 2>/dev/null || wait
+  e=$(date +%s%N)
+  rm -f "$work/dd.1" "$work/dd.2" "$work/dd.src"
+  python3 -c "print(f'{$size / (($e - $s) / 1e9) / 1e6:.0f}')"
+}
+printf '%-4s %10s %10s %10s %6s %6s %8s %6s %10s %10s %6s %6s\n' run vgw-put one-put two-put r1 r2 dd-two r2dd vgw-get one-get r1 r2
 for r in $(seq "$runs"); do
   v=$("$work/s3load" big "${V[@]}" -bucket big -size "$size" -label vgw -no-get)
   o=$("$work/s3load" big "${ONE[@]}" -size "$size" -label one -no-get)
@@ -87,10 +100,11 @@ for r in $(seq "$runs"); do
   drop; t+=$'\n'$("$work/s3load" big "${TWO[@]}" -size "$size" -label two -get-only)
   vp=$(val put <<<"$v"); op=$(val put <<<"$o"); tp=$(val put <<<"$t")
   vg=$(val get <<<"$v"); og=$(val get <<<"$o"); tg=$(val get <<<"$t")
-  printf '%-4s %10.0f %10.0f %10.0f %6s %6s %10.0f %10.0f %6s %6s\n' "$r" "$vp" "$op" "$tp" "$(ratio "$op" "$vp")" "$(ratio "$tp" "$vp")" \
-    "$vg" "$og" "$(ratio "$og" "$vg")" "$(ratio "$tg" "$vg")"
+  dd2=$(two_copies)
+  printf '%-4s %10.0f %10.0f %10.0f %6s %6s %8s %6s %10.0f %10.0f %6s %6s\n' "$r" "$vp" "$op" "$tp" "$(ratio "$op" "$vp")" "$(ratio "$tp" "$vp")" \
+    "$dd2" "$(ratio "$tp" "$dd2")" "$vg" "$og" "$(ratio "$og" "$vg")" "$(ratio "$tg" "$vg")"
 done
-echo "(r1: one-store class / versitygw, target >= 1.0; r2: Mirror over two pv-pools / versitygw, target >= 0.8; two-get ratio is r2 of the GET column)"
+echo "(r1: one-store class / versitygw, target >= 1.0; r2: Mirror over two pv-pools / versitygw, target >= 0.8; dd-two: two parallel direct dd writers of the object, MB/s of the object, and r2dd the Mirror PUT against it; two-get ratio is r2 of the GET column)"
 fi
 
 if want small; then
