@@ -38,8 +38,9 @@ import (
 // block in it; a pack is deleted once its count is back at zero and no
 // process appends to it any more. Nothing is ever deleted for not being
 // counted: metadata that is lost or rebuilt (nb recover) leaves packs
-// alone. Space held by dead records of a pack with live ones is reclaimed
-// only when the last live one goes (see docs/benchmarks.md).
+// alone. A collected version's record is marked dead, so that Recover
+// never brings it back; CompactPacks moves the last live records out of a
+// pack that is mostly dead (docs/serve.md).
 
 // Defaults of the pack path.
 const (
