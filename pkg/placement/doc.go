@@ -47,6 +47,13 @@
 // or error before the commit leaves the previous version intact, and the
 // new blocks are deleted (or collected later by Scrub).
 //
+// A small object whose length is known (PutOptions.Length, at most
+// PackMax and one chunk) on stores that append (dir stores) is written
+// instead as one record appended to a pack per store: its manifest block
+// then its data block. Records are written without waiting; the commit
+// group's leader syncs the packs its group wrote, then commits the whole
+// group in one transaction (pack.go: counts, dead records, compaction).
+//
 // # S3 objects and multipart uploads
 //
 // PutWith is Put with what an S3 PUT adds: attributes stored in the
@@ -119,6 +126,7 @@
 //	manifests/<bucket>/<h>/<id>             a copy of the object's manifest
 //	tombstones/<bucket>/<h>                 the object was deleted (see Deleting)
 //	tombstones/<bucket>/bucket              the bucket was deleted
+//	packs/<pid>-<random>                    a pack: records of small objects, appended by process <pid>
 //
 // where <id> is the 32-hex-digit random ID of one version of one object
 // and <h> the first 16 bytes of SHA-256(object key) in hex (object keys are
@@ -131,7 +139,7 @@
 //	offset  size  field
 //	0       4     magic "NBK1"
 //	4       1     format version, 1
-//	5       1     kind: 1 data, 2 manifest, 3 tombstone
+//	5       1     kind: 1 data, 2 manifest, 3 tombstone, 4 a dead record's data block
 //	6       2     reserved, zero
 //	8       4     payload length, big endian
 //	12      4     CRC-32C (Castagnoli) of the payload, big endian
@@ -157,7 +165,9 @@
 // copies belong. A copy block has shard -1 and the chunk's size and CRC; a
 // shard block has its shard number and the shard's size (ceil(size/k)) and
 // CRC. A block in an extent has "extent":true and its byte offset in the
-// extent, "off" (omitted when 0). DecodeManifest rejects any manifest whose sizes, shards, tiers or
+// extent, "off" (omitted when 0); a block in a pack also has "pack":true
+// (in the record's own copy of the manifest its "off" is 0: the record's
+// position on that store tells it). DecodeManifest rejects any manifest whose sizes, shards, tiers or
 // placements do not add up.
 //
 // # Tombstone format
