@@ -462,6 +462,16 @@ func (e *Engine) dropPacks(ctx context.Context, refs []string) {
 		if n != 0 {
 			continue
 		}
+		// The metadata is shared by every namespace's engine: a count for
+		// a pack that is not on this engine's store of that name is
+		// another engine's to drop.
+		if xs, ok := blockstore.ExtentsOf(s); !ok {
+			continue
+		} else if r, err := xs.OpenExtent(ctx, key); err != nil {
+			continue
+		} else {
+			r.Close()
+		}
 		if err := s.Delete(ctx, key); err != nil {
 			continue // the store is down: the count stays at zero for later
 		}
@@ -668,6 +678,27 @@ type CompactReport struct {
 	Unreadable []string `json:"unreadable,omitempty"`
 }
 
+// listPacked returns the current manifests that have a block in a pack,
+// decoding only those (gc runs it for every bucket).
+func (m *Meta) listPacked() ([]*Manifest, error) {
+	var out []*Manifest
+	mark := []byte(`"pack":true`)
+	err := m.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketObjects).ForEach(func(_, v []byte) error {
+			if !bytes.Contains(v, mark) {
+				return nil
+			}
+			man, err := DecodeManifest(v)
+			if err != nil {
+				return err
+			}
+			out = append(out, man)
+			return nil
+		})
+	})
+	return out, err
+}
+
 // recordSize is about what a version's record takes in a pack.
 func recordSize(m *Manifest) int64 { return 2*headerSize + m.Size + 768 }
 
@@ -680,7 +711,7 @@ func recordSize(m *Manifest) int64 { return 2*headerSize + m.Size + 768 }
 // committed only if it did not change meanwhile, as Rebalance does.
 func (e *Engine) CompactPacks(ctx context.Context, bucket string, opt RepairOptions) (CompactReport, error) {
 	var rep CompactReport
-	list, err := e.Meta.List("")
+	list, err := e.Meta.listPacked()
 	if err != nil {
 		return rep, err
 	}
