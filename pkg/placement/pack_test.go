@@ -459,3 +459,35 @@ func TestPacksUnderConcurrentPutsDeletesAndCollections(t *testing.T) {
 		}
 	}
 }
+
+// A pack with an append under way is never dropped, even at a count of
+// zero (its record is not committed yet); once the append is done, the
+// idle pack is retired and dropped.
+func TestAPackWithAnAppendUnderWayIsKept(t *testing.T) {
+	r := newRig(t, 1, 0, 1<<20)
+	ctx := context.Background()
+	f, err := r.eng.acquirePack("s0", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := blockstore.AppenderOf(r.eng.store("s0"))
+	if _, err := a.AppendLater(ctx, f.key, []byte("a record not yet committed")); err != nil {
+		t.Fatal(err)
+	}
+	ref := "s0\x00" + f.key
+	if err := r.eng.Meta.update(func(tx *bolt.Tx) error { _, err := countRefs(tx, []string{ref}, 0); return err }); err != nil {
+		t.Fatal(err)
+	}
+	r.eng.dropPacks(ctx, []string{ref})
+	if p := r.packs(t, "s0"); len(p) != 1 {
+		t.Fatalf("the pack went while an append was under way: %v", p)
+	}
+	if cur := r.eng.packs.cur["s0"]; cur != f {
+		t.Fatal("the pack was retired while an append was under way")
+	}
+	r.eng.releasePack(f, false)
+	r.eng.dropPacks(ctx, []string{ref})
+	if p := r.packs(t, "s0"); len(p) != 0 {
+		t.Errorf("the idle pack at a count of zero stays: %v", p)
+	}
+}
