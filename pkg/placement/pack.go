@@ -388,11 +388,9 @@ func (e *Engine) appendRecords(ctx context.Context, man *Manifest, ti int, t Tie
 	for i, s := range stores {
 		blocks[i] = Block{Store: s, Extent: true, Pack: true, Shard: -1, Size: len(block) - headerSize, CRC: sum}
 	}
-	var rec []byte
 	for i, s := range stores {
-		// The record's size is known before its pack is (the manifest
-		// names the packs): take the pack for the size without the
-		// manifest's growth by the names, then build the record.
+		// The manifest names the packs, so it is encoded once they are
+		// taken: a pack is taken for the block and room for a manifest.
 		f, err := e.acquirePack(s, len(block)+4096)
 		if err != nil {
 			return nil, nil, err
@@ -406,7 +404,7 @@ func (e *Engine) appendRecords(ctx context.Context, man *Manifest, ti int, t Tie
 	if err != nil {
 		return nil, nil, err
 	}
-	rec = make([]byte, headerSize+len(raw), headerSize+len(raw)+len(block))
+	rec := make([]byte, headerSize+len(raw), headerSize+len(raw)+len(block))
 	copy(rec[headerSize:], raw)
 	sealBlock(rec, kindManifest)
 	dataAt := int64(len(rec))
