@@ -962,8 +962,9 @@ func (e *Engine) writeManifestBlocks(ctx context.Context, man *Manifest) error {
 	}
 	buf, _ := newBlock(raw, kindManifest)
 	key := manifestKey(man.Bucket, man.Key, man.ObjectID)
+	packed := len(packRefs(man)) > 0
 	for _, s := range man.stores() {
-		if onlyPacked(man, s) && len(packRefs(man)) > 0 {
+		if packed && onlyPacked(man, s) {
 			continue // its pack record is the copy
 		}
 		if err := e.store(s).Put(ctx, key, buf); err != nil && ctx.Err() != nil {

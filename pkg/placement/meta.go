@@ -390,7 +390,7 @@ func (m *Meta) commitAfter(man *Manifest, cond func(current *Manifest) error, be
 			}
 		}
 		if replaced != nil {
-			if replaced.ObjectID == man.ObjectID {
+			if same {
 				replaced = nil
 			} else if err := tx.Bucket(bucketGarbage).Put([]byte(replaced.ObjectID), objs.Get(k)); err != nil {
 				return err

@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"slices"
@@ -290,9 +289,8 @@ func (e *Engine) putSmall(ctx context.Context, bucket, key string, pol Policy, r
 		man.Created = opt.Created
 	}
 	if !opt.NoSHA256 {
-		var h hash.Hash = sha256.New()
-		h.Write(payload)
-		man.SHA256 = hex.EncodeToString(h.Sum(nil))
+		sum := sha256.Sum256(payload)
+		man.SHA256 = hex.EncodeToString(sum[:])
 	}
 	sum := sealBlock(block, kindData)
 	man.Chunks = []Chunk{{Size: n, CRC: sum, Tier: 0, Placement: pol.Tiers[0].Placement}}
@@ -542,26 +540,12 @@ func (e *Engine) scanPacks(ctx context.Context, store, bucket string, into map[s
 			if man.Bucket != bucket {
 				continue
 			}
-			own := false
-			for i := range man.Chunks {
-				for j := range man.Chunks[i].Blocks {
-					if b := &man.Chunks[i].Blocks[j]; b.Store == store && b.Pack && b.Key == key {
-						b.Off, own = dataOff, true
-					}
-				}
-			}
-			if !own {
+			if !placeRecord(man, store, key, dataOff) {
 				rep.Skipped++
 				continue
 			}
 			if cur := into[man.ObjectID]; cur != nil {
-				for i := range cur.Chunks {
-					for j := range cur.Chunks[i].Blocks {
-						if b := &cur.Chunks[i].Blocks[j]; b.Store == store && b.Pack && b.Key == key && b.Off == 0 {
-							b.Off = dataOff
-						}
-					}
-				}
+				placeRecord(cur, store, key, dataOff)
 				continue
 			}
 			into[man.ObjectID] = man
@@ -572,6 +556,24 @@ func (e *Engine) scanPacks(ctx context.Context, store, bucket string, into map[s
 		}
 	}
 	return nil
+}
+
+// placeRecord gives the manifest's block in pack key on store (its
+// offset unknown until then, see appendRecords) the offset off of its
+// data block, and reports whether the manifest has such a block.
+func placeRecord(m *Manifest, store, key string, off int64) bool {
+	found := false
+	for i := range m.Chunks {
+		for j := range m.Chunks[i].Blocks {
+			if b := &m.Chunks[i].Blocks[j]; b.Store == store && b.Pack && b.Key == key {
+				if b.Off == 0 {
+					b.Off = off
+				}
+				found = true
+			}
+		}
+	}
+	return found
 }
 
 // readRecord reads the record at off: its manifest, where its data block
