@@ -17,7 +17,11 @@
 # own cache and a raw read of it measures that cache, not the disk (both
 # are printed). The copy and nb's blocks are written moments before their
 # reads, the same way.
-# Usage: bench/datapath.sh [work-dir]      (ONLY=read: the read pair only)
+# The Mirror write is also paired with what the disk does for two copies:
+# two parallel direct `dd` writers of the same file (bs=4M oflag=direct
+# conv=fsync), timed right before it (issue 19's yardstick).
+# Usage: bench/datapath.sh [work-dir]      (ONLY=read: the read pair only;
+#        ONLY=mirror: the Mirror write pairs only)
 #        DP_FLAGS=-noextents bench/datapath.sh   (the file-per-block layout)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -72,7 +76,7 @@ if [ -d /dev/shm ] && [ "$(df -k --output=avail /dev/shm | tail -1)" -gt $((4<<2
   shm=$(mktemp -d /dev/shm/nb-bench.XXXX)
 fi
 
-cp_runs=(); mw_runs=(); mw_ratio=(); raw_runs=(); src_runs=(); blk_runs=(); rd_runs=(); rd_ratio=()
+cp_runs=(); dd2_runs=(); mw_dd2=(); mw_runs=(); mw_ratio=(); raw_runs=(); src_runs=(); blk_runs=(); rd_runs=(); rd_ratio=()
 sp_runs=(); ec_runs=(); ec_ratio=(); ec_rss=(); ceil_ratio=(); shm_sp=(); shm_ec=(); shm_ratio=()
 if [ "$only" = read ]; then
   rm -rf "$work/stores"; dp -mode mirror-write -file "$file" >/dev/null
@@ -83,8 +87,16 @@ for i in $(seq "$runs"); do
     rm -rf "$work/cp1" "$work/cp2" "$work/stores"; mkdir -p "$work/cp1" "$work/cp2"; drop
     s=$(now); cp "$file" "$work/cp1/"; cp "$file" "$work/cp2/"; sync; e=$(now)
     c=$(rate "$s" "$e"); cp_runs+=("$c"); rm -rf "$work/cp2"; drop
+    # The disk's two-copy rate: two direct writers of the file at once.
+    mkdir -p "$work/dd"; drop; s=$(now)
+    dd if="$file" of="$work/dd/1" bs=4M oflag=direct conv=fsync status=none &
+    dd if="$file" of="$work/dd/2" bs=4M oflag=direct conv=fsync status=none &
+    wait; e=$(now); rm -rf "$work/dd"; drop
+    d2=$(rate "$s" "$e"); dd2_runs+=("$d2")
     m=$(dp -mode mirror-write -file "$file" | nbrate); mw_runs+=("$m"); mw_ratio+=("$(div "$m" "$c")")
+    mw_dd2+=("$(div "$m" "$d2")")
   fi
+  if [ "$only" = mirror ]; then rm -rf "$work/cp1" "$work/stores"; continue; fi
   drop; s=$(now); dd if="$file" of=/dev/null bs=4M status=none; e=$(now)
   src_runs+=("$(rate "$s" "$e")")
   drop; s=$(now); dd if="$work/cp1/input.bin" of=/dev/null bs=4M status=none; e=$(now)
@@ -122,8 +134,11 @@ m() { printf '%s\n' "$@" | median; }
 echo "$runs runs (MB/s, each run's figures in brackets); ratio = median of the per-run ratios"
 if [ "$only" != read ]; then
   echo "cp to two dirs + sync    $(m "${cp_runs[@]}")   [${cp_runs[*]}]"
+  echo "two direct dd writers    $(m "${dd2_runs[@]}")   [${dd2_runs[*]}] (object rate: 1 GiB / time for both copies)"
   echo "mirror write (fsync)     $(m "${mw_runs[@]}")   [${mw_runs[*]}]   ratio $(m "${mw_ratio[@]}") [${mw_ratio[*]}] (target >= 0.85)"
+  echo "  against two dd writers: $(m "${mw_dd2[@]}") [${mw_dd2[*]}] (target >= 0.90)"
 fi
+[ "$only" = mirror ] && exit 0
 echo "raw read of the source     $(m "${src_runs[@]}")  [${src_runs[*]}] (host-cached, see above)"
 echo "raw read of the fresh copy $(m "${raw_runs[@]}")  [${raw_runs[*]}] (dd bs=4M, cold)"
 echo "raw read of nb's blocks  $(m "${blk_runs[@]}")  [${blk_runs[*]}] (cat of one store's extent or block files, cold)"

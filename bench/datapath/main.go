@@ -6,6 +6,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"flag"
 	"fmt"
 	"io"
@@ -18,18 +19,24 @@ import (
 	"github.com/nbctl/nb/pkg/blockstore"
 	"github.com/nbctl/nb/pkg/blockstore/dir"
 	"github.com/nbctl/nb/pkg/placement"
+	"github.com/nbctl/nb/pkg/verify"
 )
 
 func main() {
 	file := flag.String("file", "", "the file to store")
 	root := flag.String("root", "", "where the stores live (emptied first)")
-	mode := flag.String("mode", "mirror", "mirror-write, read, spread-write, ec-write, stream (write+read of a generated object)")
+	mode := flag.String("mode", "mirror", "mirror-write, read, spread-write, ec-write, stream (write+read of a generated object), "+
+		"read-object (an object of an nb state dir: -state, -bucket, -key), sha256 (one core's SHA-256 rate, in memory)")
+	state := flag.String("state", "", "-mode read-object: the nb state directory (NB_STATE_DIR)")
+	bucket := flag.String("bucket", "", "-mode read-object: the bucket")
+	key := flag.String("key", "", "-mode read-object: the key")
 	size := flag.Int64("size", 4<<30, "object size for -mode stream")
 	par := flag.Int("parallel", placement.DefaultParallelism, "chunks in flight")
 	noSync := flag.Bool("nosync", false, "skip fsync (to measure what syncing costs)")
 	volumes := flag.Int("volumes", 1, "volumes per dir store (a pv-pool's numVolumes)")
 	noExtents := flag.Bool("noextents", false, "write a file per block instead of extents (the layout before extents)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here")
+	hashRead := flag.String("sha256", "", "-mode read: hash what is read: whole (one SHA-256, one core) or pieces (nb verify's read-back: a SHA-256 per MiB, on every core)")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -42,7 +49,16 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*mode, *file, *root, *size, *par, *volumes, *noSync, *noExtents); err != nil {
+	var err error
+	switch *mode {
+	case "read-object":
+		err = readObject(*state, *bucket, *key, *hashRead)
+	case "sha256":
+		err = shaRate()
+	default:
+		err = run(*mode, *file, *root, *size, *par, *volumes, *noSync, *noExtents, *hashRead)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "datapath:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
@@ -69,7 +85,7 @@ func engine(root string, stores, volumes int, noSync bool) (*placement.Engine, [
 	return e, names, nil
 }
 
-func run(mode, file, root string, size int64, par, volumes int, noSync, noExtents bool) error {
+func run(mode, file, root string, size int64, par, volumes int, noSync, noExtents bool, hashRead string) error {
 	ctx := context.Background()
 	e, names, err := engine(root, 6, volumes, noSync)
 	if err != nil {
@@ -93,7 +109,11 @@ func run(mode, file, root string, size int64, par, volumes int, noSync, noExtent
 	switch mode {
 	case "read":
 		var w countWriter
-		if _, _, err := e.Get(ctx, "bench", "obj", &w); err != nil {
+		out, err := hashing(&w, hashRead)
+		if err != nil {
+			return err
+		}
+		if _, _, err := e.Get(ctx, "bench", "obj", out); err != nil {
 			return err
 		}
 		n = int64(w)
@@ -121,6 +141,84 @@ func run(mode, file, root string, size int64, par, volumes int, noSync, noExtent
 	}
 	el := time.Since(start)
 	fmt.Printf("%s %d bytes %.3f s %.0f MB/s peak-rss %s\n", mode, n, el.Seconds(), float64(n)/el.Seconds()/1e6, peakRSS())
+	return nil
+}
+
+// hashing returns w, or w and a hash of what is written to it.
+func hashing(w io.Writer, how string) (io.Writer, error) {
+	switch how {
+	case "whole":
+		return io.MultiWriter(w, sha256.New()), nil
+	case "pieces":
+		return io.MultiWriter(w, verify.NewHasher()), nil
+	case "":
+		return w, nil
+	}
+	return nil, fmt.Errorf("-sha256 %q: whole or pieces", how)
+}
+
+// readObject reads an object of an nb state dir's local data path (its
+// pv-pool stores) as the data path does, with nothing else running: what
+// a verify read-back is measured against, on the same object.
+func readObject(state, bucket, key, how string) error {
+	ctx := context.Background()
+	data := filepath.Join(state, "data")
+	meta, err := placement.OpenMeta(filepath.Join(data, "buckets.db"))
+	if err != nil {
+		return err
+	}
+	defer meta.Close()
+	man, err := meta.Get(bucket, key)
+	if err != nil {
+		return err
+	}
+	e := &placement.Engine{Stores: map[string]blockstore.Store{}, Meta: meta}
+	for _, c := range man.Chunks {
+		for _, b := range c.Blocks {
+			if e.Stores[b.Store] != nil {
+				continue
+			}
+			stores, _ := filepath.Glob(filepath.Join(data, "*", b.Store))
+			if len(stores) != 1 {
+				return fmt.Errorf("store %q: %d folders of that name under %s", b.Store, len(stores), data)
+			}
+			vols, _ := filepath.Glob(filepath.Join(stores[0], "vol-*"))
+			s, err := dir.Open(b.Store, stores[0], len(vols), 0)
+			if err != nil {
+				return err
+			}
+			e.Stores[b.Store] = s
+		}
+	}
+	var w countWriter
+	out, err := hashing(&w, how)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if _, err := e.ReadManifest(ctx, man, out); err != nil {
+		return err
+	}
+	el := time.Since(start)
+	fmt.Printf("read-object %d bytes %.3f s %.0f MB/s peak-rss %s\n", int64(w), el.Seconds(), float64(w)/el.Seconds()/1e6, peakRSS())
+	return nil
+}
+
+// shaRate is one core's SHA-256 rate on 1 GiB of bytes in memory (4 MiB
+// writes, as a read-back hashes them).
+func shaRate() error {
+	buf := make([]byte, 4<<20)
+	if _, err := io.ReadFull(verify.Generated(1, int64(len(buf))), buf); err != nil {
+		return err
+	}
+	h := sha256.New()
+	const n = 256
+	start := time.Now()
+	for range n {
+		h.Write(buf)
+	}
+	el := time.Since(start)
+	fmt.Printf("sha256 %d bytes %.3f s %.0f MB/s\n", n*len(buf), el.Seconds(), float64(n*len(buf))/el.Seconds()/1e6)
 	return nil
 }
 

@@ -200,7 +200,7 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 		defer done()
 	}
 	src, _ := in.source()
-	h := NewHasher()
+	h := NewWholeHasher()
 	start := time.Now()
 	tm := transfermanager.New(client, func(o *transfermanager.Options) {
 		o.PartSizeBytes = 8 << 20
@@ -213,6 +213,7 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 	}
 	rep.UploadSeconds = time.Since(start).Seconds()
 	rep.Size, rep.SHA256 = h.N(), h.Sum()
+	up := upload{sha256: rep.SHA256, size: h.N(), digests: h.Digests()}
 	cleanCtx := context.WithoutCancel(ctx)
 	defer func() {
 		if in.Keep {
@@ -223,7 +224,7 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 	}()
 
 	// A plain read back first: the round trip itself.
-	base := readCase(ctx, client, rep.Bucket, rep.Key, rep.SHA256, rep.Size)
+	base := readCase(ctx, client, rep.Bucket, rep.Key, up)
 	base.Failed, base.How, base.Promised = []string{}, "none", true
 	base.Judge()
 	rep.Cases = append(rep.Cases, base)
@@ -272,7 +273,7 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 			if err != nil {
 				return rep, fmt.Errorf("failing %s: %w", strings.Join(set, "+"), err)
 			}
-			res := readCase(ctx, client, rep.Bucket, rep.Key, rep.SHA256, rep.Size)
+			res := readCase(ctx, client, rep.Bucket, rep.Key, up)
 			release()
 			if ctx.Err() != nil {
 				return rep, ctx.Err()
@@ -289,7 +290,7 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 			continue
 		}
 		res, err := disrupt(ctx, c, classObj, set[0], func() Case {
-			return readCase(ctx, client, rep.Bucket, rep.Key, rep.SHA256, rep.Size)
+			return readCase(ctx, client, rep.Bucket, rep.Key, up)
 		})
 		if err != nil {
 			return rep, err
@@ -346,8 +347,8 @@ func temporaryClaim(ctx context.Context, c *kube.Client, in ClusterInput) (*unst
 	return bound, nil
 }
 
-// readCase reads the object back and compares its SHA-256.
-func readCase(ctx context.Context, client *s3.Client, bucket, key, want string, size int64) Case {
+// readCase reads the object back and compares it with the upload.
+func readCase(ctx context.Context, client *s3.Client, bucket, key string, up upload) Case {
 	c := Case{}
 	start := time.Now()
 	h := NewHasher()
@@ -360,10 +361,8 @@ func readCase(ctx context.Context, client *s3.Client, bucket, key, want string, 
 	switch {
 	case err != nil:
 		c.Result, c.Error = ResultUnavailable, err.Error()
-	case h.Sum() != want || h.N() != size:
-		c.Result, c.SHA256 = ResultDifferent, h.Sum()
 	default:
-		c.Result, c.SHA256 = ResultIntact, h.Sum()
+		c.compare(h, up)
 	}
 	return c
 }

@@ -173,7 +173,8 @@ func Local(ctx context.Context, cp *controlplane.ControlPlane, in Input) (*Repor
 		}
 	}()
 
-	// Upload, hashing on the way.
+	// Upload, hashing the pieces on the way (the whole object's SHA-256 is
+	// the engine's, taken from the same stream).
 	src, _ := in.source()
 	h := NewHasher()
 	start := time.Now()
@@ -182,7 +183,8 @@ func Local(ctx context.Context, cp *controlplane.ControlPlane, in Input) (*Repor
 		return nil, fmt.Errorf("upload: %w", err)
 	}
 	rep.UploadSeconds = time.Since(start).Seconds()
-	rep.Size, rep.SHA256 = h.N(), h.Sum()
+	rep.Size, rep.SHA256 = h.N(), man.SHA256
+	up := upload{sha256: man.SHA256, size: h.N(), digests: h.Digests()}
 	if man.Degraded {
 		return nil, fmt.Errorf("upload: the object was written degraded (a store was down): fix the stores first")
 	}
@@ -200,7 +202,7 @@ func Local(ctx context.Context, cp *controlplane.ControlPlane, in Input) (*Repor
 		if in.OnCase != nil {
 			in.OnCase(set)
 		}
-		c, err := runCase(ctx, cp, eng, byName, man, pol, set, rep.SHA256)
+		c, err := runCase(ctx, cp, eng, byName, man, pol, set, up)
 		if err != nil {
 			return rep, err
 		}
@@ -212,7 +214,7 @@ func Local(ctx context.Context, cp *controlplane.ControlPlane, in Input) (*Repor
 
 // runCase fails the stores of one set, reads the object and restores them.
 func runCase(ctx context.Context, cp *controlplane.ControlPlane, eng *placement.Engine, byName map[string]*unstructured.Unstructured,
-	man *placement.Manifest, pol placement.Policy, set []string, want string) (c Case, err error) {
+	man *placement.Manifest, pol placement.Policy, set []string, up upload) (c Case, err error) {
 	failed := map[string]bool{}
 	for _, s := range set {
 		failed[s] = true
@@ -255,10 +257,8 @@ func runCase(ctx context.Context, cp *controlplane.ControlPlane, eng *placement.
 		if !errors.Is(rerr, placement.ErrUnreadable) && !errors.Is(rerr, blockstore.ErrUnavailable) {
 			c.Error = "read failed: " + rerr.Error()
 		}
-	case h.Sum() != want || h.N() != man.Size:
-		c.Result, c.SHA256 = ResultDifferent, h.Sum()
 	default:
-		c.Result, c.SHA256 = ResultIntact, h.Sum()
+		c.compare(h, up)
 	}
 	c.Judge()
 	return c, nil

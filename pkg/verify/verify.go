@@ -1,6 +1,6 @@
 // Package verify proves that a bucket survives the loss of a store: it
 // writes an object, makes stores really fail, reads the object back and
-// compares SHA-256 digests, and reports each failure set against what the
+// compares SHA-256 digests (one per mebibyte), and reports each failure set against what the
 // bucket's placement policy promises.
 package verify
 
@@ -11,9 +11,11 @@ import (
 	"hash"
 	"io"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,7 +25,7 @@ import (
 
 // Results of one read.
 const (
-	ResultIntact      = "intact"      // read back, same SHA-256
+	ResultIntact      = "intact"      // read back, the same SHA-256 for every piece
 	ResultUnavailable = "unavailable" // could not be read
 	ResultDifferent   = "DIFFERENT"   // read back, other bytes: never acceptable
 	ResultNotTried    = "not tried"   // predicted only (cluster without --disrupt)
@@ -41,15 +43,36 @@ type Case struct {
 	Chunks     int `json:"chunks"`
 	// Promised: the policy promises to survive this loss. Predicted: the
 	// object's manifest says it is still readable.
-	Promised  bool    `json:"promised"`
-	Predicted bool    `json:"predicted"`
-	Result    string  `json:"result"`
-	Error     string  `json:"error,omitempty"`
-	SHA256    string  `json:"sha256,omitempty"`
-	Seconds   float64 `json:"seconds"`
+	Promised  bool   `json:"promised"`
+	Predicted bool   `json:"predicted"`
+	Result    string `json:"result"`
+	Error     string `json:"error,omitempty"`
+	// SHA256 is the read's SHA-256 when it is intact (the object's);
+	// FirstDifference, of a read that came back different, is the offset
+	// of the first mebibyte that differs.
+	SHA256          string  `json:"sha256,omitempty"`
+	FirstDifference *int64  `json:"firstDifference,omitempty"`
+	Seconds         float64 `json:"seconds"`
 	// OK: the outcome is acceptable (the promise held, or nothing was
 	// promised and the data was not returned wrong).
 	OK bool `json:"ok"`
+}
+
+// upload is what a read back is compared with.
+type upload struct {
+	sha256  string
+	size    int64
+	digests [][sha256.Size]byte
+}
+
+// compare sets c's result from what a read that returned without error
+// hashed.
+func (c *Case) compare(h *Hasher, up upload) {
+	if off := h.FirstDifference(up.digests, up.size); off >= 0 {
+		c.Result, c.FirstDifference = ResultDifferent, &off
+		return
+	}
+	c.Result, c.SHA256 = ResultIntact, up.sha256
 }
 
 // Judge sets c.OK from the promise and the result.
@@ -181,25 +204,109 @@ func Generated(seed uint64, size int64) io.Reader {
 	return io.LimitReader(rand.NewChaCha8(key), size)
 }
 
-// Hasher counts and hashes what is written to it.
+// PieceSize is the span of the object each read-back digest covers.
+const PieceSize = 1 << 20
+
+// Hasher counts what is written to it and takes a SHA-256 of every
+// PieceSize bytes (the last piece may be shorter), hashing the pieces of
+// one write in parallel: a read-back is then compared piece by piece, at
+// what the machine's cores hash, not at one core's SHA-256 (which held a
+// read back to a third of the store's read speed, docs/benchmarks.md).
+// With NewWholeHasher it also takes the whole stream's SHA-256, for the
+// report.
 type Hasher struct {
-	h hash.Hash
-	n int64
+	whole  hash.Hash // nil: pieces only
+	n      int64
+	pieces [][sha256.Size]byte
+	part   hash.Hash // the piece being filled, when a write ends inside one
+	partN  int
 }
 
-// NewHasher returns a SHA-256 hasher.
-func NewHasher() *Hasher { return &Hasher{h: sha256.New()} }
+// NewHasher returns a hasher of pieces.
+func NewHasher() *Hasher { return &Hasher{part: sha256.New()} }
+
+// NewWholeHasher returns a hasher of pieces that also hashes the whole.
+func NewWholeHasher() *Hasher { return &Hasher{part: sha256.New(), whole: sha256.New()} }
 
 func (h *Hasher) Write(p []byte) (int, error) {
-	h.n += int64(len(p))
-	return h.h.Write(p)
+	n := len(p)
+	h.n += int64(n)
+	if h.whole != nil {
+		h.whole.Write(p)
+	}
+	if h.partN > 0 { // finish the piece a write left open
+		k := min(len(p), PieceSize-h.partN)
+		h.part.Write(p[:k])
+		h.partN += k
+		p = p[k:]
+		if h.partN == PieceSize {
+			h.closePart()
+		}
+	}
+	full := len(p) / PieceSize
+	if full > 0 {
+		first := len(h.pieces)
+		h.pieces = append(h.pieces, make([][sha256.Size]byte, full)...)
+		workers := min(full, runtime.GOMAXPROCS(0))
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() {
+				for i := w; i < full; i += workers {
+					h.pieces[first+i] = sha256.Sum256(p[i*PieceSize : (i+1)*PieceSize])
+				}
+			})
+		}
+		wg.Wait()
+		p = p[full*PieceSize:]
+	}
+	if len(p) > 0 {
+		h.part.Write(p)
+		h.partN += len(p)
+	}
+	return n, nil
 }
 
-// Sum is the hex SHA-256 of what was written.
-func (h *Hasher) Sum() string { return hex.EncodeToString(h.h.Sum(nil)) }
+func (h *Hasher) closePart() {
+	var d [sha256.Size]byte
+	h.pieces = append(h.pieces, [sha256.Size]byte(h.part.Sum(d[:0])))
+	h.part.Reset()
+	h.partN = 0
+}
+
+// Sum is the hex SHA-256 of the whole stream (a whole hasher only).
+func (h *Hasher) Sum() string {
+	if h.whole == nil {
+		return ""
+	}
+	return hex.EncodeToString(h.whole.Sum(nil))
+}
 
 // N is how many bytes were written.
 func (h *Hasher) N() int64 { return h.n }
+
+// Digests are the pieces' SHA-256s (the open piece's included).
+func (h *Hasher) Digests() [][sha256.Size]byte {
+	if h.partN > 0 {
+		h.closePart()
+	}
+	return h.pieces
+}
+
+// FirstDifference is the offset of the first piece where what h hashed
+// differs from want (the upload's digests, of size bytes), or -1 when
+// they are the same bytes.
+func (h *Hasher) FirstDifference(want [][sha256.Size]byte, size int64) int64 {
+	got := h.Digests()
+	for i := range min(len(got), len(want)) {
+		if got[i] != want[i] {
+			return int64(i) * PieceSize
+		}
+	}
+	if h.n != size || len(got) != len(want) {
+		return min(h.n, size)
+	}
+	return -1
+}
 
 // source is the object to upload and its size: the file, or generated
 // bytes, wrapped in the progress bar when there is one.

@@ -1,6 +1,9 @@
 package verify
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"reflect"
 	"strings"
@@ -61,7 +64,7 @@ func TestJudgeAndConclude(t *testing.T) {
 
 func TestGeneratedIsDeterministic(t *testing.T) {
 	hash := func(seed uint64) string {
-		h := NewHasher()
+		h := NewWholeHasher()
 		if _, err := io.Copy(h, Generated(seed, 1<<20+17)); err != nil {
 			t.Fatal(err)
 		}
@@ -72,5 +75,79 @@ func TestGeneratedIsDeterministic(t *testing.T) {
 	}
 	if hash(1) != hash(1) || hash(1) == hash(2) {
 		t.Error("the same seed must give the same bytes, and another seed other bytes")
+	}
+}
+
+// The pieces do not depend on how the stream was cut into writes, and a
+// changed byte, a missing tail or an extra byte are found where they are.
+func TestHasherComparesPiecesWhateverTheWrites(t *testing.T) {
+	data := make([]byte, 5*PieceSize+123)
+	if _, err := io.ReadFull(Generated(3, int64(len(data))), data); err != nil {
+		t.Fatal(err)
+	}
+	hashIn := func(b []byte, sizes ...int) *Hasher {
+		h := NewWholeHasher()
+		for i := 0; len(b) > 0; i++ {
+			n := min(len(b), sizes[i%len(sizes)])
+			if _, err := h.Write(b[:n]); err != nil {
+				t.Fatal(err)
+			}
+			b = b[n:]
+		}
+		return h
+	}
+	want := hashIn(data, len(data))
+	sum := sha256.Sum256(data)
+	if want.Sum() != hex.EncodeToString(sum[:]) || len(want.Digests()) != 6 {
+		t.Fatalf("whole %s, %d pieces", want.Sum(), len(want.Digests()))
+	}
+	up, size := want.Digests(), int64(len(data))
+	for _, sizes := range [][]int{{4097}, {PieceSize}, {4 * PieceSize}, {7, PieceSize - 3, 3 * PieceSize}, {len(data)}} {
+		if off := hashIn(data, sizes...).FirstDifference(up, size); off != -1 {
+			t.Errorf("writes of %v: a difference at %d in the same bytes", sizes, off)
+		}
+	}
+	bad := bytes.Clone(data)
+	bad[3*PieceSize+5] ^= 1
+	if off := hashIn(bad, 2*PieceSize+1).FirstDifference(up, size); off != 3*PieceSize {
+		t.Errorf("a flipped byte in piece 3 found at %d", off)
+	}
+	// The last piece is then another piece.
+	if off := hashIn(data[:len(data)-1], PieceSize).FirstDifference(up, size); off != 5*PieceSize {
+		t.Errorf("a missing last byte found at %d", off)
+	}
+	if off := hashIn(append(bytes.Clone(data), 0), PieceSize).FirstDifference(up, size); off != 5*PieceSize {
+		t.Errorf("an extra byte found at %d", off)
+	}
+	if off := NewHasher().FirstDifference(up, size); off != 0 {
+		t.Errorf("nothing read found at %d", off)
+	}
+	if off := hashIn(data[:3*PieceSize], PieceSize).FirstDifference(up, size); off != 3*PieceSize {
+		t.Errorf("a read that stops after 3 MiB found at %d", off)
+	}
+}
+
+func TestCompareSaysWhereAReadDiffers(t *testing.T) {
+	data := make([]byte, 3*PieceSize)
+	if _, err := io.ReadFull(Generated(9, int64(len(data))), data); err != nil {
+		t.Fatal(err)
+	}
+	h := NewWholeHasher()
+	h.Write(data)
+	up := upload{sha256: h.Sum(), size: int64(len(data)), digests: h.Digests()}
+	same := NewHasher()
+	same.Write(data)
+	var c Case
+	c.compare(same, up)
+	if c.Result != ResultIntact || c.SHA256 != up.sha256 || c.FirstDifference != nil {
+		t.Errorf("the same bytes: %+v", c)
+	}
+	data[2*PieceSize] ^= 0x80
+	other := NewHasher()
+	other.Write(data)
+	c = Case{}
+	c.compare(other, up)
+	if c.Result != ResultDifferent || c.SHA256 != "" || c.FirstDifference == nil || *c.FirstDifference != 2*PieceSize {
+		t.Errorf("a changed byte at 2 MiB: %+v", c)
 	}
 }

@@ -337,8 +337,11 @@ func (o *Options) printReport(rep *verify.Report) error {
 			promised = "yes"
 		}
 		read := c.Result
-		if c.Result == verify.ResultIntact {
+		switch {
+		case c.Result == verify.ResultIntact:
 			read = "intact (sha256 matches)"
+		case c.FirstDifference != nil:
+			read = fmt.Sprintf("%s from byte %d", c.Result, *c.FirstDifference)
 		}
 		if !c.OK {
 			read = o.IO.Color(color.FgRed, color.Bold).Sprint(read + " ✗")
