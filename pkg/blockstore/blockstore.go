@@ -93,6 +93,15 @@ type ExtentReader interface {
 	Close() error
 }
 
+// UncachedReader is implemented by extent readers that can also read
+// around the operating system's page cache, from the device itself: what
+// nb verify's read-backs want (what the store holds, not what memory
+// still has, and no copy out of the cache, which on a VM costs as much
+// CPU as a SHA-256 of the bytes). Same contract as ReadAt.
+type UncachedReader interface {
+	ReadAtUncached(ctx context.Context, off int64, n int, buf []byte) ([]byte, error)
+}
+
 // Appender is implemented by stores that hold extents which grow by
 // appends and are readable (OpenExtent) while they grow: the packs that
 // many small objects share, one file for thousands of objects instead of

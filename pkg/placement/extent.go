@@ -161,6 +161,9 @@ type readSession struct {
 	m map[[2]string]blockstore.ExtentReader
 	// failed holds the stores that failed this read (see noteResult).
 	failed map[string]bool
+	// uncached: extents are read around the page cache where the store
+	// can (ReadManifestUncached).
+	uncached bool
 }
 
 func (e *Engine) newReadSession() *readSession {
@@ -183,6 +186,9 @@ func (rs *readSession) read(ctx context.Context, b Block, buf []byte) ([]byte, e
 	r, err := rs.reader(ctx, xs, b)
 	if err != nil {
 		return nil, err
+	}
+	if u, ok := r.(blockstore.UncachedReader); ok && rs.uncached {
+		return u.ReadAtUncached(ctx, b.Off, headerSize+b.Size, buf)
 	}
 	return r.ReadAt(ctx, b.Off, headerSize+b.Size, buf)
 }

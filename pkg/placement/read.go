@@ -44,6 +44,20 @@ func (e *Engine) ReadManifest(ctx context.Context, man *Manifest, w io.Writer) (
 	return e.ReadRange(ctx, man, 0, man.Size, w)
 }
 
+// ReadManifestUncached is ReadManifest reading around the page cache
+// where the stores can (blockstore.UncachedReader): what is read comes
+// from the devices, and a large read does not push everything else out of
+// the cache. nb verify reads back so.
+func (e *Engine) ReadManifestUncached(ctx context.Context, man *Manifest, w io.Writer) (ReadStats, error) {
+	rr, err := e.openRange(ctx, man, 0, man.Size, true)
+	if err != nil {
+		return rr.Stats(), err
+	}
+	defer rr.Close()
+	_, err = rr.WriteTo(w)
+	return rr.Stats(), err
+}
+
 // ReadRange streams n bytes of the object from offset off (an S3 range
 // request): only the chunks that hold them are read, each verified whole.
 func (e *Engine) ReadRange(ctx context.Context, man *Manifest, off, n int64, w io.Writer) (ReadStats, error) {
@@ -82,6 +96,10 @@ type RangeReader struct {
 // chunk is read and verified, or failed: a caller can still answer an
 // error before it sends a byte. Close it (after WriteTo, or instead).
 func (e *Engine) OpenRange(ctx context.Context, man *Manifest, off, n int64) (*RangeReader, error) {
+	return e.openRange(ctx, man, off, n, false)
+}
+
+func (e *Engine) openRange(ctx context.Context, man *Manifest, off, n int64, uncached bool) (*RangeReader, error) {
 	r := &RangeReader{e: e, man: man, off: off, n: n}
 	if off < 0 || n < 0 || off+n > man.Size {
 		return r, fmt.Errorf("read %s/%s: range %d+%d outside its %d bytes", man.Bucket, man.Key, off, n, man.Size)
@@ -115,6 +133,7 @@ func (e *Engine) OpenRange(ctx context.Context, man *Manifest, off, n int64) (*R
 		r.slots[i] = make(chan chunkResult, 1)
 	}
 	r.rs = e.newReadSession()
+	r.rs.uncached = uncached
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()

@@ -316,18 +316,18 @@ type extentReader struct {
 
 // part opens volume v's part on first use. One handle per part is shared
 // by every read, so the kernel sees one sequential reader and reads ahead.
-func (r *extentReader) part(v int) (*os.File, error) {
+func (r *extentReader) part(v int) (*readFile, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if f := r.parts[v]; f != nil {
-		return f.f, nil
+		return f, nil
 	}
 	f, err := r.s.openRead(r.s.partPath(v, r.key))
 	if err != nil {
 		return nil, err
 	}
 	r.parts[v] = f
-	return f.f, nil
+	return f, nil
 }
 
 // readFile is an open part shared by the readers of a store: a small
@@ -339,6 +339,38 @@ type readFile struct {
 	path string
 	refs int
 	gone bool
+
+	// direct is the part opened for direct reads, on the first uncached
+	// read (noDirect: the filesystem refused).
+	directMu sync.Mutex
+	direct   *os.File
+	noDirect bool
+}
+
+// directFile returns the part's direct-I/O handle, opening it on first
+// use; nil when the filesystem refuses direct reads.
+func (rf *readFile) directFile() *os.File {
+	rf.directMu.Lock()
+	defer rf.directMu.Unlock()
+	if rf.direct == nil && !rf.noDirect {
+		f, err := openDirect(rf.path, os.O_RDONLY)
+		if err != nil {
+			rf.noDirect = true
+			return nil
+		}
+		rf.direct = f
+	}
+	return rf.direct
+}
+
+func (rf *readFile) close() {
+	rf.f.Close()
+	rf.directMu.Lock()
+	defer rf.directMu.Unlock()
+	if rf.direct != nil {
+		rf.direct.Close()
+		rf.direct = nil
+	}
 }
 
 // readCache is how many parts a store keeps open for reading.
@@ -372,7 +404,7 @@ func (s *Store) openRead(path string) (*readFile, error) {
 	if len(s.readFiles) >= readCache {
 		for p, old := range s.readFiles { // any idle one
 			if old.refs == 0 {
-				old.f.Close()
+				old.close()
 				delete(s.readFiles, p)
 				break
 			}
@@ -389,7 +421,7 @@ func (s *Store) releaseRead(rf *readFile) {
 	defer s.readMu.Unlock()
 	rf.refs--
 	if rf.refs == 0 && (rf.gone || s.readFiles[rf.path] != rf) {
-		rf.f.Close()
+		rf.close()
 	}
 }
 
@@ -401,13 +433,24 @@ func (s *Store) forgetRead(path string) {
 		delete(s.readFiles, path)
 		rf.gone = true
 		if rf.refs == 0 {
-			rf.f.Close()
+			rf.close()
 		}
 	}
 }
 
 // ReadAt implements blockstore.ExtentReader.
 func (r *extentReader) ReadAt(ctx context.Context, off int64, n int, buf []byte) ([]byte, error) {
+	return r.readAt(ctx, off, n, buf, false)
+}
+
+// ReadAtUncached implements blockstore.UncachedReader: a read by direct
+// I/O, straight from the device into buf, where the volume and the
+// alignment allow; through the page cache where not.
+func (r *extentReader) ReadAtUncached(ctx context.Context, off int64, n int, buf []byte) ([]byte, error) {
+	return r.readAt(ctx, off, n, buf, true)
+}
+
+func (r *extentReader) readAt(ctx context.Context, off int64, n int, buf []byte, uncached bool) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -415,21 +458,54 @@ func (r *extentReader) ReadAt(ctx context.Context, off int64, n int, buf []byte)
 		return nil, blockstore.Errorf(blockstore.ErrPermanent, r.s.name, "read extent", r.key, fmt.Errorf("%d bytes at %d", n, off))
 	}
 	v := r.s.extentVolume(r.key, off)
-	f, err := r.part(v)
+	rf, err := r.part(v)
 	if err != nil {
 		return nil, r.s.classify("read extent", r.key, v, err)
+	}
+	if uncached {
+		if got, ok := r.readDirect(rf, v, off, n, buf); ok {
+			return got, nil
+		}
 	}
 	if cap(buf) < n {
 		buf = make([]byte, n)
 	}
 	buf = buf[:n]
-	if _, err := f.ReadAt(buf, off); err != nil {
+	if _, err := rf.f.ReadAt(buf, off); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, blockstore.Errorf(blockstore.ErrNotFound, r.s.name, "read extent", r.key, fmt.Errorf("%d bytes at %d: past the end", n, off))
 		}
 		return nil, r.s.classify("read extent", r.key, v, err)
 	}
 	return buf, nil
+}
+
+// readDirect reads n bytes at off by direct I/O into buf (grown to the
+// alignment when short). ok is false when it cannot (unaligned, refused by
+// the filesystem, or any error: the caller then reads through the page
+// cache, which reports the error as it should).
+func (r *extentReader) readDirect(rf *readFile, v int, off int64, n int, buf []byte) ([]byte, bool) {
+	dio := r.s.dio[v]
+	if dio.mem == 0 || off%int64(dio.offset) != 0 {
+		return nil, false
+	}
+	whole := (n + dio.offset - 1) / dio.offset * dio.offset
+	if cap(buf) < whole {
+		buf = make([]byte, whole) // large: the allocator page-aligns it
+	}
+	if !dio.aligned(buf[:whole], off) {
+		return nil, false
+	}
+	f := rf.directFile()
+	if f == nil {
+		return nil, false
+	}
+	// The part may end inside the alignment's padding: a short read that
+	// holds the n bytes is what was asked for.
+	if m, err := f.ReadAt(buf[:whole], off); m < n || (err != nil && !errors.Is(err, io.EOF)) {
+		return nil, false
+	}
+	return buf[:n], true
 }
 
 // Close implements blockstore.ExtentReader.

@@ -438,6 +438,18 @@ func runExtents(t *testing.T, newStore func(t *testing.T) blockstore.Store, blob
 				t.Fatalf("read %d bytes at %d: err %v, equal %v", len(b.data), b.off, err, bytes.Equal(got, b.data))
 			}
 		}
+		// Uncached reads return the same bytes, into a buffer too small,
+		// an exact one or a roomy one.
+		if u, ok := r.(blockstore.UncachedReader); ok {
+			for _, b := range blocks {
+				for _, buf := range [][]byte{nil, make([]byte, len(b.data)), make([]byte, 0, len(b.data)+2*blockstore.ExtentAlign)} {
+					got, err := u.ReadAtUncached(ctx, b.off, len(b.data), buf)
+					if err != nil || !bytes.Equal(got, b.data) {
+						t.Fatalf("uncached read of %d bytes at %d (buffer cap %d): err %v, equal %v", len(b.data), b.off, cap(buf), err, bytes.Equal(got, b.data))
+					}
+				}
+			}
+		}
 	}
 	listed := func(t *testing.T, s blockstore.Store, prefix string) []string {
 		var got []string
@@ -529,6 +541,20 @@ func runExtents(t *testing.T, newStore func(t *testing.T) blockstore.Store, blob
 		}
 		if _, err := r.ReadAt(ctx, -1, 10, nil); err == nil {
 			t.Error("a read at a negative offset succeeded")
+		}
+		if u, ok := r.(blockstore.UncachedReader); ok {
+			if _, err := u.ReadAtUncached(ctx, 1<<20, 100, nil); err == nil {
+				t.Error("an uncached read past the end succeeded")
+			}
+			if _, err := u.ReadAtUncached(ctx, 0, 101, nil); err == nil {
+				t.Error("an uncached read across the end succeeded")
+			}
+			if _, err := u.ReadAtUncached(ctx, -1, 10, nil); err == nil {
+				t.Error("an uncached read at a negative offset succeeded")
+			}
+			if got, err := u.ReadAtUncached(ctx, 0, 100, nil); err != nil || len(got) != 100 {
+				t.Errorf("an uncached read of all 100 bytes: %d, %v", len(got), err)
+			}
 		}
 		if _, err := x.OpenExtent(ctx, "ext/none/x0"); !blockstore.IsNotFound(err) {
 			t.Errorf("open of a missing extent: %v", err)
