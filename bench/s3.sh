@@ -4,11 +4,14 @@
 #   - 1 GiB PUT and GET with aws-sdk-go-v2's transfer manager: nb on a
 #     one-store class, and on a Mirror over two pv-pool stores;
 #   - 4 KiB objects, 16 concurrent clients, 10,000 objects: PUT, GET, LIST;
+#   - one 1 GiB PutObject and GetObject (ONLY=single; not in the default
+#     run): the single-stream path against its bounds measured in the
+#     same run (one core's MD5, one direct dd writer, a cold dd read);
 #   - nb serve's peak RSS during 4 concurrent 1 GiB uploads and downloads;
 #   - start-up of another command (bucketclass create --dry-run=client -o
 #     yaml) against kubectl create secret --dry-run=client -o yaml.
 # RUNS (default 3) repeats the pairs. BENCH_DIR (default /var/tmp) holds
-# the data of both servers. ONLY=big|small|rss|startup runs one section.
+# the data of both servers. ONLY=big|small|single|rss|startup runs one section.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-3}
@@ -105,6 +108,38 @@ for r in $(seq "$runs"); do
     "$dd2" "$(ratio "$tp" "$dd2")" "$vg" "$og" "$(ratio "$og" "$vg")" "$(ratio "$tg" "$vg")"
 done
 echo "(r1: one-store class / versitygw, target >= 1.0; r2: Mirror over two pv-pools / versitygw, target >= 0.8; dd-two: two parallel direct dd writers of the object, MB/s of the object, and r2dd the Mirror PUT against it; two-get ratio is r2 of the GET column)"
+fi
+
+if [[ $only == single ]]; then
+printf '\n== one stream: a 1 GiB PutObject and GetObject (unsigned payload, no request checksum), MB/s\n'
+# The bounds, measured in each run: a PUT's ETag is one MD5 of the whole
+# stream (one core), and its bytes must reach the disk (one direct dd
+# writer); a GET cannot beat a cold read of the file (dd).
+one_copy() {
+  head -c "$size" /dev/urandom >"$work/dd.src"; drop
+  local s e
+  s=$(date +%s%N); dd if="$work/dd.src" of="$work/dd.1" bs=4M oflag=direct conv=fsync status=none; e=$(date +%s%N)
+  python3 -c "print(f'{$size / (($e - $s) / 1e9) / 1e6:.0f}')"
+  drop
+  s=$(date +%s%N); dd if="$work/dd.1" of=/dev/null bs=4M status=none; e=$(date +%s%N)
+  python3 -c "print(f'{$size / (($e - $s) / 1e9) / 1e6:.0f}')"
+  rm -f "$work/dd.1" "$work/dd.src"
+}
+printf '%-4s %8s %8s %8s %6s %6s %8s %8s %8s %6s %6s\n' run md5 dd-write vgw-put nb-put r rb dd-read vgw-get nb-get r rb
+for r in $(seq "$runs"); do
+  md5=$(printf '%.0f' "$("$work/s3load" hashes | val md5)")
+  read -r ddw ddr < <(one_copy | tr '\n' ' ')
+  v=$("$work/s3load" single "${V[@]}" -bucket big -size "$size" -label vgw -no-get)
+  o=$("$work/s3load" single "${ONE[@]}" -size "$size" -label one -no-get)
+  drop; v+=$'\n'$("$work/s3load" single "${V[@]}" -bucket big -size "$size" -label vgw -get-only)
+  drop; o+=$'\n'$("$work/s3load" single "${ONE[@]}" -size "$size" -label one -get-only)
+  vp=$(val put <<<"$v"); op=$(val put <<<"$o"); vg=$(val get <<<"$v"); og=$(val get <<<"$o")
+  pb=$(( md5 < ddw ? md5 : ddw ))
+  printf '%-4s %8s %8s %8.0f %8.0f %6s %6s %8s %8.0f %8.0f %6s %6s\n' "$r" "$md5" "$ddw" "$vp" "$op" "$(ratio "$op" "$vp")" "$(ratio "$op" "$pb")" \
+    "$ddr" "$vg" "$og" "$(ratio "$og" "$vg")" "$(ratio "$og" "$ddr")"
+done
+echo "(r: nb one-store class / versitygw; rb: nb against its bound: PUT min(md5, dd-write), GET dd-read, cold; versitygw's posix back end computes the same MD5 but fsyncs nothing)"
+exit 0
 fi
 
 if want small; then

@@ -6,14 +6,21 @@
 //	s3load big   -size 1073741824 [-file F]   one PUT (transfer manager) then one GET
 //	s3load para  -size N -c 4                 c concurrent PUTs, then c concurrent GETs
 //	s3load small -n 10000 -c 16 -size 4096    PUT all, GET all, then LIST pages
+//	s3load single -size 1073741824            one PutObject (unsigned payload, no
+//	                                          checksum: the server's own work), one GetObject
+//	s3load hashes                             one core's MD5, SHA-256 and CRC-32C rates
 package main
 
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"crypto/sha256"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"hash"
+	"hash/crc32"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -23,6 +30,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -69,6 +77,10 @@ func main() {
 		err = para(ctx, client, o)
 	case "small":
 		err = small(ctx, client, o)
+	case "single":
+		err = single(ctx, o)
+	case "hashes":
+		hashes(o)
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -139,6 +151,65 @@ func big(ctx context.Context, c *s3.Client, o opts) error {
 	}
 	report(o.label, "get", float64(o.size)/time.Since(start).Seconds()/1e6, "MB/s")
 	return nil
+}
+
+// single is one PutObject and one GetObject of one stream each, with the
+// client doing as little as it can (the payload unsigned, no request
+// checksum, the body in memory), so that what bounds them is the
+// server's single-stream path: the ETag's MD5, a CRC-32C per block, the
+// writes; on the way back the reads, their CRC-32C checks and the socket.
+func single(ctx context.Context, o opts) error {
+	c := s3.New(s3.Options{BaseEndpoint: aws.String(o.endpoint), UsePathStyle: true, Region: "us-east-1",
+		Credentials:                credentials.NewStaticCredentialsProvider(o.key, o.secret, ""),
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired})
+	payload := make([]byte, o.size)
+	if _, err := io.ReadFull(rand.NewChaCha8([32]byte{7}), payload); err != nil {
+		return err
+	}
+	if !o.getOnly {
+		start := time.Now()
+		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &o.bucket, Key: aws.String("single"), Body: bytes.NewReader(payload), ContentLength: aws.Int64(o.size)},
+			s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)); err != nil {
+			return err
+		}
+		report(o.label, "put", float64(o.size)/time.Since(start).Seconds()/1e6, "MB/s")
+	}
+	if o.noGet {
+		return nil
+	}
+	start := time.Now()
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &o.bucket, Key: aws.String("single")})
+	if err != nil {
+		return err
+	}
+	n, err := io.Copy(io.Discard, out.Body)
+	out.Body.Close()
+	if err != nil {
+		return err
+	}
+	if n != o.size {
+		return fmt.Errorf("got %d bytes of %d", n, o.size)
+	}
+	report(o.label, "get", float64(o.size)/time.Since(start).Seconds()/1e6, "MB/s")
+	return nil
+}
+
+// hashes reports one core's rate for each hash a PUT or GET computes, on
+// 4 MiB writes of 1 GiB in memory.
+func hashes(o opts) {
+	buf := make([]byte, 4<<20)
+	_, _ = io.ReadFull(rand.NewChaCha8([32]byte{1}), buf)
+	for _, h := range []struct {
+		name string
+		h    hash.Hash
+	}{{"md5", md5.New()}, {"sha256", sha256.New()}, {"crc32c", crc32.New(crc32.MakeTable(crc32.Castagnoli))}} {
+		start := time.Now()
+		for range 256 {
+			h.h.Write(buf)
+		}
+		report(o.label, h.name, float64(256*len(buf))/time.Since(start).Seconds()/1e6, "MB/s")
+	}
 }
 
 func para(ctx context.Context, c *s3.Client, o opts) error {
