@@ -680,6 +680,7 @@ func (e *Engine) writeChunk(ctx context.Context, st *writeState, pol Policy, j c
 		case t.Placement == "Mirror":
 			b := whole()
 			c.CRC = sealBlock(b, kindData)
+			zeroPadding(b)
 			c.Blocks, err = e.writeMirror(ctx, st, ti, t, idx, b, c.CRC)
 		case t.ParityShards > 0 && len(j.shards) == t.DataShards:
 			c.CRC, c.Blocks, err = e.writeShards(ctx, st, ti, t, idx, nil, j.shards, j.n)
@@ -688,6 +689,7 @@ func (e *Engine) writeChunk(ctx context.Context, st *writeState, pol Policy, j c
 		default:
 			b := whole()
 			c.CRC = sealBlock(b, kindData)
+			zeroPadding(b)
 			var blk Block
 			blk, err = e.writeOne(ctx, st, rank(t.Stores, st, idx), ti, t, idx, b, c.CRC)
 			c.Blocks = []Block{blk}

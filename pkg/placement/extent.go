@@ -32,6 +32,37 @@ func (e *Engine) slotSize(t Tier) int64 {
 	return int64(headerSize+payload+a-1) / a * a
 }
 
+// zeroPadding zeroes what block's buffer holds past it up to the
+// alignment (a chunk buffer's capacity is rounded up to it), before the
+// block is handed to the stores' writers: padded then writes the block and
+// its padding as one aligned write, one I/O per block instead of the
+// block's bulk and then its tail through a scratch block.
+func zeroPadding(block []byte) {
+	if pad := alignUp(len(block)); cap(block) >= pad {
+		clear(block[len(block):pad])
+	}
+}
+
+// padded is a copy's block with its zeroed padding (zeroPadding), when its
+// buffer has the room and the block is large (where a direct write is
+// what the store does; small blocks are not worth a padded write, and the
+// padding counts against a store's capacity). Shards are written as they
+// are: their buffers' capacity runs into the next shard's.
+func padded(block []byte, shard int) []byte {
+	if pad := alignUp(len(block)); shard < 0 && len(block) >= padMin && cap(block) >= pad {
+		return block[:pad]
+	}
+	return block
+}
+
+// padMin is the smallest block written with its padding.
+const padMin = 64 << 10
+
+func alignUp(n int) int {
+	const a = blockstore.ExtentAlign
+	return (n + a - 1) / a * a
+}
+
 // extentWriters are the extents one Put has open, by store and tier.
 type extentWriters struct {
 	mu sync.Mutex
@@ -71,8 +102,9 @@ func (x *extentWriters) abort() {
 }
 
 // putBlock writes block (header and payload) for chunk idx, shard shard
-// (-1: a copy) of tier ti to store s: into the Put's extent on the store
-// when it holds extents, else as a block of its own.
+// (-1: a copy, whose padding zeroPadding has zeroed) of tier ti to store s:
+// into the Put's extent on the store when it holds extents, else as a
+// block of its own.
 func (e *Engine) putBlock(ctx context.Context, st *writeState, s string, ti int, t Tier, idx, shard int, block []byte, sum uint32) (Block, error) {
 	b := Block{Store: s, Shard: shard, Size: len(block) - headerSize, CRC: sum}
 	store := e.store(s)
@@ -80,7 +112,7 @@ func (e *Engine) putBlock(ctx context.Context, st *writeState, s string, ti int,
 		b.Key, b.Extent, b.Off = extentKey(st.objectID, ti), true, int64(idx)*e.slotSize(t)
 		w, err := st.extents.writer(ctx, xs, extentID{s, ti}, b.Key)
 		if err == nil {
-			err = w.WriteAt(ctx, block, b.Off)
+			err = w.WriteAt(ctx, padded(block, shard), b.Off)
 		}
 		if err != nil {
 			return Block{}, err

@@ -211,3 +211,57 @@ func TestUncachedReadChecksBlocks(t *testing.T) {
 		t.Fatalf("uncached read of a damaged copy: %v, %d bad blocks, equal %v", err, st.BadBlocks, bytes.Equal(got.Bytes(), want))
 	}
 }
+
+// A copy is written with its padding, as zeros, up to the next slot: the
+// bytes between blocks are never another object's (the buffers are
+// recycled).
+func TestExtentPaddingIsZeros(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	meta, err := OpenMeta(filepath.Join(root, "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := dir.Open("d0", filepath.Join(root, "d0"), 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := &Engine{Stores: map[string]blockstore.Store{"d0": s}, Meta: meta, ChunkSize: 1 << 20}
+	pol := Policy{Tiers: []Tier{{Placement: "Spread", Stores: []string{"d0"}}}}
+	// A first object fills the recycled buffers with non-zero bytes.
+	if _, err := eng.Put(ctx, "bkt", "a", pol, bytes.NewReader(bytes.Repeat([]byte{0xee}, 4<<20))); err != nil {
+		t.Fatal(err)
+	}
+	want := data(2<<20+777, 6)
+	man, err := eng.Put(ctx, "bkt", "b", pol, bytes.NewReader(want))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, _ := filepath.Glob(filepath.Join(root, "d0", "vol-*", "blocks", man.ObjectID[:2], man.ObjectID, "x0~x"))
+	if len(parts) != 1 {
+		t.Fatalf("parts: %v", parts)
+	}
+	raw, err := os.ReadFile(parts[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range man.Chunks {
+		b := c.Blocks[0]
+		end := b.Off + headerSize + int64(b.Size)
+		// Up to the next slot, or to the end of the part (the last
+		// block's tail is padded to the filesystem's alignment).
+		next := min((end+blockstore.ExtentAlign-1)/blockstore.ExtentAlign*blockstore.ExtentAlign, int64(len(raw)))
+		if end > int64(len(raw)) {
+			t.Fatalf("the part is %d bytes, the block at %d ends at %d", len(raw), b.Off, end)
+		}
+		for _, x := range raw[end:next] {
+			if x != 0 {
+				t.Fatalf("padding after the block at %d holds %#x", b.Off, x)
+			}
+		}
+	}
+	var got bytes.Buffer
+	if _, _, err := eng.Get(ctx, "bkt", "b", &got); err != nil || !bytes.Equal(got.Bytes(), want) {
+		t.Fatalf("read back: %v", err)
+	}
+}
