@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -19,7 +20,6 @@ import (
 	"github.com/nbctl/nb/pkg/blockstore"
 	"github.com/nbctl/nb/pkg/blockstore/dir"
 	"github.com/nbctl/nb/pkg/placement"
-	"github.com/nbctl/nb/pkg/verify"
 )
 
 func main() {
@@ -36,7 +36,7 @@ func main() {
 	volumes := flag.Int("volumes", 1, "volumes per dir store (a pv-pool's numVolumes)")
 	noExtents := flag.Bool("noextents", false, "write a file per block instead of extents (the layout before extents)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here")
-	hashRead := flag.String("sha256", "", "-mode read: hash what is read: whole (one SHA-256, one core) or pieces (nb verify's read-back: a SHA-256 per MiB, on every core)")
+	hashRead := flag.String("sha256", "", "-mode read, read-object: \"whole\" also takes one SHA-256 of what is read (one core)")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -149,12 +149,10 @@ func hashing(w io.Writer, how string) (io.Writer, error) {
 	switch how {
 	case "whole":
 		return io.MultiWriter(w, sha256.New()), nil
-	case "pieces":
-		return io.MultiWriter(w, verify.NewHasher()), nil
 	case "":
 		return w, nil
 	}
-	return nil, fmt.Errorf("-sha256 %q: whole or pieces", how)
+	return nil, fmt.Errorf("-sha256 %q: whole (or nothing)", how)
 }
 
 // readObject reads an object of an nb state dir's local data path (its
@@ -208,7 +206,7 @@ func readObject(state, bucket, key, how string) error {
 // writes, as a read-back hashes them).
 func shaRate() error {
 	buf := make([]byte, 4<<20)
-	if _, err := io.ReadFull(verify.Generated(1, int64(len(buf))), buf); err != nil {
+	if _, err := io.ReadFull(rand.NewChaCha8([32]byte{1}), buf); err != nil {
 		return err
 	}
 	h := sha256.New()
