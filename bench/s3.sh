@@ -112,9 +112,12 @@ fi
 
 if [[ $only == single ]]; then
 printf '\n== one stream: a 1 GiB PutObject and GetObject (unsigned payload, no request checksum), MB/s\n'
-# The bounds, measured in each run: a PUT's ETag is one MD5 of the whole
-# stream (one core), and its bytes must reach the disk (one direct dd
-# writer); a GET cannot beat a cold read of the file (dd).
+# What bounds them, measured in each run: a PUT's ETag is one MD5 of the
+# whole stream (one core's MD5 rate), and its bytes must reach the disk
+# (one direct dd writer, queue depth 1: nb keeps 4 blocks in flight, so
+# the disk does more for it); a GET cannot beat a cold read of the file
+# (dd). And the CPU: nb serve's and the client's CPU seconds against the
+# 2 x wall seconds the two cores give (cpu = the share used).
 one_copy() {
   head -c "$size" /dev/urandom >"$work/dd.src"; drop
   local s e
@@ -125,20 +128,40 @@ one_copy() {
   python3 -c "print(f'{$size / (($e - $s) / 1e9) / 1e6:.0f}')"
   rm -f "$work/dd.1" "$work/dd.src"
 }
-printf '%-4s %8s %8s %8s %6s %6s %8s %8s %8s %6s %6s\n' run md5 dd-write vgw-put nb-put r rb dd-read vgw-get nb-get r rb
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# nbcpu WHAT ARGS...: runs s3load single against nb, prints its JSON and
+# a line {"what": "cpu WHAT", "value": share of the cores used}.
+nbcpu() {
+  local what=$1; shift
+  local t0 t1 out c
+  t0=$(ticks "$npid")
+  out=$( { /usr/bin/time -f "client-cpu %U %S" "$work/s3load" single "$@"; } 2>&1 )
+  t1=$(ticks "$npid")
+  c=$(awk '/client-cpu/ {print $2 + $3}' <<<"$out")
+  grep -v client-cpu <<<"$out"
+  python3 - "$out" "$t0" "$t1" "$c" "$size" "$(nproc)" "$what" <<'PY'
+import json, os, sys
+out, t0, t1, client, size, cores, what = sys.argv[1:]
+rate = next(json.loads(l)["value"] for l in out.splitlines() if l.startswith("{"))
+wall = int(size) / (rate * 1e6)
+server = (int(t1) - int(t0)) / os.sysconf("SC_CLK_TCK")
+print(json.dumps({"what": f"cpu {what}", "value": (server + float(client)) / (int(cores) * wall),
+                  "server": server, "client": float(client), "wall": wall}))
+PY
+}
+printf '%-4s %6s %8s %8s %8s %6s %6s %5s %8s %8s %8s %6s %6s %5s\n' run md5 dd-write vgw-put nb-put r r-md5 cpu dd-read vgw-get nb-get r r-dd cpu
 for r in $(seq "$runs"); do
   md5=$(printf '%.0f' "$("$work/s3load" hashes | val md5)")
-  read -r ddw ddr < <(one_copy | tr '\n' ' ')
+  read -r ddw ddr <<<"$(one_copy | tr '\n' ' ')"
   v=$("$work/s3load" single "${V[@]}" -bucket big -size "$size" -label vgw -no-get)
-  o=$("$work/s3load" single "${ONE[@]}" -size "$size" -label one -no-get)
+  o=$(nbcpu put "${ONE[@]}" -size "$size" -label one -no-get)
   drop; v+=$'\n'$("$work/s3load" single "${V[@]}" -bucket big -size "$size" -label vgw -get-only)
-  drop; o+=$'\n'$("$work/s3load" single "${ONE[@]}" -size "$size" -label one -get-only)
+  drop; o+=$'\n'$(nbcpu get "${ONE[@]}" -size "$size" -label one -get-only)
   vp=$(val put <<<"$v"); op=$(val put <<<"$o"); vg=$(val get <<<"$v"); og=$(val get <<<"$o")
-  pb=$(( md5 < ddw ? md5 : ddw ))
-  printf '%-4s %8s %8s %8.0f %8.0f %6s %6s %8s %8.0f %8.0f %6s %6s\n' "$r" "$md5" "$ddw" "$vp" "$op" "$(ratio "$op" "$vp")" "$(ratio "$op" "$pb")" \
-    "$ddr" "$vg" "$og" "$(ratio "$og" "$vg")" "$(ratio "$og" "$ddr")"
+  printf '%-4s %6s %8s %8.0f %8.0f %6s %6s %5.2f %8s %8.0f %8.0f %6s %6s %5.2f\n' "$r" "$md5" "$ddw" "$vp" "$op" "$(ratio "$op" "$vp")" "$(ratio "$op" "$md5")" "$(val 'cpu put' <<<"$o")" \
+    "$ddr" "$vg" "$og" "$(ratio "$og" "$vg")" "$(ratio "$og" "$ddr")" "$(val 'cpu get' <<<"$o")"
 done
-echo "(r: nb one-store class / versitygw; rb: nb against its bound: PUT min(md5, dd-write), GET dd-read, cold; versitygw's posix back end computes the same MD5 but fsyncs nothing)"
+echo "(r: nb one-store class / versitygw; r-md5: nb's PUT against one core's MD5; r-dd: nb's GET against a cold dd read; cpu: nb serve's + the client's CPU over what the $(nproc) cores give in the same time; versitygw's posix back end computes the same MD5 but fsyncs nothing)"
 exit 0
 fi
 
