@@ -39,7 +39,7 @@ import (
 type opts struct {
 	endpoint, key, secret, bucket, file, label string
 	size                                       int64
-	n, c                                       int
+	n, c, partMiB                              int
 	getOnly, noGet                             bool
 	phases                                     string
 }
@@ -60,6 +60,7 @@ func main() {
 	fs.Int64Var(&o.size, "size", 1<<30, "object size")
 	fs.IntVar(&o.n, "n", 10000, "objects (small)")
 	fs.IntVar(&o.c, "c", 16, "concurrent clients")
+	fs.IntVar(&o.partMiB, "part-mib", 8, "big, para: the transfer manager's part size, MiB")
 	fs.BoolVar(&o.getOnly, "get-only", false, "big: read the object a previous run wrote")
 	fs.BoolVar(&o.noGet, "no-get", false, "big: only write")
 	fs.StringVar(&o.phases, "phases", "put,get,list", "small: the phases to run, in this order")
@@ -104,9 +105,9 @@ func (d *discardAt) WriteAt(p []byte, _ int64) (int, error) {
 	return len(p), nil
 }
 
-func manager(c *s3.Client) *transfermanager.Client {
+func manager(c *s3.Client, partMiB int) *transfermanager.Client {
 	return transfermanager.New(c, func(o *transfermanager.Options) {
-		o.PartSizeBytes = 8 << 20
+		o.PartSizeBytes = int64(partMiB) << 20
 		o.Concurrency = 4
 	})
 }
@@ -125,7 +126,7 @@ func body(o opts, seed uint64) (io.Reader, func(), error) {
 }
 
 func big(ctx context.Context, c *s3.Client, o opts) error {
-	tm := manager(c)
+	tm := manager(c, o.partMiB)
 	r, done, err := body(o, 1)
 	if err != nil {
 		return err
@@ -224,7 +225,7 @@ func hashes(o opts) {
 }
 
 func para(ctx context.Context, c *s3.Client, o opts) error {
-	tm := manager(c)
+	tm := manager(c, o.partMiB)
 	run := func(fn func(i int) error) error {
 		var wg sync.WaitGroup
 		errs := make(chan error, o.c)

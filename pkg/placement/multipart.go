@@ -157,13 +157,15 @@ func (e *Engine) PutPart(ctx context.Context, bucket, key, id string, n int, r i
 	return man, nil
 }
 
-// commitPart records a part if its upload is still in progress.
+// commitPart records a part if its upload is still in progress. Parts
+// uploaded at once (a transfer manager sends four or more) share one
+// metadata commit, as objects do.
 func (e *Engine) commitPart(u Upload, n int, man *Manifest) (replaced *Manifest, err error) {
 	raw, err := EncodeManifest(man)
 	if err != nil {
 		return nil, err
 	}
-	err = e.Meta.update(func(tx *bolt.Tx) error {
+	err = e.Meta.updateGrouped(func(tx *bolt.Tx) error {
 		replaced = nil
 		if _, err := getUpload(tx, u.Bucket, u.Key, u.ID); err != nil {
 			return err

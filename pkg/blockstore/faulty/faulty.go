@@ -1,6 +1,8 @@
 // Package faulty decorates a block store with failures: offline, slow,
 // failing after N bytes written, failing a fraction of calls, or returning
-// corrupted bytes. Tests and `nb verify` use it to fail stores on purpose.
+// corrupted bytes. Tests use it to fail stores on purpose (`nb verify`
+// fails real stores instead: pkg/outage moves a pv-pool's volumes away,
+// and an S3 store is pointed at an address where nothing listens).
 package faulty
 
 import (
