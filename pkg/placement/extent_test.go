@@ -164,25 +164,32 @@ func TestMirrorOverStoresWithAndWithoutExtents(t *testing.T) {
 	}
 }
 
-// An uncached read (from the devices, around the page cache) returns the
-// object, and still checks every block: a block damaged on disk is read
-// from the other mirror.
-func TestUncachedReadChecksBlocks(t *testing.T) {
-	ctx := context.Background()
+// dirEngine is an engine with 1 MiB chunks on real dir stores of one
+// volume each, in a temporary folder (returned).
+func dirEngine(t *testing.T, names ...string) (*Engine, string) {
+	t.Helper()
 	root := t.TempDir()
 	meta, err := OpenMeta(filepath.Join(root, "meta.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	stores := map[string]blockstore.Store{}
-	for _, n := range []string{"d0", "d1"} {
+	for _, n := range names {
 		s, err := dir.Open(n, filepath.Join(root, n), 1, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		stores[n] = s
 	}
-	eng := &Engine{Stores: stores, Meta: meta, ChunkSize: 1 << 20}
+	return &Engine{Stores: stores, Meta: meta, ChunkSize: 1 << 20}, root
+}
+
+// An uncached read (from the devices, around the page cache) returns the
+// object, and still checks every block: a block damaged on disk is read
+// from the other mirror.
+func TestUncachedReadChecksBlocks(t *testing.T) {
+	ctx := context.Background()
+	eng, root := dirEngine(t, "d0", "d1")
 	want := data(3<<20+777, 5)
 	man, err := eng.Put(ctx, "bkt", "k", mirror("d0", "d1"), bytes.NewReader(want))
 	if err != nil {
@@ -217,16 +224,7 @@ func TestUncachedReadChecksBlocks(t *testing.T) {
 // recycled).
 func TestExtentPaddingIsZeros(t *testing.T) {
 	ctx := context.Background()
-	root := t.TempDir()
-	meta, err := OpenMeta(filepath.Join(root, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := dir.Open("d0", filepath.Join(root, "d0"), 1, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng := &Engine{Stores: map[string]blockstore.Store{"d0": s}, Meta: meta, ChunkSize: 1 << 20}
+	eng, root := dirEngine(t, "d0")
 	pol := Policy{Tiers: []Tier{{Placement: "Spread", Stores: []string{"d0"}}}}
 	// A first object fills the recycled buffers with non-zero bytes.
 	if _, err := eng.Put(ctx, "bkt", "a", pol, bytes.NewReader(bytes.Repeat([]byte{0xee}, 4<<20))); err != nil {

@@ -17,9 +17,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/nbctl/nb/pkg/blockstore"
-	"github.com/nbctl/nb/pkg/blockstore/dir"
 )
 
 // Every range of objects of several chunks reads back the bytes at that
@@ -185,20 +182,8 @@ func model(keys []string, prefix, delim string) []string {
 // replaced part and, on delete, everything else leave the stores.
 func TestMultipartComposesParts(t *testing.T) {
 	ctx := context.Background()
-	root := t.TempDir()
-	meta, err := OpenMeta(filepath.Join(root, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stores := map[string]blockstore.Store{}
-	for _, n := range []string{"d0", "d1"} {
-		s, err := dir.Open(n, filepath.Join(root, n), 1, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		stores[n] = s
-	}
-	eng := &Engine{Stores: stores, Meta: meta, ChunkSize: 1 << 20, VerifyObjectHash: true}
+	eng, root := dirEngine(t, "d0", "d1")
+	eng.VerifyObjectHash = true
 	pol := mirror("d0", "d1")
 	up, err := eng.CreateUpload("bkt", "big", pol, &Attrs{ContentType: "video/mp4"})
 	if err != nil {
@@ -281,7 +266,7 @@ func TestMultipartComposesParts(t *testing.T) {
 	if _, err := eng.PutPart(ctx, "bkt", "third", up3.ID, 1, bytes.NewReader(parts[3]), PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if empty, _ := meta.Empty("bkt"); empty {
+	if empty, _ := eng.Meta.Empty("bkt"); empty {
 		t.Errorf("a bucket with an upload in progress counts as empty")
 	}
 	if err := eng.DeleteBucket(ctx, "bkt"); err != nil {
