@@ -97,7 +97,9 @@ type ExtentReader interface {
 // around the operating system's page cache, from the device itself: what
 // nb verify's read-backs want (what the store holds, not what memory
 // still has, and no copy out of the cache, which on a VM costs as much
-// CPU as a SHA-256 of the bytes). Same contract as ReadAt.
+// CPU as a SHA-256 of the bytes). Same contract as ReadAt, except that
+// it may write to buf up to its capacity (a direct read takes whole
+// alignment blocks).
 type UncachedReader interface {
 	ReadAtUncached(ctx context.Context, off int64, n int, buf []byte) ([]byte, error)
 }
