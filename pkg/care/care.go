@@ -17,6 +17,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
 	"github.com/nbctl/nb/pkg/placement"
 	"github.com/nbctl/nb/pkg/reconciler"
@@ -73,7 +74,7 @@ func Buckets(ctx context.Context, r *reconciler.Reconciler) ([]Bucket, error) {
 			b.Claim, b.claim = c.GetNamespace()+"/"+c.GetName(), c
 			if b.Namespace == "" {
 				sc, _, _ := unstructured.NestedString(c.Object, "spec", "storageClassName")
-				b.Namespace, _ = reconciler.SystemNamespace(sc)
+				b.Namespace, _ = nbv1.SystemNamespace(sc)
 			}
 		}
 		if b.Namespace == "" {

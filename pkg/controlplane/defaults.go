@@ -19,7 +19,6 @@ import (
 // the store and class out).
 const (
 	DefaultBackingStore = "noobaa-default-backing-store"
-	DefaultBucketClass  = "noobaa-default-bucket-class"
 	// AdminSecret holds NooBaa's admin account: its S3 keys see every
 	// bucket (nb verify --endpoint and nb status -o env use them).
 	AdminSecret = "noobaa-admin"
@@ -58,7 +57,7 @@ func (c *ControlPlane) setUp(ctx context.Context, opt Options) error {
 	}}
 	class := &unstructured.Unstructured{Object: map[string]interface{}{
 		"apiVersion": "noobaa.io/v1alpha1", "kind": "BucketClass",
-		"metadata": map[string]interface{}{"name": DefaultBucketClass, "namespace": ns, "labels": map[string]interface{}{"app": "noobaa"}},
+		"metadata": map[string]interface{}{"name": nbv1.DefaultBucketClass, "namespace": ns, "labels": map[string]interface{}{"app": "noobaa"}},
 		"spec": map[string]interface{}{"placementPolicy": map[string]interface{}{"tiers": []interface{}{
 			map[string]interface{}{"backingStores": []interface{}{DefaultBackingStore}}}}},
 	}}

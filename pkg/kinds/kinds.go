@@ -68,7 +68,7 @@ func (k *Kind) Columns() []Column { return k.columns() }
 func lazy(f func() []Column) func() []Column { return sync.OnceValue(f) }
 
 func init() {
-	mode := Column{Name: "MODE", Value: Mode}
+	mode := Column{Name: "MODE", Value: nbv1.Mode}
 	target := Column{Name: "TARGET", Wide: true, Value: storeTarget}
 	secret := Column{Name: "SECRET", Wide: true, Value: storeSecret}
 	BackingStore.columns = lazy(func() []Column { return crdColumns(BackingStore.GVR, mode, target, secret) })
@@ -168,36 +168,4 @@ func storeTarget(o *unstructured.Unstructured) string {
 		return fmt.Sprintf("%d volumes", n)
 	}
 	return ""
-}
-
-// Mode returns an object's mode: status.mode.modeCode for stores, the
-// plain status.mode string for bucket classes.
-func Mode(o *unstructured.Unstructured) string {
-	if m, _, _ := unstructured.NestedString(o.Object, "status", "mode", "modeCode"); m != "" {
-		return m
-	}
-	m, _, _ := unstructured.NestedString(o.Object, "status", "mode")
-	return m
-}
-
-// StoresUsedBy returns the backing and namespace stores a BucketClass names.
-func StoresUsedBy(bc *unstructured.Unstructured) (backing, namespace []string) {
-	tiers, _, _ := unstructured.NestedSlice(bc.Object, "spec", "placementPolicy", "tiers")
-	for _, t := range tiers {
-		m, _ := t.(map[string]interface{})
-		stores, _, _ := unstructured.NestedStringSlice(m, "backingStores")
-		backing = append(backing, stores...)
-	}
-	np := func(path ...string) string {
-		v, _, _ := unstructured.NestedString(bc.Object, append([]string{"spec", "namespacePolicy"}, path...)...)
-		return v
-	}
-	for _, v := range []string{np("single", "resource"), np("multi", "writeResource"), np("cache", "hubResource")} {
-		if v != "" {
-			namespace = append(namespace, v)
-		}
-	}
-	reads, _, _ := unstructured.NestedStringSlice(bc.Object, "spec", "namespacePolicy", "multi", "readResources")
-	namespace = append(namespace, reads...)
-	return backing, namespace
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/google/uuid"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -26,11 +25,6 @@ const (
 	// ClaimFinalizer holds a claim, its ConfigMap and Secret until the
 	// bucket is gone.
 	ClaimFinalizer = "objectbucket.io/finalizer"
-	// DefaultBucketClass is the class of claims that name none (the
-	// NooBaa storage class's parameter).
-	DefaultBucketClass = "noobaa-default-bucket-class"
-	// StorageClassSuffix: NooBaa's claim storage class is <ns>.noobaa.io.
-	StorageClassSuffix = ".noobaa.io"
 	// LocalRegion is the region written to BUCKET_REGION.
 	LocalRegion = "us-east-1"
 	// bucketPrefixMax: generateBucketName's prefix is cut to 26
@@ -43,20 +37,6 @@ var configMapGVR = schema.GroupVersionResource{Version: "v1", Resource: "configm
 // ObjectBucketName is the ObjectBucket of a claim.
 func ObjectBucketName(ns, name string) string { return "obc-" + ns + "-" + name }
 
-// SystemNamespace is the NooBaa namespace a claim's storage class names.
-func SystemNamespace(storageClass string) (string, bool) {
-	ns, ok := strings.CutSuffix(storageClass, StorageClassSuffix)
-	return ns, ok && ns != ""
-}
-
-// ClaimClass is the bucket class a claim asks for.
-func ClaimClass(obj *unstructured.Unstructured) string {
-	if bc, _, _ := unstructured.NestedString(obj.Object, "spec", "additionalConfig", obv1.ConfigBucketClass); bc != "" {
-		return bc
-	}
-	return DefaultBucketClass
-}
-
 // claim provisions one ObjectBucketClaim: a bucket in the data path with
 // its class's placement, the ObjectBucket, and the ConfigMap and Secret
 // an application mounts; Pending with a Warning event while its class is
@@ -66,12 +46,12 @@ func (r *Reconciler) claim(ctx context.Context, obj *unstructured.Unstructured) 
 		return r.releaseClaim(ctx, obj)
 	}
 	sc, _, _ := unstructured.NestedString(obj.Object, "spec", "storageClassName")
-	sysNS, ok := SystemNamespace(sc)
+	sysNS, ok := nbv1.SystemNamespace(sc)
 	if !ok {
 		return r.claimProblem(ctx, obj, "Failed", "UnsupportedStorageClass",
-			fmt.Sprintf("storage class %q is not NooBaa's (<namespace>%s): the local target provisions NooBaa claims only", sc, StorageClassSuffix))
+			fmt.Sprintf("storage class %q is not NooBaa's (<namespace>%s): the local target provisions NooBaa claims only", sc, nbv1.StorageClassSuffix))
 	}
-	className := ClaimClass(obj)
+	className := nbv1.ClaimClass(obj)
 	phase, _, _ := unstructured.NestedString(obj.Object, "status", "phase")
 	class, err := r.Store.Get(ctx, nbv1.BucketClassGVR, sysNS, className)
 	if apierrors.IsNotFound(err) {
@@ -107,7 +87,7 @@ func (r *Reconciler) claim(ctx context.Context, obj *unstructured.Unstructured) 
 		return r.claimProblem(ctx, obj, "Failed", "InvalidBucketClass", err.Error())
 	}
 
-	provisioner := sysNS + StorageClassSuffix + "-obc"
+	provisioner := sysNS + nbv1.StorageClassSuffix + "-obc"
 
 	// 1. Record the bucket name (generated once) and the finalizer on the
 	// claim before anything exists that a crash could orphan.
@@ -135,7 +115,7 @@ func (r *Reconciler) claim(ctx context.Context, obj *unstructured.Unstructured) 
 			labels = map[string]string{}
 		}
 		labels["bucket-provisioner"] = provisioner
-		labels["noobaa-domain"] = sysNS + StorageClassSuffix
+		labels["noobaa-domain"] = sysNS + nbv1.StorageClassSuffix
 		labels["app"] = "noobaa"
 		next.SetLabels(labels)
 		updated, err := r.Store.Update(ctx, obv1.ObjectBucketClaimGVR, next)
@@ -310,7 +290,7 @@ func (r *Reconciler) releaseClaim(ctx context.Context, obj *unstructured.Unstruc
 	}
 	bucket, _, _ := unstructured.NestedString(obj.Object, "spec", "bucketName")
 	sc, _, _ := unstructured.NestedString(obj.Object, "spec", "storageClassName")
-	if sysNS, ok := SystemNamespace(sc); ok && bucket != "" {
+	if sysNS, ok := nbv1.SystemNamespace(sc); ok && bucket != "" {
 		if err := r.deleteBucket(ctx, sysNS, bucket); err != nil {
 			return err
 		}

@@ -13,7 +13,6 @@ import (
 
 	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
-	"github.com/nbctl/nb/pkg/kinds"
 	"github.com/nbctl/nb/pkg/placement"
 )
 
@@ -73,7 +72,7 @@ func (r *Reconciler) bucketsUsing(ctx context.Context, ns, class, store string) 
 	var users []string
 	for _, ob := range obs.Items {
 		sc, _, _ := unstructured.NestedString(ob.Object, "spec", "storageClassName")
-		if sys, ok := SystemNamespace(sc); !ok || sys != ns {
+		if sys, ok := nbv1.SystemNamespace(sc); !ok || sys != ns {
 			continue
 		}
 		bcName, _, _ := unstructured.NestedString(ob.Object, "spec", "additionalState", "bucketclass")
@@ -87,7 +86,7 @@ func (r *Reconciler) bucketsUsing(ctx context.Context, ns, class, store string) 
 		if err != nil {
 			continue
 		}
-		if backing, _ := kinds.StoresUsedBy(bc); slices.Contains(backing, store) {
+		if backing, _ := nbv1.StoresUsedBy(bc); slices.Contains(backing, store) {
 			users = append(users, ob.GetName())
 		}
 	}
@@ -158,7 +157,7 @@ func (r *Reconciler) finalizeClass(ctx context.Context, obj *unstructured.Unstru
 // inUse keeps a deleted object in phase Deleting with a Warning event
 // naming the buckets that hold it.
 func (r *Reconciler) inUse(ctx context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured, kind string, users []string) error {
-	o := outcome{phase: "Deleting", mode: kinds.Mode(obj), reason: "InUse",
+	o := outcome{phase: "Deleting", mode: nbv1.Mode(obj), reason: "InUse",
 		message: fmt.Sprintf("%s is used by bucket(s) of %s: delete those claims first (nb obc delete)", strings.ToLower(spaced(kind)), strings.Join(users, ", "))}
 	if err := r.setStatus(ctx, gvr, obj, o, gvr != nbv1.BucketClassGVR, kind); err != nil {
 		return err

@@ -25,7 +25,6 @@ import (
 	"github.com/nbctl/nb/pkg/blockstore"
 	"github.com/nbctl/nb/pkg/blockstore/dir"
 	s3store "github.com/nbctl/nb/pkg/blockstore/s3"
-	"github.com/nbctl/nb/pkg/kinds"
 	"github.com/nbctl/nb/pkg/localstate"
 	"github.com/nbctl/nb/pkg/manifest"
 	"github.com/nbctl/nb/pkg/outage"
@@ -412,7 +411,7 @@ func (r *Reconciler) bucketClass(ctx context.Context, obj *unstructured.Unstruct
 		}
 		return true
 	}
-	backing, namespace := kinds.StoresUsedBy(obj)
+	backing, namespace := nbv1.StoresUsedBy(obj)
 	ns := obj.GetNamespace()
 	_ = check("BackingStore", backing, func(n string) (*unstructured.Unstructured, error) {
 		return r.Store.Get(ctx, nbv1.BackingStoreGVR, ns, n)

@@ -11,7 +11,6 @@ import (
 
 	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 	"github.com/nbctl/nb/pkg/internal/versitygw"
-	"github.com/nbctl/nb/pkg/kinds"
 	"github.com/nbctl/nb/pkg/localstate"
 )
 
@@ -48,7 +47,7 @@ func status(t *testing.T, r *Reconciler, gvr schema.GroupVersionResource, name s
 		t.Fatal(err)
 	}
 	phase, _, _ = unstructured.NestedString(obj.Object, "status", "phase")
-	mode = kinds.Mode(obj)
+	mode = nbv1.Mode(obj)
 	conds, _, _ := unstructured.NestedSlice(obj.Object, "status", "conditions")
 	for _, c := range conds {
 		m := c.(map[string]interface{})

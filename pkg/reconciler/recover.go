@@ -73,7 +73,7 @@ func (r *Reconciler) RecoverBuckets(ctx context.Context) (*RecoverReport, error)
 		if phase, _, _ := unstructured.NestedString(obj.Object, "status", "phase"); phase != "Bound" || bucket == "" {
 			continue
 		}
-		rb := RecoveredBucket{Claim: obj.GetNamespace() + "/" + obj.GetName(), Bucket: bucket, Class: ClaimClass(obj)}
+		rb := RecoveredBucket{Claim: obj.GetNamespace() + "/" + obj.GetName(), Bucket: bucket, Class: nbv1.ClaimClass(obj)}
 		if err := r.recoverBucket(ctx, obj, &rb); err != nil {
 			if ctx.Err() != nil {
 				return rep, ctx.Err()
@@ -87,7 +87,7 @@ func (r *Reconciler) RecoverBuckets(ctx context.Context) (*RecoverReport, error)
 
 func (r *Reconciler) recoverBucket(ctx context.Context, claim *unstructured.Unstructured, rb *RecoveredBucket) error {
 	sc, _, _ := unstructured.NestedString(claim.Object, "spec", "storageClassName")
-	sysNS, _ := SystemNamespace(sc)
+	sysNS, _ := nbv1.SystemNamespace(sc)
 	meta, err := r.Meta()
 	if err != nil {
 		return err

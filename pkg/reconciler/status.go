@@ -10,7 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/nbctl/nb/pkg/kinds"
+	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 )
 
 var eventGVR = schema.GroupVersionResource{Version: "v1", Resource: "events"}
@@ -61,7 +61,7 @@ func conditions(o outcome, now time.Time, old []interface{}) []interface{} {
 // mode change (Warning when Rejected), as the operator does.
 func (r *Reconciler) setStatus(ctx context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured, o outcome, modeIsObject bool, kind string) error {
 	oldPhase, _, _ := unstructured.NestedString(obj.Object, "status", "phase")
-	oldMode := kinds.Mode(obj)
+	oldMode := nbv1.Mode(obj)
 	oldReason, oldMessage := "", ""
 	conds, _, _ := unstructured.NestedSlice(obj.Object, "status", "conditions")
 	for _, c := range conds {

@@ -456,16 +456,16 @@ func (s *Server) claimOf(bucket string) string {
 // default bucket class, as a NooBaa bucket made without one.
 func (s *Server) newBucket(ctx context.Context) (placement.Bucket, error) {
 	ns := nbv1.DefaultNamespace
-	obj, err := s.cp.Store.Get(ctx, nbv1.BucketClassGVR, ns, controlplane.DefaultBucketClass)
+	obj, err := s.cp.Store.Get(ctx, nbv1.BucketClassGVR, ns, nbv1.DefaultBucketClass)
 	if apierrors.IsNotFound(err) {
 		return placement.Bucket{}, fmt.Errorf("there is no bucket class %s/%s for buckets made over S3: create one (nb bucketclass create placement-bucketclass %s --backingstores ...)",
-			ns, controlplane.DefaultBucketClass, controlplane.DefaultBucketClass)
+			ns, nbv1.DefaultBucketClass, nbv1.DefaultBucketClass)
 	}
 	if err != nil {
 		return placement.Bucket{}, err
 	}
 	if p, _, _ := unstructured.NestedString(obj.Object, "status", "phase"); p != "Ready" {
-		return placement.Bucket{}, fmt.Errorf("bucket class %s/%s is %s, not Ready: see nb bucketclass status %s", ns, controlplane.DefaultBucketClass, orNone(p), controlplane.DefaultBucketClass)
+		return placement.Bucket{}, fmt.Errorf("bucket class %s/%s is %s, not Ready: see nb bucketclass status %s", ns, nbv1.DefaultBucketClass, orNone(p), nbv1.DefaultBucketClass)
 	}
 	var bc nbv1.BucketClass
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, &bc); err != nil {

@@ -26,7 +26,6 @@ import (
 	"github.com/nbctl/nb/pkg/kube"
 	"github.com/nbctl/nb/pkg/manifest"
 	"github.com/nbctl/nb/pkg/placement"
-	"github.com/nbctl/nb/pkg/reconciler"
 )
 
 // ClusterInput adds what a cluster needs: how to reach NooBaa's S3
@@ -129,7 +128,7 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 		}
 	}
 	sc, _, _ := unstructured.NestedString(claim.Object, "spec", "storageClassName")
-	sysNS, _ := reconciler.SystemNamespace(sc)
+	sysNS, _ := nbv1.SystemNamespace(sc)
 	access, secret := in.AccessKey, in.SecretKey
 	if (access == "" || secret == "") && in.Endpoint != "" {
 		// An endpoint of the user's: NooBaa's admin account works on
@@ -158,7 +157,7 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 	client := store.Client()
 
 	// The placement the bucket's class promises, from the live objects.
-	className := reconciler.ClaimClass(claim)
+	className := nbv1.ClaimClass(claim)
 	rep.BucketClass = className
 	classObj, err := c.Get(ctx, kinds.BucketClass.GVR, "bucketclass", sysNS, className)
 	if err != nil {
@@ -420,7 +419,7 @@ func phases(set []string, stores map[string]*unstructured.Unstructured) string {
 	for _, s := range set {
 		p, _, _ := unstructured.NestedString(stores[s].Object, "status", "phase")
 		st := s + " " + orNone(p)
-		if m := kinds.Mode(stores[s]); m != "" {
+		if m := nbv1.Mode(stores[s]); m != "" {
 			st += "/" + m
 		}
 		out = append(out, st)

@@ -82,8 +82,8 @@ func Local(ctx context.Context, cp *controlplane.ControlPlane, in Input) (*Repor
 		}
 		bucket, _, _ = unstructured.NestedString(claim.Object, "spec", "bucketName")
 		sc, _, _ := unstructured.NestedString(claim.Object, "spec", "storageClassName")
-		ns, _ = reconciler.SystemNamespace(sc)
-		rep.BucketClass = reconciler.ClaimClass(claim)
+		ns, _ = nbv1.SystemNamespace(sc)
+		rep.BucketClass = nbv1.ClaimClass(claim)
 	}
 	eng, unopened, err := cp.Reconciler.OpenEngine(ctx, ns)
 	if err != nil {

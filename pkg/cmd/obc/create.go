@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 	"github.com/nbctl/nb/pkg/cmd/resource"
 	"github.com/nbctl/nb/pkg/cmdutil"
 	"github.com/nbctl/nb/pkg/controlplane"
@@ -143,7 +144,7 @@ func (o *CreateOptions) checkDefaultClass(ctx context.Context) error {
 		return err
 	}
 	ns := o.Input.NooBaaNamespace
-	if _, err := client.Get(ctx, kinds.BucketClass.GVR, "bucketclass", ns, controlplane.DefaultBucketClass); !errors.Is(err, kube.ErrNotFound) {
+	if _, err := client.Get(ctx, kinds.BucketClass.GVR, "bucketclass", ns, nbv1.DefaultBucketClass); !errors.Is(err, kube.ErrNotFound) {
 		return err
 	}
 	list, err := client.List(ctx, kinds.BucketClass.GVR, ns)
@@ -155,7 +156,7 @@ func (o *CreateOptions) checkDefaultClass(ctx context.Context) error {
 		names = append(names, c.GetName())
 	}
 	if len(names) == 0 {
-		return exitcode.Usagef("--bucketclass", "namespace %q has no bucket class, not even %s: create one first (nb bucketclass create placement-bucketclass NAME --backingstores ...) and pass it", ns, controlplane.DefaultBucketClass)
+		return exitcode.Usagef("--bucketclass", "namespace %q has no bucket class, not even %s: create one first (nb bucketclass create placement-bucketclass NAME --backingstores ...) and pass it", ns, nbv1.DefaultBucketClass)
 	}
-	return exitcode.Usagef("--bucketclass", "namespace %q has no %s: pass --bucketclass, one of %s", ns, controlplane.DefaultBucketClass, strings.Join(names, ", "))
+	return exitcode.Usagef("--bucketclass", "namespace %q has no %s: pass --bucketclass, one of %s", ns, nbv1.DefaultBucketClass, strings.Join(names, ", "))
 }

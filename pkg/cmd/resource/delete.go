@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
 	"github.com/nbctl/nb/pkg/cmdutil"
 	"github.com/nbctl/nb/pkg/exitcode"
@@ -125,7 +126,7 @@ func (o *DeleteOptions) users(ctx context.Context, client *kube.Client, obj *uns
 			return nil, err
 		}
 		for i := range classes {
-			backing, namespace := kinds.StoresUsedBy(&classes[i])
+			backing, namespace := nbv1.StoresUsedBy(&classes[i])
 			used := backing
 			if o.Kind == kinds.NamespaceStore {
 				used = namespace

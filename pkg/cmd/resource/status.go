@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
 	"github.com/nbctl/nb/pkg/cmdutil"
 	"github.com/nbctl/nb/pkg/controlplane"
@@ -265,7 +266,7 @@ func details(k *kinds.Kind, obj *unstructured.Unstructured) [][2]string {
 			out = append(out, [2]string{fmt.Sprintf("Tier %d", i+1), fmt.Sprintf("%s [%s]", placement, strings.Join(stores, ", "))})
 		}
 		if t := str("spec", "namespacePolicy", "type"); t != "" {
-			_, ns := kinds.StoresUsedBy(obj)
+			_, ns := nbv1.StoresUsedBy(obj)
 			out = append(out, [2]string{"Namespace", fmt.Sprintf("%s [%s]", t, strings.Join(ns, ", "))})
 		}
 		if q := str("spec", "quota", "maxSize"); q != "" {

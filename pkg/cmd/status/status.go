@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
 	"github.com/nbctl/nb/pkg/cmd/resource"
 	"github.com/nbctl/nb/pkg/cmdutil"
@@ -176,7 +177,7 @@ func summary(items []unstructured.Unstructured, namespaced bool, free map[string
 		if phase == "" {
 			phase = "not yet reconciled"
 		}
-		if m := kinds.Mode(&items[i]); m != "" {
+		if m := nbv1.Mode(&items[i]); m != "" {
 			phase += "/" + m
 		}
 		if f, ok := free[items[i].GetName()]; ok && f >= 0 {
