@@ -22,7 +22,6 @@ import (
 	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
 	s3store "github.com/nbctl/nb/pkg/blockstore/s3"
-	"github.com/nbctl/nb/pkg/kinds"
 	"github.com/nbctl/nb/pkg/kube"
 	"github.com/nbctl/nb/pkg/manifest"
 	"github.com/nbctl/nb/pkg/placement"
@@ -91,13 +90,13 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 				if in.Keep {
 					return
 				}
-				if derr := c.Delete(context.WithoutCancel(ctx), kinds.ObjectBucketClaim.GVR, claim); derr != nil && in.OnWarning != nil {
+				if derr := c.Delete(context.WithoutCancel(ctx), obv1.ObjectBucketClaimGVR, claim); derr != nil && in.OnWarning != nil {
 					in.OnWarning(fmt.Sprintf("the temporary obc %s/%s could not be deleted, delete it by hand: %v", claim.GetNamespace(), claim.GetName(), derr))
 				}
 			}()
 		}
 	} else {
-		claim, err = c.Get(ctx, kinds.ObjectBucketClaim.GVR, "obc", in.ClaimNamespace, in.Claim)
+		claim, err = c.Get(ctx, obv1.ObjectBucketClaimGVR, "obc", in.ClaimNamespace, in.Claim)
 	}
 	if err != nil {
 		return nil, err
@@ -159,7 +158,7 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 	// The placement the bucket's class promises, from the live objects.
 	className := nbv1.ClaimClass(claim)
 	rep.BucketClass = className
-	classObj, err := c.Get(ctx, kinds.BucketClass.GVR, "bucketclass", sysNS, className)
+	classObj, err := c.Get(ctx, nbv1.BucketClassGVR, "bucketclass", sysNS, className)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +230,7 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 	// Then each store: predicted from the live phases, or for real.
 	stores := map[string]*unstructured.Unstructured{}
 	for _, s := range Stores(pol) {
-		obj, err := c.Get(ctx, kinds.BackingStore.GVR, "backingstore", sysNS, s)
+		obj, err := c.Get(ctx, nbv1.BackingStoreGVR, "backingstore", sysNS, s)
 		if err != nil {
 			return nil, err
 		}
@@ -310,7 +309,7 @@ const AdminSecret = "noobaa-admin"
 // Bound. The claim is returned whenever it was created, so that the caller
 // deletes it also when binding failed.
 func temporaryClaim(ctx context.Context, c *kube.Client, in ClusterInput) (*unstructured.Unstructured, error) {
-	if _, err := c.Get(ctx, kinds.BucketClass.GVR, "bucketclass", in.Namespace, in.BucketClass); err != nil {
+	if _, err := c.Get(ctx, nbv1.BucketClassGVR, "bucketclass", in.Namespace, in.BucketClass); err != nil {
 		return nil, err
 	}
 	spec := manifest.Claim{Name: "nb-verify-" + rand.String(5), AppNamespace: in.ClaimNamespace,
@@ -323,7 +322,7 @@ func temporaryClaim(ctx context.Context, c *kube.Client, in ClusterInput) (*unst
 	labels := u.GetLabels()
 	labels[LabelVerify] = "true"
 	u.SetLabels(labels)
-	res, err := c.Create(ctx, kube.CreateRequest{Object: u, GVR: kinds.ObjectBucketClaim.GVR, Noun: "obc"})
+	res, err := c.Create(ctx, kube.CreateRequest{Object: u, GVR: obv1.ObjectBucketClaimGVR, Noun: "obc"})
 	if err != nil {
 		return nil, fmt.Errorf("create a temporary claim of bucketclass %q: %w", in.BucketClass, err)
 	}
@@ -333,8 +332,8 @@ func temporaryClaim(ctx context.Context, c *kube.Client, in ClusterInput) (*unst
 	}
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	bound, err := c.Wait(wctx, kube.WaitRequest{GVR: kinds.ObjectBucketClaim.GVR, Kind: "ObjectBucketClaim", Noun: "obc",
-		Namespace: u.GetNamespace(), Name: u.GetName(), Condition: kinds.ObjectBucketClaim.Condition, OnProgress: in.OnProgress,
+	bound, err := c.Wait(wctx, kube.WaitRequest{GVR: obv1.ObjectBucketClaimGVR, Kind: "ObjectBucketClaim", Noun: "obc",
+		Namespace: u.GetNamespace(), Name: u.GetName(), Condition: kube.ClaimBound, OnProgress: in.OnProgress,
 		OnWarning: func(reason, msg string) {
 			if in.OnWarning != nil {
 				in.OnWarning(fmt.Sprintf("obc %s event %s: %s", u.GetName(), reason, msg))
@@ -386,7 +385,7 @@ func disrupt(ctx context.Context, c *kube.Client, class *unstructured.Unstructur
 		tm["backingStores"] = keep
 		dropped = append(dropped, tm)
 	}
-	gvr := kinds.BucketClass.GVR
+	gvr := nbv1.BucketClassGVR
 	patch := func(ctx context.Context, tiers []interface{}) error {
 		body := map[string]interface{}{"spec": map[string]interface{}{"placementPolicy": map[string]interface{}{"tiers": tiers}}}
 		raw, err := json.Marshal(body)
