@@ -621,7 +621,7 @@ func (e *Engine) writeChunks(ctx context.Context, st *writeState, pol Policy, r 
 			// Capacity to the alignment, so that an uncached read reusing
 			// the buffer takes a whole block by direct I/O.
 			n := layout.bufSize(size)
-			buf = make([]byte, n, (n+blockstore.ExtentAlign-1)/blockstore.ExtentAlign*blockstore.ExtentAlign)
+			buf = make([]byte, n, alignUp(n))
 		}
 		j, err := layout.read(r, buf, size)
 		if j.n > 0 {

@@ -433,9 +433,18 @@ func (m *Meta) Remove(bucket, key string) (*Manifest, error) {
 
 // Garbage lists replaced manifests whose blocks are still to be deleted.
 func (m *Meta) Garbage() ([]*Manifest, error) {
+	return m.decodeAll(bucketGarbage, nil)
+}
+
+// decodeAll decodes the manifests of a bucket of buckets.db, those keep
+// accepts (nil: every one), in one read transaction.
+func (m *Meta) decodeAll(bucket []byte, keep func(raw []byte) bool) ([]*Manifest, error) {
 	var out []*Manifest
 	err := m.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketGarbage).ForEach(func(_, v []byte) error {
+		return tx.Bucket(bucket).ForEach(func(_, v []byte) error {
+			if keep != nil && !keep(v) {
+				return nil
+			}
 			man, err := DecodeManifest(v)
 			if err != nil {
 				return err

@@ -681,22 +681,8 @@ type CompactReport struct {
 // listPacked returns the current manifests that have a block in a pack,
 // decoding only those (gc runs it for every bucket).
 func (m *Meta) listPacked() ([]*Manifest, error) {
-	var out []*Manifest
 	mark := []byte(`"pack":true`)
-	err := m.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketObjects).ForEach(func(_, v []byte) error {
-			if !bytes.Contains(v, mark) {
-				return nil
-			}
-			man, err := DecodeManifest(v)
-			if err != nil {
-				return err
-			}
-			out = append(out, man)
-			return nil
-		})
-	})
-	return out, err
+	return m.decodeAll(bucketObjects, func(raw []byte) bool { return bytes.Contains(raw, mark) })
 }
 
 // recordSize is about what a version's record takes in a pack.

@@ -49,19 +49,17 @@ func (e *Engine) ReadManifest(ctx context.Context, man *Manifest, w io.Writer) (
 // from the devices, and a large read does not push everything else out of
 // the cache. nb verify reads back so.
 func (e *Engine) ReadManifestUncached(ctx context.Context, man *Manifest, w io.Writer) (ReadStats, error) {
-	rr, err := e.openRange(ctx, man, 0, man.Size, true)
-	if err != nil {
-		return rr.Stats(), err
-	}
-	defer rr.Close()
-	_, err = rr.WriteTo(w)
-	return rr.Stats(), err
+	return e.readRange(ctx, man, 0, man.Size, w, true)
 }
 
 // ReadRange streams n bytes of the object from offset off (an S3 range
 // request): only the chunks that hold them are read, each verified whole.
 func (e *Engine) ReadRange(ctx context.Context, man *Manifest, off, n int64, w io.Writer) (ReadStats, error) {
-	rr, err := e.OpenRange(ctx, man, off, n)
+	return e.readRange(ctx, man, off, n, w, false)
+}
+
+func (e *Engine) readRange(ctx context.Context, man *Manifest, off, n int64, w io.Writer, uncached bool) (ReadStats, error) {
+	rr, err := e.openRange(ctx, man, off, n, uncached)
 	if err != nil {
 		return rr.Stats(), err
 	}

@@ -1,7 +1,7 @@
 // Package verify proves that a bucket survives the loss of a store: it
 // writes an object, makes stores really fail, reads the object back and
-// compares SHA-256 digests (one per mebibyte), and reports each failure set against what the
-// bucket's placement policy promises.
+// compares SHA-256 digests (one per mebibyte), and reports each failure
+// set against what the bucket's placement policy promises.
 package verify
 
 import (
@@ -284,7 +284,8 @@ func (h *Hasher) Sum() string {
 // N is how many bytes were written.
 func (h *Hasher) N() int64 { return h.n }
 
-// Digests are the pieces' SHA-256s (the open piece's included).
+// Digests are the pieces' SHA-256s, the last (short) piece's included:
+// call it once the stream is written (it closes that piece).
 func (h *Hasher) Digests() [][sha256.Size]byte {
 	if h.partN > 0 {
 		h.closePart()
