@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/nbctl/nb/pkg/apis/status"
 	"github.com/nbctl/nb/pkg/exitcode"
 	"github.com/nbctl/nb/pkg/iostreams"
 	"github.com/nbctl/nb/pkg/kinds"
@@ -113,7 +114,7 @@ func WaitFor(ctx context.Context, io *iostreams.IOStreams, client *kube.Client, 
 	warned := map[string]bool{}
 	final, err := client.Wait(ctx, kube.WaitRequest{
 		GVR: k.GVR, Kind: k.Kind, Noun: k.Noun, Namespace: ns, Name: name, Condition: k.Condition,
-		OnProgress: func(p kube.Progress) { prog.Update(p.String()) },
+		OnProgress: func(p status.Progress) { prog.Update(p.String()) },
 		OnWarning: func(reason, msg string) {
 			line := fmt.Sprintf("warning: %s event %s: %s", k.Noun, reason, msg)
 			if !warned[line] {

@@ -52,13 +52,13 @@ type Kind struct {
 // The kinds.
 var (
 	BackingStore = &Kind{GVR: nbv1.BackingStoreGVR, Kind: "BackingStore", Noun: "backingstore",
-		Condition: kube.StoreReady, Goal: "Ready", OwnedBySystem: true, SecretName: storeSecret}
+		Condition: nbv1.StoreReady, Goal: "Ready", OwnedBySystem: true, SecretName: storeSecret}
 	NamespaceStore = &Kind{GVR: nbv1.NamespaceStoreGVR, Kind: "NamespaceStore", Noun: "namespacestore",
-		Condition: kube.StoreReady, Goal: "Ready", OwnedBySystem: true, SecretName: storeSecret}
+		Condition: nbv1.StoreReady, Goal: "Ready", OwnedBySystem: true, SecretName: storeSecret}
 	BucketClass = &Kind{GVR: nbv1.BucketClassGVR, Kind: "BucketClass", Noun: "bucketclass",
-		Condition: kube.BucketClassReady, Goal: "Ready", OwnedBySystem: true}
+		Condition: nbv1.BucketClassReady, Goal: "Ready", OwnedBySystem: true}
 	ObjectBucketClaim = &Kind{GVR: obv1.ObjectBucketClaimGVR, Kind: "ObjectBucketClaim", Noun: "obc",
-		Condition: kube.ClaimBound, Goal: "Bound"}
+		Condition: obv1.ClaimBound, Goal: "Bound"}
 )
 
 // Columns are the kind's list columns: the CRD's printer columns with

@@ -18,117 +18,14 @@ import (
 	"k8s.io/client-go/tools/cache"
 	watchtools "k8s.io/client-go/tools/watch"
 
+	"github.com/nbctl/nb/pkg/apis/status"
 	"github.com/nbctl/nb/pkg/exitcode"
 )
 
-// Verdict is what a condition makes of an object's status.
-type Verdict int
-
-// Verdicts.
-const (
-	Waiting Verdict = iota
-	Done
-	Rejected
-)
-
-// Progress is the part of an object's status nb shows while it waits.
-type Progress struct {
-	Phase   string
-	Reason  string
-	Message string
-	Mode    string
-}
-
-func (p Progress) String() string {
-	s := p.Phase
-	if s == "" {
-		s = "(no phase yet)"
-	}
-	if p.Mode != "" {
-		s += " [" + p.Mode + "]"
-	}
-	if p.Reason != "" {
-		s += ": " + p.Reason
-	}
-	if p.Message != "" {
-		s += " " + p.Message
-	}
-	return s
-}
-
-// Condition judges an object.
-type Condition func(obj *unstructured.Unstructured) (Verdict, Progress)
-
-func readProgress(obj *unstructured.Unstructured) Progress {
-	p := Progress{}
-	p.Phase, _, _ = unstructured.NestedString(obj.Object, "status", "phase")
-	p.Mode, _, _ = unstructured.NestedString(obj.Object, "status", "mode", "modeCode")
-	if p.Mode == "" {
-		p.Mode, _, _ = unstructured.NestedString(obj.Object, "status", "mode")
-	}
-	conds, _, _ := unstructured.NestedSlice(obj.Object, "status", "conditions")
-	// The operator explains a phase on Available, and a rejection on
-	// Degraded; prefer the one that says something.
-	for _, want := range []string{"Degraded", "Available", "Progressing"} {
-		for _, c := range conds {
-			m, _ := c.(map[string]interface{})
-			if m["type"] != want {
-				continue
-			}
-			if want == "Degraded" && m["status"] != "True" {
-				continue
-			}
-			reason, _ := m["reason"].(string)
-			msg, _ := m["message"].(string)
-			if reason != "" || msg != "" {
-				p.Reason, p.Message = reason, msg
-				return p
-			}
-		}
-	}
-	return p
-}
-
-// StoreReady is the condition of BackingStores and NamespaceStores: phase
-// Ready with a mode that is no longer INITIALIZING (the operator can report
-// Ready before the pool is usable), or Rejected.
-func StoreReady(obj *unstructured.Unstructured) (Verdict, Progress) {
-	p := readProgress(obj)
-	switch {
-	case p.Phase == "Rejected":
-		return Rejected, p
-	case p.Phase == "Ready" && p.Mode != "INITIALIZING":
-		return Done, p
-	}
-	return Waiting, p
-}
-
-// BucketClassReady is the condition of BucketClasses.
-func BucketClassReady(obj *unstructured.Unstructured) (Verdict, Progress) {
-	p := readProgress(obj)
-	switch p.Phase {
-	case "Rejected":
-		return Rejected, p
-	case "Ready":
-		return Done, p
-	}
-	return Waiting, p
-}
-
-// ClaimBound is the condition of ObjectBucketClaims. The provisioner
-// never sets Failed on provisioning errors (it leaves the claim Pending and
-// emits Warning events), so Failed only comes from other controllers.
-func ClaimBound(obj *unstructured.Unstructured) (Verdict, Progress) {
-	p := Progress{}
-	p.Phase, _, _ = unstructured.NestedString(obj.Object, "status", "phase")
-	switch p.Phase {
-	case "Failed":
-		return Rejected, p
-	case "Bound":
-		return Done, p
-	}
-	return Waiting, p
-}
+// Condition judges an object: the readiness rules of NooBaa's kinds are
+// next to their API types (nbv1.StoreReady, nbv1.BucketClassReady,
+// obv1.ClaimBound).
+type Condition func(obj *unstructured.Unstructured) (status.Verdict, status.Progress)
 
 // WaitRequest names the object to wait for and how to judge it.
 type WaitRequest struct {
@@ -139,7 +36,7 @@ type WaitRequest struct {
 	Name      string
 	Condition Condition
 	// OnProgress is called with each new progress (phase, reason, mode).
-	OnProgress func(Progress)
+	OnProgress func(status.Progress)
 	// OnWarning is called with each Warning event of the object.
 	OnWarning func(reason, message string)
 }
@@ -152,7 +49,7 @@ func (c *Client) Wait(ctx context.Context, req WaitRequest) (*unstructured.Unstr
 	lw := c.nameListWatch(req.GVR, req.Namespace, req.Name)
 
 	var mu sync.Mutex
-	var last Progress
+	var last status.Progress
 	seen := false
 	var warnings *warningWatch
 	if req.Kind != "" {
@@ -160,7 +57,7 @@ func (c *Client) Wait(ctx context.Context, req WaitRequest) (*unstructured.Unstr
 		defer warnings.stop()
 	}
 
-	var verdict Verdict
+	var verdict status.Verdict
 	ev, err := watchtools.UntilWithSync(ctx, lw, &unstructured.Unstructured{}, nil, func(e watch.Event) (bool, error) {
 		if e.Type == watch.Deleted {
 			return false, fmt.Errorf("%s %q was deleted while nb waited for it", req.Noun, req.Name)
@@ -178,7 +75,7 @@ func (c *Client) Wait(ctx context.Context, req WaitRequest) (*unstructured.Unstr
 			req.OnProgress(p)
 		}
 		verdict = v
-		return v != Waiting, nil
+		return v != status.Waiting, nil
 	})
 	mu.Lock()
 	p := last
@@ -198,7 +95,7 @@ func (c *Client) Wait(ctx context.Context, req WaitRequest) (*unstructured.Unstr
 		return nil, c.Translate(err, Action{Verb: "watch", Resource: req.GVR.GroupResource(), Name: req.Name, Namespace: req.Namespace})
 	}
 	obj, _ := ev.Object.(*unstructured.Unstructured)
-	if verdict == Rejected {
+	if verdict == status.Rejected {
 		detail := p.String()
 		if event != "" && p.Reason == "" {
 			detail += "; last warning event " + event

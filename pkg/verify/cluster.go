@@ -21,6 +21,7 @@ import (
 
 	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
+	"github.com/nbctl/nb/pkg/apis/status"
 	s3store "github.com/nbctl/nb/pkg/blockstore/s3"
 	"github.com/nbctl/nb/pkg/kube"
 	"github.com/nbctl/nb/pkg/manifest"
@@ -51,7 +52,7 @@ type ClusterInput struct {
 	// without Claim) to be Bound; 0 means DefaultBindTimeout.
 	BindTimeout time.Duration
 	// OnProgress reports the temporary claim's progress while it binds.
-	OnProgress func(kube.Progress)
+	OnProgress func(status.Progress)
 	// FailStores, when set, makes each failure set's stores fail for real
 	// until release is called (nb serve on the local target does it);
 	// how says how they failed.
@@ -333,7 +334,7 @@ func temporaryClaim(ctx context.Context, c *kube.Client, in ClusterInput) (*unst
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	bound, err := c.Wait(wctx, kube.WaitRequest{GVR: obv1.ObjectBucketClaimGVR, Kind: "ObjectBucketClaim", Noun: "obc",
-		Namespace: u.GetNamespace(), Name: u.GetName(), Condition: kube.ClaimBound, OnProgress: in.OnProgress,
+		Namespace: u.GetNamespace(), Name: u.GetName(), Condition: obv1.ClaimBound, OnProgress: in.OnProgress,
 		OnWarning: func(reason, msg string) {
 			if in.OnWarning != nil {
 				in.OnWarning(fmt.Sprintf("obc %s event %s: %s", u.GetName(), reason, msg))

@@ -17,6 +17,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/nbctl/nb/pkg/apis/status"
 	cmdresource "github.com/nbctl/nb/pkg/cmd/resource"
 	"github.com/nbctl/nb/pkg/cmdutil"
 	"github.com/nbctl/nb/pkg/controlplane"
@@ -293,7 +294,7 @@ func (o *Options) runCluster(ctx context.Context, in verify.Input) (*verify.Repo
 	last := ""
 	ci := verify.ClusterInput{Input: in, Endpoint: o.Endpoint, Insecure: o.Insecure, Disrupt: o.Disrupt, Settle: o.Settle,
 		BindTimeout: o.BindTimeout,
-		OnProgress: func(p kube.Progress) {
+		OnProgress: func(p status.Progress) {
 			if line := p.String(); line != last {
 				last = line
 				fmt.Fprintf(o.IO.ErrOut, "temporary claim: %s\n", line)

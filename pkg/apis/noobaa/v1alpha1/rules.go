@@ -6,6 +6,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
+	"github.com/nbctl/nb/pkg/apis/status"
 )
 
 // NooBaa's rules about its objects, which the commands, the local
@@ -63,4 +64,30 @@ func StoresUsedBy(bc *unstructured.Unstructured) (backing, namespace []string) {
 	reads, _, _ := unstructured.NestedStringSlice(bc.Object, "spec", "namespacePolicy", "multi", "readResources")
 	namespace = append(namespace, reads...)
 	return backing, namespace
+}
+
+// StoreReady is the condition of BackingStores and NamespaceStores: phase
+// Ready with a mode that is no longer INITIALIZING (the operator can report
+// Ready before the pool is usable), or Rejected.
+func StoreReady(obj *unstructured.Unstructured) (status.Verdict, status.Progress) {
+	p := status.Read(obj)
+	switch {
+	case p.Phase == "Rejected":
+		return status.Rejected, p
+	case p.Phase == "Ready" && p.Mode != "INITIALIZING":
+		return status.Done, p
+	}
+	return status.Waiting, p
+}
+
+// BucketClassReady is the condition of BucketClasses.
+func BucketClassReady(obj *unstructured.Unstructured) (status.Verdict, status.Progress) {
+	p := status.Read(obj)
+	switch p.Phase {
+	case "Rejected":
+		return status.Rejected, p
+	case "Ready":
+		return status.Done, p
+	}
+	return status.Waiting, p
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/nbctl/nb/pkg/apis/status"
 )
 
 func obj(o map[string]interface{}) *unstructured.Unstructured {
@@ -43,5 +45,51 @@ func TestModeAndStoresUsedBy(t *testing.T) {
 	backing, namespace := StoresUsedBy(bc)
 	if !reflect.DeepEqual(backing, []string{"a", "b", "c"}) || !reflect.DeepEqual(namespace, []string{"w", "r1", "r2"}) {
 		t.Errorf("stores used: %v %v", backing, namespace)
+	}
+}
+
+func TestReadinessRules(t *testing.T) {
+	st := func(phase, mode string, conds ...interface{}) *unstructured.Unstructured {
+		s := map[string]interface{}{"phase": phase, "conditions": conds}
+		if mode != "" {
+			s["mode"] = map[string]interface{}{"modeCode": mode}
+		}
+		return obj(map[string]interface{}{"status": s})
+	}
+	cond := func(typ, status, reason, msg string) interface{} {
+		return map[string]interface{}{"type": typ, "status": status, "reason": reason, "message": msg}
+	}
+	for _, c := range []struct {
+		name   string
+		obj    *unstructured.Unstructured
+		want   status.Verdict
+		reason string
+	}{
+		{"no status", obj(map[string]interface{}{}), status.Waiting, ""},
+		{"creating", st("Creating", "INITIALIZING"), status.Waiting, ""},
+		{"ready but initializing", st("Ready", "INITIALIZING"), status.Waiting, ""},
+		{"ready", st("Ready", "OPTIMAL", cond("Available", "True", "BackingStorePhaseReady", "ok")), status.Done, "BackingStorePhaseReady"},
+		{"rejected, explained on Degraded", st("Rejected", "", cond("Available", "False", "Other", ""), cond("Degraded", "True", "InvalidCredentials", "bad key")), status.Rejected, "InvalidCredentials"},
+		{"Degraded False says nothing", st("Connecting", "", cond("Degraded", "False", "Ignored", "x"), cond("Progressing", "True", "Connecting", "")), status.Waiting, "Connecting"},
+	} {
+		v, p := StoreReady(c.obj)
+		if v != c.want || p.Reason != c.reason {
+			t.Errorf("StoreReady(%s) = %v %+v; want %v reason %q", c.name, v, p, c.want, c.reason)
+		}
+	}
+	class := func(phase string) *unstructured.Unstructured {
+		return obj(map[string]interface{}{"status": map[string]interface{}{"phase": phase, "mode": "OPTIMAL"}})
+	}
+	for phase, want := range map[string]status.Verdict{"": status.Waiting, "Verifying": status.Waiting, "Ready": status.Done, "Rejected": status.Rejected} {
+		v, p := BucketClassReady(class(phase))
+		if v != want || p.Mode != "OPTIMAL" {
+			t.Errorf("BucketClassReady(%q) = %v %+v; want %v", phase, v, p, want)
+		}
+	}
+	if got := (status.Progress{Phase: "Rejected", Mode: "IO_ERRORS", Reason: "R", Message: "m"}).String(); got != "Rejected [IO_ERRORS]: R m" {
+		t.Errorf("Progress.String() = %q", got)
+	}
+	if got := (status.Progress{}).String(); got != "(no phase yet)" {
+		t.Errorf("empty Progress.String() = %q", got)
 	}
 }
