@@ -31,6 +31,7 @@ import (
 	"github.com/nbctl/nb/pkg/care"
 	"github.com/nbctl/nb/pkg/controlplane"
 	"github.com/nbctl/nb/pkg/gateway"
+	"github.com/nbctl/nb/pkg/outage"
 	"github.com/nbctl/nb/pkg/placement"
 	"github.com/nbctl/nb/pkg/reconciler"
 	"github.com/nbctl/nb/pkg/verify"
@@ -587,7 +588,7 @@ func (s *Server) fail(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		}
 		objs = append(objs, obj)
 	}
-	restore, how, err := verify.FailLocal(ctx, s.cp.Reconciler, objs)
+	restore, how, err := outage.FailStores(ctx, s.cp.Reconciler, objs)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusConflict)
 		return

@@ -17,12 +17,10 @@ import (
 	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
 	"github.com/nbctl/nb/pkg/blockstore"
-	s3store "github.com/nbctl/nb/pkg/blockstore/s3"
 	"github.com/nbctl/nb/pkg/controlplane"
 	"github.com/nbctl/nb/pkg/manifest"
 	"github.com/nbctl/nb/pkg/outage"
 	"github.com/nbctl/nb/pkg/placement"
-	"github.com/nbctl/nb/pkg/reconciler"
 )
 
 // Input is what to verify and with which object.
@@ -235,7 +233,7 @@ func runCase(ctx context.Context, cp *controlplane.ControlPlane, eng *placement.
 		c.Types = append(c.Types, typ)
 		objs = append(objs, obj)
 	}
-	restore, how, err := FailLocal(ctx, cp.Reconciler, objs)
+	restore, how, err := outage.FailStores(ctx, cp.Reconciler, objs)
 	if err != nil {
 		return c, err
 	}
@@ -303,53 +301,4 @@ func IsUsage(err error) (flag string, ok bool) {
 		return u.flag, true
 	}
 	return "", false
-}
-
-func appendOnce(l []string, s string) []string {
-	if slices.Contains(l, s) {
-		return l
-	}
-	return append(l, s)
-}
-
-// FailLocal makes BackingStores of the local target really fail: a
-// pv-pool's volumes are moved away (every read and write then finds no
-// volume, as when a PV is lost), an S3 store's data path talks to an
-// address where nothing listens. restore brings them all back; how says
-// what was done.
-func FailLocal(ctx context.Context, r *reconciler.Reconciler, stores []*unstructured.Unstructured) (restore func() error, how string, err error) {
-	var restores []func() error
-	restore = func() error {
-		var errs []error
-		for i := len(restores) - 1; i >= 0; i-- {
-			errs = append(errs, restores[i]())
-		}
-		return errors.Join(errs...)
-	}
-	var hows []string
-	for _, obj := range stores {
-		name := obj.GetName()
-		typ, _, _ := unstructured.NestedString(obj.Object, "spec", "type")
-		switch nbv1.StoreType(typ) {
-		case nbv1.StoreTypePVPool:
-			undo, err := outage.FailFolder(r.PVPoolDir(obj.GetNamespace(), name))
-			if err != nil {
-				return nil, "", errors.Join(fmt.Errorf("store %q: %w", name, err), restore())
-			}
-			restores = append(restores, undo)
-			hows = appendOnce(hows, "volumes moved away")
-		default:
-			down, err := s3store.New(s3store.Config{Name: name, Endpoint: "http://127.0.0.1:1", Bucket: "unreachable", Region: "us-east-1", AccessKey: "x", SecretKey: "x", PathStyle: true})
-			if err != nil {
-				return nil, "", errors.Join(err, restore())
-			}
-			undo, err := r.Override(ctx, obj.GetNamespace(), name, down)
-			if err != nil {
-				return nil, "", errors.Join(err, restore())
-			}
-			restores = append(restores, func() error { undo(); return nil })
-			hows = appendOnce(hows, "endpoint unreachable")
-		}
-	}
-	return restore, strings.Join(hows, "; "), nil
 }
