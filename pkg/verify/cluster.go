@@ -25,7 +25,6 @@ import (
 	s3store "github.com/nbctl/nb/pkg/blockstore/s3"
 	"github.com/nbctl/nb/pkg/kube"
 	"github.com/nbctl/nb/pkg/manifest"
-	"github.com/nbctl/nb/pkg/placement"
 )
 
 // ClusterInput adds what a cluster needs: how to reach NooBaa's S3
@@ -76,10 +75,8 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 	if in.Target != "" {
 		rep.Target = in.Target
 	}
-	var claim *unstructured.Unstructured
-	var err error
 	if in.Claim == "" {
-		claim, err = temporaryClaim(ctx, c, in)
+		claim, err := temporaryClaim(ctx, c, in)
 		if claim != nil {
 			rep.Claim, rep.TemporaryClaim, in.Claim = claim.GetName(), true, claim.GetName()
 			if in.Track != nil {
@@ -96,14 +93,13 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 				}
 			}()
 		}
-	} else {
-		claim, err = c.Get(ctx, obv1.ObjectBucketClaimGVR, "obc", in.ClaimNamespace, in.Claim)
+		if err != nil {
+			return nil, err
+		}
 	}
+	sub, err := resolve(ctx, c, in.Input)
 	if err != nil {
 		return nil, err
-	}
-	if phase, _, _ := unstructured.NestedString(claim.Object, "status", "phase"); phase != "Bound" {
-		return nil, fmt.Errorf("obc %q is %s, not Bound: see \"nb obc status %s -n %s\"", in.Claim, orNone(phase), in.Claim, in.ClaimNamespace)
 	}
 	cm, err := c.ConfigMap(ctx, in.ClaimNamespace, in.Claim)
 	if err != nil {
@@ -127,8 +123,7 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 			}
 		}
 	}
-	sc, _, _ := unstructured.NestedString(claim.Object, "spec", "storageClassName")
-	sysNS, _ := nbv1.SystemNamespace(sc)
+	sysNS := sub.namespace
 	access, secret := in.AccessKey, in.SecretKey
 	if (access == "" || secret == "") && in.Endpoint != "" {
 		// An endpoint of the user's: NooBaa's admin account works on
@@ -157,20 +152,8 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 	client := store.Client()
 
 	// The placement the bucket's class promises, from the live objects.
-	className := nbv1.ClaimClass(claim)
+	className, classObj, pol := sub.className, sub.class, sub.policy
 	rep.BucketClass = className
-	classObj, err := c.Get(ctx, nbv1.BucketClassGVR, "bucketclass", sysNS, className)
-	if err != nil {
-		return nil, err
-	}
-	var bc nbv1.BucketClass
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(classObj.Object, &bc); err != nil {
-		return nil, err
-	}
-	pol, err := placement.PolicyFromBucketClass(&bc)
-	if err != nil {
-		return nil, err
-	}
 	rep.Policy = pol.String()
 	if in.LockStores != nil {
 		release, err := in.LockStores(ctx, sysNS, Stores(pol))
@@ -229,13 +212,9 @@ func Cluster(ctx context.Context, c *kube.Client, in ClusterInput) (*Report, err
 	rep.Cases = append(rep.Cases, base)
 
 	// Then each store: predicted from the live phases, or for real.
-	stores := map[string]*unstructured.Unstructured{}
-	for _, s := range Stores(pol) {
-		obj, err := c.Get(ctx, nbv1.BackingStoreGVR, "backingstore", sysNS, s)
-		if err != nil {
-			return nil, err
-		}
-		stores[s] = obj
+	stores, err := storeObjects(ctx, c, sysNS, pol)
+	if err != nil {
+		return nil, err
 	}
 	if in.Disrupt && in.Settle > 0 {
 		select {

@@ -10,12 +10,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 
-	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
-	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
 	"github.com/nbctl/nb/pkg/blockstore"
 	"github.com/nbctl/nb/pkg/controlplane"
 	"github.com/nbctl/nb/pkg/manifest"
@@ -63,56 +59,28 @@ func Local(ctx context.Context, cp *controlplane.ControlPlane, in Input) (*Repor
 	if err := cp.Sync(ctx); err != nil {
 		return nil, err
 	}
-	rep := &Report{Target: "local", Claim: in.Claim, BucketClass: in.BucketClass}
-	ns := in.Namespace
-	var bucket string
-	temporary := false
-	if in.Claim != "" {
-		claim, err := cp.Store.Get(ctx, obv1.ObjectBucketClaimGVR, in.ClaimNamespace, in.Claim)
-		if apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("obc %q not found in namespace %q: list them with \"nb obc list -n %s\"", in.Claim, in.ClaimNamespace, in.ClaimNamespace)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if phase, _, _ := unstructured.NestedString(claim.Object, "status", "phase"); phase != "Bound" {
-			return nil, fmt.Errorf("obc %q is %s, not Bound: see \"nb obc status %s -n %s\"", in.Claim, orNone(phase), in.Claim, in.ClaimNamespace)
-		}
-		bucket, _, _ = unstructured.NestedString(claim.Object, "spec", "bucketName")
-		sc, _, _ := unstructured.NestedString(claim.Object, "spec", "storageClassName")
-		ns, _ = nbv1.SystemNamespace(sc)
-		rep.BucketClass = nbv1.ClaimClass(claim)
+	c := cp.Client()
+	c.Controller = nil // the pass above brought the state in line: reads need no pass each
+	sub, err := resolve(ctx, c, in)
+	if err != nil {
+		return nil, err
 	}
+	rep := &Report{Target: "local", Claim: in.Claim, BucketClass: sub.className}
+	ns, bucket, pol := sub.namespace, sub.bucket, sub.policy
 	eng, unopened, err := cp.Reconciler.OpenEngine(ctx, ns)
 	if err != nil {
 		return nil, err
 	}
-
-	var pol placement.Policy
-	if in.Claim != "" {
+	temporary := false
+	if sub.claim != nil {
+		// The object goes where the bucket's record places it (the
+		// reconciler keeps it in line with the class).
 		rec, err := eng.Meta.Bucket(bucket)
 		if err != nil {
 			return nil, fmt.Errorf("obc %q: bucket %q: %w", in.Claim, bucket, err)
 		}
 		pol = rec.Policy
 	} else {
-		class, err := cp.Store.Get(ctx, nbv1.BucketClassGVR, ns, in.BucketClass)
-		if apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("bucketclass %q not found in namespace %q: list them with \"nb bucketclass list -n %s\"", in.BucketClass, ns, ns)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if phase, _, _ := unstructured.NestedString(class.Object, "status", "phase"); phase != "Ready" {
-			return nil, fmt.Errorf("bucketclass %q is %s, not Ready: see \"nb bucketclass status %s -n %s\"", in.BucketClass, orNone(phase), in.BucketClass, ns)
-		}
-		var bc nbv1.BucketClass
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(class.Object, &bc); err != nil {
-			return nil, err
-		}
-		if pol, err = placement.PolicyFromBucketClass(&bc); err != nil {
-			return nil, err
-		}
 		bucket = "nb-verify-" + uuid.NewString()[:8]
 		if in.Track != nil {
 			done, err := in.Track(Leftover{Namespace: ns, Bucket: bucket, TemporaryBucket: true})
@@ -121,7 +89,7 @@ func Local(ctx context.Context, cp *controlplane.ControlPlane, in Input) (*Repor
 			}
 			defer done() // after the cleanup below, deferred later
 		}
-		if err := eng.Meta.PutBucket(placement.Bucket{Name: bucket, Policy: pol, Created: time.Now().UTC(), Class: bc.Name}); err != nil {
+		if err := eng.Meta.PutBucket(placement.Bucket{Name: bucket, Policy: pol, Created: time.Now().UTC(), Class: sub.className}); err != nil {
 			return nil, err
 		}
 		temporary = true
@@ -188,13 +156,9 @@ func Local(ctx context.Context, cp *controlplane.ControlPlane, in Input) (*Repor
 	}
 
 	// Each failure set: fail the stores, read back, restore.
-	stores, err := cp.Store.List(ctx, nbv1.BackingStoreGVR, ns)
+	byName, err := storeObjects(ctx, c, ns, pol)
 	if err != nil {
 		return nil, err
-	}
-	byName := map[string]*unstructured.Unstructured{}
-	for i := range stores.Items {
-		byName[stores.Items[i].GetName()] = &stores.Items[i]
 	}
 	for _, set := range FailureSets(pol, in.Fail) {
 		if in.OnCase != nil {
