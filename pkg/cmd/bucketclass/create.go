@@ -63,6 +63,12 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Co
 				return cmdutil.UnknownSubcommand(cmd, args[0])
 			}
 			opts.Input.Name = args[0]
+			if err := opts.Complete(); err != nil {
+				return err
+			}
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -93,6 +99,12 @@ func newCmdPlacement(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra
 		Args: cmdutil.ExactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Input.Name = args[0]
+			if err := opts.Complete(); err != nil {
+				return err
+			}
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -142,6 +154,12 @@ func newCmdNamespace(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra
 			RunE: func(cmd *cobra.Command, args []string) error {
 				opts.Input.Name = args[0]
 				opts.Input.NamespacePolicy = policy
+				if err := opts.Complete(); err != nil {
+					return err
+				}
+				if err := opts.Validate(); err != nil {
+					return err
+				}
 				if runF != nil {
 					return runF(opts)
 				}
@@ -170,14 +188,9 @@ func newCmdNamespace(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra
 	return cmd
 }
 
-// Run validates and prints or creates the BucketClass.
+// Run prints or creates the BucketClass (RunE has completed and validated
+// the options first, also when a test gives its own runF).
 func (o *CreateOptions) Run(ctx context.Context) error {
-	if err := o.Complete(); err != nil {
-		return err
-	}
-	if err := o.Validate(); err != nil {
-		return err
-	}
 	bc := o.Input.Build()
 	if o.Create.DryRun == cmdutil.DryRunClient {
 		return o.Create.PrintClientDryRun(o.IO, []runtime.Object{bc})

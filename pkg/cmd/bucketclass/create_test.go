@@ -14,7 +14,7 @@ func parse(t *testing.T, args ...string) *CreateOptions {
 	ios, _, _, _ := iostreams.Test()
 	f := &cmdutil.Factory{IOStreams: ios, Namespace: func() (string, error) { return "noobaa", nil }}
 	var got *CreateOptions
-	cmd := NewCmdCreate(f, func(o *CreateOptions) error { got = o; return o.Complete() })
+	cmd := NewCmdCreate(f, func(o *CreateOptions) error { got = o; return nil })
 	cmd.SetArgs(args)
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)

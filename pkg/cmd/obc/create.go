@@ -49,6 +49,12 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Co
 		Args: cmdutil.ExactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Input.Name = args[0]
+			if err := opts.Complete(); err != nil {
+				return err
+			}
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -74,14 +80,9 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Co
 	return cmd
 }
 
-// Run validates and prints or creates the claim.
+// Run prints or creates the claim (RunE has completed and validated the
+// options first, also when a test gives its own runF).
 func (o *CreateOptions) Run(ctx context.Context) error {
-	if err := o.Complete(); err != nil {
-		return err
-	}
-	if err := o.Validate(); err != nil {
-		return err
-	}
 	claim := o.Input.Build()
 	if o.Create.DryRun == cmdutil.DryRunClient {
 		return o.Create.PrintClientDryRun(o.IO, []runtime.Object{claim})

@@ -75,6 +75,12 @@ func newCmdCreateType(f *cmdutil.Factory, kind manifest.StoreKind, t manifest.St
 					opts.CredentialFlags[cf.Flag] = fl.Value.String()
 				}
 			}
+			if err := opts.Complete(); err != nil {
+				return err
+			}
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -163,14 +169,10 @@ func example(noun string, t manifest.StoreType) string {
 	return ""
 }
 
-// Run validates, resolves credentials and prints or creates the objects.
+// Run resolves credentials and prints or creates the objects (RunE has
+// completed and validated the options first, also when a test gives its
+// own runF).
 func (o *CreateOptions) Run(ctx context.Context) error {
-	if err := o.Complete(); err != nil {
-		return err
-	}
-	if err := o.Validate(); err != nil {
-		return err
-	}
 	if err := o.resolveCredentials(ctx); err != nil {
 		return err
 	}

@@ -36,9 +36,9 @@ func parse(t *testing.T, kind manifest.StoreKind, args ...string) *CreateOptions
 }
 
 func TestParseAWSFlags(t *testing.T) {
-	o := parse(t, manifest.Backing, "aws-s3", "aws1", "--target-bucket", "b1", "--region", "eu-west-1",
+	o := parse(t, manifest.Backing, "aws-s3", "aws1", "--target-bucket", "bucket1", "--region", "eu-west-1",
 		"--access-key", "AK", "--dry-run", "-o", "yaml", "--show-secrets")
-	if o.Input.Name != "aws1" || o.Input.Type != "aws-s3" || o.Input.TargetBucket != "b1" || o.Input.Region != "eu-west-1" {
+	if o.Input.Name != "aws1" || o.Input.Type != "aws-s3" || o.Input.TargetBucket != "bucket1" || o.Input.Region != "eu-west-1" {
 		t.Errorf("input %+v", o.Input)
 	}
 	if o.CredentialFlags["access-key"] != "AK" || len(o.CredentialFlags) != 1 {

@@ -100,6 +100,12 @@ func NewCmdVerify(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command 
 			if len(args) == 1 {
 				opts.Claim = args[0]
 			}
+			if err := opts.Complete(); err != nil {
+				return err
+			}
+			if err := opts.Validate(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -166,14 +172,9 @@ func (o *Options) Validate() error {
 	return nil
 }
 
-// Run verifies and prints the report.
+// Run verifies and prints the report (RunE has completed and validated
+// the options first).
 func (o *Options) Run(ctx context.Context) error {
-	if err := o.Complete(); err != nil {
-		return err
-	}
-	if err := o.Validate(); err != nil {
-		return err
-	}
 	ns, err := o.Namespace()
 	if err != nil {
 		return err
