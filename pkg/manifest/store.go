@@ -384,15 +384,6 @@ func (o *StoreObjects) Store() runtime.Object {
 	return o.BackingStore
 }
 
-// Objects lists the objects in creation order: the Secret first.
-func (o *StoreObjects) Objects() []runtime.Object {
-	var out []runtime.Object
-	if o.Secret != nil {
-		out = append(out, o.Secret)
-	}
-	return append(out, o.Store())
-}
-
 // Build makes the objects. Call Validate first, and resolve SecretData
 // when NeedsCredentials says so.
 func (s *Store) Build() (*StoreObjects, error) {

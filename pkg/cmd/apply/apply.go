@@ -25,6 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 
+	"github.com/nbctl/nb/pkg/cmd/create"
 	"github.com/nbctl/nb/pkg/cmdutil"
 	"github.com/nbctl/nb/pkg/crdschema"
 	"github.com/nbctl/nb/pkg/exitcode"
@@ -44,7 +45,7 @@ type Options struct {
 	Files          []string
 	Recursive      bool
 	ForceConflicts bool
-	Create         *cmdutil.CreateFlags
+	Create         *create.Flags
 }
 
 // NewCmdApply returns `nb apply`.
@@ -96,7 +97,7 @@ func NewCmdApply(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 }
 
 func newOptions(f *cmdutil.Factory) *Options {
-	o := &Options{IO: f.IOStreams, KubeClient: f.KubeClient, Namespace: f.Namespace, ReadFile: f.ReadFile, Create: cmdutil.NewCreateFlags()}
+	o := &Options{IO: f.IOStreams, KubeClient: f.KubeClient, Namespace: f.Namespace, ReadFile: f.ReadFile, Create: create.NewFlags()}
 	if o.ReadFile == nil {
 		o.ReadFile = os.ReadFile
 	}
@@ -175,7 +176,7 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	sort.SliceStable(docs, func(i, j int) bool { return order(docs[i]) < order(docs[j]) })
 
-	if o.Create.DryRun == cmdutil.DryRunClient {
+	if o.Create.DryRun == create.DryRunClient {
 		objs := make([]runtime.Object, len(docs))
 		for i, d := range docs {
 			objs[i] = d.obj
@@ -190,7 +191,7 @@ func (o *Options) Run(ctx context.Context) error {
 	for i, d := range docs {
 		items[i] = kube.ApplyItem{GVR: d.gvr, Object: d.obj}
 	}
-	server := o.Create.DryRun == cmdutil.DryRunServer
+	server := o.Create.DryRun == create.DryRunServer
 	res, err := client.Apply(ctx, items, kube.ApplyOptions{DryRun: server, Force: o.ForceConflicts})
 	if err != nil {
 		return err
@@ -218,7 +219,7 @@ func (o *Options) Run(ctx context.Context) error {
 		if k == nil {
 			continue
 		}
-		final, err := cmdutil.WaitFor(waitCtx, o.IO, client, k, r.Object.GetNamespace(), r.Object.GetName())
+		final, err := create.WaitFor(waitCtx, o.IO, client, k, r.Object.GetNamespace(), r.Object.GetName())
 		if err != nil {
 			return err
 		}

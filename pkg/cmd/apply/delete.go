@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/nbctl/nb/pkg/cmd/create"
 	"github.com/nbctl/nb/pkg/cmdutil"
 	"github.com/nbctl/nb/pkg/exitcode"
 	"github.com/nbctl/nb/pkg/kube"
@@ -19,7 +20,7 @@ import (
 type DeleteOptions struct {
 	*Options
 	IgnoreNotFound bool
-	Wait           cmdutil.WaitFlags
+	Wait           create.WaitFlags
 }
 
 // NewCmdDelete returns `nb delete -f`.
@@ -54,7 +55,7 @@ func NewCmdDelete(f *cmdutil.Factory, runF func(*DeleteOptions) error) *cobra.Co
 	cmd.Flags().StringArrayVarP(&opts.Files, "filename", "f", nil, "a manifest file, a folder of them, or - for stdin (repeatable)")
 	cmd.Flags().BoolVarP(&opts.Recursive, "recursive", "R", false, "with -f DIR, also the manifests in its subfolders")
 	cmd.Flags().BoolVar(&opts.IgnoreNotFound, "ignore-not-found", false, "an object that does not exist is not an error")
-	cmdutil.AddWaitFlags(cmd, &opts.Wait, "gone (its finalizers released)")
+	create.AddWaitFlags(cmd, &opts.Wait, "gone (its finalizers released)")
 	_ = cmd.MarkFlagFilename("filename", "yaml", "yml", "json")
 	return cmd
 }

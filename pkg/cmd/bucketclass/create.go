@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/nbctl/nb/pkg/cmd/create"
 	"github.com/nbctl/nb/pkg/cmd/resource"
 	"github.com/nbctl/nb/pkg/cmdutil"
 	"github.com/nbctl/nb/pkg/exitcode"
@@ -32,7 +33,7 @@ type CreateOptions struct {
 	Tiers                 []string
 	ReplicationPolicyFile string
 
-	Create *cmdutil.CreateFlags
+	Create *create.Flags
 }
 
 // NewCmdCreate returns `nb bucketclass create` and its subcommands.
@@ -83,7 +84,7 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Co
 }
 
 func newOptions(f *cmdutil.Factory) *CreateOptions {
-	return &CreateOptions{IO: f.IOStreams, ReadFile: f.ReadFile, Namespace: f.Namespace, KubeClient: f.KubeClient, Create: cmdutil.NewCreateFlags()}
+	return &CreateOptions{IO: f.IOStreams, ReadFile: f.ReadFile, Namespace: f.Namespace, KubeClient: f.KubeClient, Create: create.NewFlags()}
 }
 
 func newCmdPlacement(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Command {
@@ -192,10 +193,10 @@ func newCmdNamespace(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra
 // the options first, also when a test gives its own runF).
 func (o *CreateOptions) Run(ctx context.Context) error {
 	bc := o.Input.Build()
-	if o.Create.DryRun == cmdutil.DryRunClient {
+	if o.Create.DryRun == create.DryRunClient {
 		return o.Create.PrintClientDryRun(o.IO, []runtime.Object{bc})
 	}
-	_, err := o.Create.CreateOnCluster(ctx, o.IO, o.KubeClient, []runtime.Object{bc}, kinds.BucketClass)
+	_, err := o.Create.OnCluster(ctx, o.IO, o.KubeClient, create.Objects{Object: bc}, kinds.BucketClass)
 	return err
 }
 

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/nbctl/nb/pkg/cmd/create"
 	"github.com/nbctl/nb/pkg/cmd/resource"
 	"github.com/nbctl/nb/pkg/cmdutil"
 	"github.com/nbctl/nb/pkg/exitcode"
@@ -67,7 +68,7 @@ func (o *UpdateOptions) Run(ctx context.Context) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	if o.Create.DryRun == cmdutil.DryRunClient {
+	if o.Create.DryRun == create.DryRunClient {
 		return exitcode.Usagef("--dry-run", "update changes a class that exists: use --dry-run=server to check it against the target without writing")
 	}
 	client, err := o.KubeClient()
@@ -88,7 +89,7 @@ func (o *UpdateOptions) Run(ctx context.Context) error {
 		return err
 	}
 	opts := metav1.PatchOptions{FieldManager: "nb"}
-	if o.Create.DryRun == cmdutil.DryRunServer {
+	if o.Create.DryRun == create.DryRunServer {
 		opts.DryRun = []string{metav1.DryRunAll}
 	}
 	updated, err := client.Dynamic.Resource(kinds.BucketClass.GVR).Namespace(ns).Patch(ctx, o.Input.Name, types.MergePatchType, patch, opts)
@@ -96,7 +97,7 @@ func (o *UpdateOptions) Run(ctx context.Context) error {
 		return client.Translate(err, kube.Action{Verb: "update", Resource: kinds.BucketClass.GVR.GroupResource(), Name: o.Input.Name, Namespace: ns})
 	}
 	label := kube.Kind(kinds.BucketClass.GVR, o.Input.Name)
-	if o.Create.DryRun == cmdutil.DryRunServer {
+	if o.Create.DryRun == create.DryRunServer {
 		fmt.Fprintf(o.IO.Out, "%s updated (server dry run)\n", label)
 		return nil
 	}
@@ -106,7 +107,7 @@ func (o *UpdateOptions) Run(ctx context.Context) error {
 	if o.Create.Wait.Wait {
 		wctx, cancel := context.WithTimeout(ctx, o.Create.Wait.Timeout)
 		defer cancel()
-		if updated, err = cmdutil.WaitFor(wctx, o.IO, client, kinds.BucketClass, ns, o.Input.Name); err != nil {
+		if updated, err = create.WaitFor(wctx, o.IO, client, kinds.BucketClass, ns, o.Input.Name); err != nil {
 			return err
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
+	"github.com/nbctl/nb/pkg/cmd/create"
 	"github.com/nbctl/nb/pkg/cmd/resource"
 	"github.com/nbctl/nb/pkg/cmdutil"
 	"github.com/nbctl/nb/pkg/controlplane"
@@ -32,12 +33,12 @@ type CreateOptions struct {
 
 	Input                 manifest.Claim
 	ReplicationPolicyFile string
-	Create                *cmdutil.CreateFlags
+	Create                *create.Flags
 }
 
 // NewCmdCreate returns `nb obc create`.
 func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Command {
-	opts := &CreateOptions{IO: f.IOStreams, ReadFile: f.ReadFile, Namespace: f.Namespace, KubeClient: f.KubeClient, Local: f.Local, Create: cmdutil.NewCreateFlags()}
+	opts := &CreateOptions{IO: f.IOStreams, ReadFile: f.ReadFile, Namespace: f.Namespace, KubeClient: f.KubeClient, Local: f.Local, Create: create.NewFlags()}
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Claim a bucket with an ObjectBucketClaim",
@@ -84,14 +85,14 @@ func NewCmdCreate(f *cmdutil.Factory, runF func(*CreateOptions) error) *cobra.Co
 // options first, also when a test gives its own runF).
 func (o *CreateOptions) Run(ctx context.Context) error {
 	claim := o.Input.Build()
-	if o.Create.DryRun == cmdutil.DryRunClient {
+	if o.Create.DryRun == create.DryRunClient {
 		return o.Create.PrintClientDryRun(o.IO, []runtime.Object{claim})
 	}
 	if err := o.checkDefaultClass(ctx); err != nil {
 		return err
 	}
-	bound, err := o.Create.CreateOnCluster(ctx, o.IO, o.KubeClient, []runtime.Object{claim}, kinds.ObjectBucketClaim)
-	if err != nil || !o.Create.Wait.Wait || o.Create.DryRun != cmdutil.DryRunNone || printer.IsStructured(o.Create.PrintFlags) {
+	bound, err := o.Create.OnCluster(ctx, o.IO, o.KubeClient, create.Objects{Object: claim}, kinds.ObjectBucketClaim)
+	if err != nil || !o.Create.Wait.Wait || o.Create.DryRun != create.DryRunNone || printer.IsStructured(o.Create.PrintFlags) {
 		return err
 	}
 	client, err := o.KubeClient()

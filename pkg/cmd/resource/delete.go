@@ -12,6 +12,7 @@ import (
 
 	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 	obv1 "github.com/nbctl/nb/pkg/apis/objectbucket/v1alpha1"
+	"github.com/nbctl/nb/pkg/cmd/create"
 	"github.com/nbctl/nb/pkg/cmdutil"
 	"github.com/nbctl/nb/pkg/exitcode"
 	"github.com/nbctl/nb/pkg/iostreams"
@@ -27,7 +28,7 @@ type DeleteOptions struct {
 	Kind       *kinds.Kind
 	Name       string
 	Force      bool
-	Wait       cmdutil.WaitFlags
+	Wait       create.WaitFlags
 }
 
 // NewCmdDelete returns `nb NOUN delete NAME`.
@@ -46,7 +47,7 @@ func NewCmdDelete(f *cmdutil.Factory, k *kinds.Kind, runF func(*DeleteOptions) e
 			return opts.Run(cmd.Context())
 		},
 	}
-	cmdutil.AddWaitFlags(cmd, &opts.Wait, "gone (its finalizers released)")
+	create.AddWaitFlags(cmd, &opts.Wait, "gone (its finalizers released)")
 	if k != kinds.ObjectBucketClaim {
 		cmd.Flags().BoolVar(&opts.Force, "force", false, "delete even if other objects still use it")
 	}

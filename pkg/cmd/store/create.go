@@ -10,6 +10,7 @@ import (
 	"github.com/MakeNowJust/heredoc"
 	"github.com/spf13/cobra"
 
+	"github.com/nbctl/nb/pkg/cmd/create"
 	"github.com/nbctl/nb/pkg/cmdutil"
 	"github.com/nbctl/nb/pkg/credentials"
 	"github.com/nbctl/nb/pkg/exitcode"
@@ -33,7 +34,7 @@ type CreateOptions struct {
 	CredentialsFile    string
 	PrivateKeyJSONFile string
 
-	Create *cmdutil.CreateFlags
+	Create *create.Flags
 
 	// Objects are built by Run; a test's runF may inspect them.
 	Objects *manifest.StoreObjects
@@ -59,7 +60,7 @@ func newCmdCreateType(f *cmdutil.Factory, kind manifest.StoreKind, t manifest.St
 	opts := &CreateOptions{
 		IO: f.IOStreams, Getenv: f.Getenv, ReadFile: f.ReadFile, Namespace: f.Namespace, KubeClient: f.KubeClient,
 		Input:  manifest.Store{Kind: kind, Type: t.Name},
-		Create: cmdutil.NewCreateFlags(),
+		Create: create.NewFlags(),
 	}
 	noun := strings.ToLower(kind.String())
 	cmd := &cobra.Command{
@@ -181,8 +182,8 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 		return err
 	}
 	o.Objects = objs
-	if o.Create.DryRun == cmdutil.DryRunClient {
-		return o.Create.PrintClientDryRun(o.IO, objs.Objects())
+	if o.Create.DryRun == create.DryRunClient {
+		return o.Create.PrintClientDryRun(o.IO, create.Objects{Secret: objs.Secret, Object: objs.Store()}.List())
 	}
 	if o.Input.SecretName != "" {
 		client, err := o.KubeClient()
@@ -193,7 +194,7 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	_, err = o.Create.CreateOnCluster(ctx, o.IO, o.KubeClient, objs.Objects(), kindOf(o.Input.Kind))
+	_, err = o.Create.OnCluster(ctx, o.IO, o.KubeClient, create.Objects{Secret: objs.Secret, Object: objs.Store()}, kindOf(o.Input.Kind))
 	return err
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nbctl/nb/pkg/cmd/create"
 	"github.com/nbctl/nb/pkg/cmdutil"
 	"github.com/nbctl/nb/pkg/iostreams"
 	"github.com/nbctl/nb/pkg/manifest"
@@ -44,7 +45,7 @@ func TestParseAWSFlags(t *testing.T) {
 	if o.CredentialFlags["access-key"] != "AK" || len(o.CredentialFlags) != 1 {
 		t.Errorf("credential flags %v: only the flags the user set belong there", o.CredentialFlags)
 	}
-	if o.Create.DryRun != cmdutil.DryRunClient || *o.Create.PrintFlags.OutputFormat != "yaml" || !o.Create.ShowSecrets {
+	if o.Create.DryRun != create.DryRunClient || *o.Create.PrintFlags.OutputFormat != "yaml" || !o.Create.ShowSecrets {
 		t.Errorf("create flags %+v", o.Create)
 	}
 }
@@ -56,7 +57,7 @@ func TestParsePVPoolFlags(t *testing.T) {
 	if in.NumVolumes != 3 || in.PVSizeGB != 32 || in.StorageClass != "fast" || in.RequestCPU != "1" || in.LimitMemory != "2Gi" {
 		t.Errorf("input %+v", in)
 	}
-	if o.Create.DryRun != cmdutil.DryRunNone {
+	if o.Create.DryRun != create.DryRunNone {
 		t.Errorf("dry-run defaults to none, got %q", o.Create.DryRun)
 	}
 }

@@ -1,4 +1,4 @@
-package cmdutil
+package create
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -31,10 +32,25 @@ func AddWaitFlags(cmd *cobra.Command, w *WaitFlags, what string) {
 	cmd.Flags().DurationVar(&w.Timeout, "timeout", 5*time.Minute, "how long --wait waits")
 }
 
-// CreateOnCluster creates objs (an optional Secret, then the CR) on the
-// cluster, then waits for the CR unless told not to, printing kubectl-style
-// lines on stdout and progress on stderr.
-func (c *CreateFlags) CreateOnCluster(ctx context.Context, io *iostreams.IOStreams, newClient func() (*kube.Client, error), objs []runtime.Object, k *kinds.Kind) (*unstructured.Unstructured, error) {
+// Objects are what one create makes: an optional credentials Secret,
+// created first, and the object itself.
+type Objects struct {
+	Secret *corev1.Secret
+	Object runtime.Object
+}
+
+// List is the objects in creation order (what a client dry run prints).
+func (o Objects) List() []runtime.Object {
+	if o.Secret == nil {
+		return []runtime.Object{o.Object}
+	}
+	return []runtime.Object{o.Secret, o.Object}
+}
+
+// OnCluster creates objs (the Secret, then the object) on the selected
+// target, then waits for the object unless told not to, printing
+// kubectl-style lines on stdout and progress on stderr.
+func (c *Flags) OnCluster(ctx context.Context, io *iostreams.IOStreams, newClient func() (*kube.Client, error), objs Objects, k *kinds.Kind) (*unstructured.Unstructured, error) {
 	if c.Wait.Timeout <= 0 && c.Wait.Wait {
 		return nil, exitcode.Usagef("--timeout", "must be greater than zero, e.g. 5m")
 	}
@@ -42,13 +58,15 @@ func (c *CreateFlags) CreateOnCluster(ctx context.Context, io *iostreams.IOStrea
 	if err != nil {
 		return nil, err
 	}
-	us, err := manifest.ToUnstructuredList(objs)
+	obj, err := manifest.ToUnstructured(objs.Object)
 	if err != nil {
 		return nil, err
 	}
-	req := kube.CreateRequest{Object: us[len(us)-1], GVR: k.GVR, Noun: k.Noun, ServerDryRun: c.DryRun == DryRunServer}
-	if len(us) > 1 {
-		req.Secret = us[0]
+	req := kube.CreateRequest{Object: obj, GVR: k.GVR, Noun: k.Noun, ServerDryRun: c.DryRun == DryRunServer}
+	if objs.Secret != nil {
+		if req.Secret, err = manifest.ToUnstructured(objs.Secret); err != nil {
+			return nil, err
+		}
 	}
 	ns := req.Object.GetNamespace()
 	// On the local target the embedded control plane is the system: there
@@ -132,7 +150,7 @@ func WaitFor(ctx context.Context, io *iostreams.IOStreams, client *kube.Client, 
 	return final, nil
 }
 
-func (c *CreateFlags) print(io *iostreams.IOStreams, objs []*unstructured.Unstructured, op string) error {
+func (c *Flags) print(io *iostreams.IOStreams, objs []*unstructured.Unstructured, op string) error {
 	masked := false
 	if !c.ShowSecrets {
 		objs, masked = printer.MaskSecrets(objs)

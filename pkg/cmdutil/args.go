@@ -4,68 +4,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/nbctl/nb/pkg/exitcode"
-	"github.com/nbctl/nb/pkg/iostreams"
-	"github.com/nbctl/nb/pkg/manifest"
-	"github.com/nbctl/nb/pkg/printer"
 )
-
-// Dry-run strategies, as kubectl spells them.
-const (
-	DryRunNone   = "none"
-	DryRunClient = "client"
-	DryRunServer = "server"
-)
-
-// CreateFlags are the output flags every create command shares:
-// --dry-run, -o and --show-secrets.
-type CreateFlags struct {
-	DryRun      string
-	PrintFlags  *printer.PrintFlags
-	ShowSecrets bool
-	Wait        WaitFlags
-}
-
-// NewCreateFlags returns the flags with kubectl's defaults.
-func NewCreateFlags() *CreateFlags {
-	return &CreateFlags{DryRun: DryRunNone, PrintFlags: printer.NewPrintFlags("created")}
-}
-
-// AddFlags registers the flags on cmd; goal names the state --wait waits for.
-func (c *CreateFlags) AddFlags(cmd *cobra.Command, goal string) {
-	AddWaitFlags(cmd, &c.Wait, goal)
-	cmd.Flags().StringVar(&c.DryRun, "dry-run", c.DryRun,
-		`"client" prints the objects without sending them; "server" sends them for validation without persisting; "none" creates them`)
-	cmd.Flags().Lookup("dry-run").NoOptDefVal = DryRunClient
-	c.PrintFlags.AddFlags(cmd)
-	cmd.Flags().BoolVar(&c.ShowSecrets, "show-secrets", false, "print Secret values instead of masking them")
-}
-
-// Validate checks the values of the flags.
-func (c *CreateFlags) Validate() error {
-	switch c.DryRun {
-	case DryRunNone, DryRunClient, DryRunServer:
-	default:
-		return exitcode.Usagef("--dry-run", "invalid value %q: use none, client or server", c.DryRun)
-	}
-	if _, err := c.PrintFlags.ToPrinter(); err != nil {
-		return exitcode.Usagef("--output", "%v", err)
-	}
-	return nil
-}
-
-// PrintClientDryRun prints what a create would send, touching no cluster:
-// the objects in -o format (Secret values masked unless --show-secrets),
-// or one "kind/name created (dry run)" line each.
-func (c *CreateFlags) PrintClientDryRun(io *iostreams.IOStreams, objs []runtime.Object) error {
-	us, err := manifest.ToUnstructuredList(objs)
-	if err != nil {
-		return err
-	}
-	return c.print(io, us, "%s (dry run)")
-}
 
 // ExactArgs requires exactly the named positional arguments.
 func ExactArgs(names ...string) cobra.PositionalArgs {
