@@ -13,6 +13,7 @@ import (
 	nbv1 "github.com/nbctl/nb/pkg/apis/noobaa/v1alpha1"
 	"github.com/nbctl/nb/pkg/controlplane"
 	"github.com/nbctl/nb/pkg/exitcode"
+	"github.com/nbctl/nb/pkg/iostreams"
 	"github.com/nbctl/nb/pkg/kube"
 	"github.com/nbctl/nb/pkg/manifest"
 )
@@ -88,14 +89,22 @@ func (t *TargetFlags) AddFlags(flags *pflag.FlagSet) {
 	flags.BoolVar(&t.ManualDefaultBackingStore, "manual-default-backing-store", false, "when nb sets up a new state directory, make no noobaa-default-backing-store and noobaa-default-bucket-class (as noobaa install --manual-default-backing-store)")
 }
 
-// BindTarget points f.Namespace and f.KubeClient at the selected target:
-// a cluster through the config flags, or the local control plane. The
-// first client announces the target on stderr in one line.
-func BindTarget(f *Factory, cf *ConfigFlags, tf *TargetFlags, flags *pflag.FlagSet) {
-	getenv := f.Getenv
+// target is what the target flags select: the namespace, the client and,
+// on the local target, its control plane.
+type target struct {
+	namespace func() (string, error)
+	client    func() (*kube.Client, error)
+	local     func() (*controlplane.ControlPlane, error)
+}
+
+// bindTarget returns the selected target's namespace, client and control
+// plane: a cluster through the config flags, or the local control plane.
+// The first client announces the target on stderr in one line.
+func bindTarget(ios *iostreams.IOStreams, getenv func(string) string, cf *ConfigFlags, tf *TargetFlags, flags *pflag.FlagSet) target {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
+	var f target
 	// NB_TARGET and NB_STATE_DIR reach tf through the configuration layer
 	// (GlobalFlags.Apply), which also names them in its errors.
 	changed := func(name string) bool {
@@ -142,7 +151,7 @@ func BindTarget(f *Factory, cf *ConfigFlags, tf *TargetFlags, flags *pflag.FlagS
 		}
 		return "", false
 	}
-	f.Namespace = func() (string, error) {
+	f.namespace = func() (string, error) {
 		if ns, ok := namespaceFlag(); ok {
 			if err := manifest.ValidateNamespace("--namespace", ns); err != nil {
 				return "", err
@@ -160,7 +169,7 @@ func BindTarget(f *Factory, cf *ConfigFlags, tf *TargetFlags, flags *pflag.FlagS
 	}
 	var client *kube.Client
 	var local *controlplane.ControlPlane
-	f.Local = func() (*controlplane.ControlPlane, error) {
+	f.local = func() (*controlplane.ControlPlane, error) {
 		if local != nil {
 			return local, nil
 		}
@@ -179,14 +188,14 @@ func BindTarget(f *Factory, cf *ConfigFlags, tf *TargetFlags, flags *pflag.FlagS
 			return nil, fmt.Errorf("local target: %w", err)
 		}
 		local = cp
-		fmt.Fprintf(f.IOStreams.ErrOut, "nb: local target, state in %s\n", cp.Dir)
+		fmt.Fprintf(ios.ErrOut, "nb: local target, state in %s\n", cp.Dir)
 		return cp, nil
 	}
-	f.KubeClient = func() (*kube.Client, error) {
+	f.client = func() (*kube.Client, error) {
 		if client != nil {
 			return client, nil
 		}
-		cp, err := f.Local()
+		cp, err := f.local()
 		if err != nil {
 			return nil, err
 		}
@@ -199,10 +208,11 @@ func BindTarget(f *Factory, cf *ConfigFlags, tf *TargetFlags, flags *pflag.FlagS
 			return nil, err
 		}
 		client = c
-		ns, _ := f.Namespace()
-		fmt.Fprintf(f.IOStreams.ErrOut, "nb: cluster %s, namespace %s\n", c.Host, ns)
+		ns, _ := f.namespace()
+		fmt.Fprintf(ios.ErrOut, "nb: cluster %s, namespace %s\n", c.Host, ns)
 		return c, nil
 	}
+	return f
 }
 
 // kubeconfigNamespace is the kubeconfig context's namespace, else

@@ -22,13 +22,11 @@ import (
 	"github.com/nbctl/nb/pkg/cmd/verify"
 	"github.com/nbctl/nb/pkg/cmd/version"
 	"github.com/nbctl/nb/pkg/cmdutil"
-	"github.com/nbctl/nb/pkg/controlplane"
 	"github.com/nbctl/nb/pkg/exitcode"
 )
 
-// NewCmdRoot returns `nb` with every subcommand. It registers the cluster
-// flags and, unless a test already set them, points f.Namespace and
-// f.KubeClient at those flags.
+// NewCmdRoot returns `nb` with every subcommand. f.Bind registers the
+// flags every command shares and completes f from them.
 func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "nb",
@@ -43,28 +41,7 @@ ObjectBucketClaims, and proves that a bucket survives the loss of a store.`,
 		cmd.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl nb"}
 	}
 	cmdutil.SubcommandRequired(cmd)
-	cf := cmdutil.NewConfigFlags()
-	cf.AddFlags(cmd.PersistentFlags())
-	cmd.PersistentFlags().Lookup("namespace").Usage = `the namespace NooBaa runs in (default: the kubeconfig context's, else "noobaa")`
-	tf := &cmdutil.TargetFlags{}
-	tf.AddFlags(cmd.PersistentFlags())
-	gf := &cmdutil.GlobalFlags{}
-	gf.AddFlags(cmd)
-	cmd.PersistentPreRunE = func(c *cobra.Command, args []string) error {
-		return gf.Apply(f, c)
-	}
-	bound := &cmdutil.Factory{IOStreams: f.IOStreams, Getenv: f.Getenv}
-	cmdutil.BindTarget(bound, cf, tf, cmd.PersistentFlags())
-	if f.Namespace == nil {
-		f.Namespace = bound.Namespace
-	}
-	if f.KubeClient == nil {
-		f.KubeClient = bound.KubeClient
-		f.Local = bound.Local
-	}
-	if f.Local == nil { // a client given by the caller is a cluster's
-		f.Local = func() (*controlplane.ControlPlane, error) { return nil, nil }
-	}
+	f.Bind(cmd)
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitcode.UsageError{Err: err}
 	})
