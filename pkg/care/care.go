@@ -56,7 +56,7 @@ func Buckets(ctx context.Context, r *reconciler.Reconciler) ([]Bucket, error) {
 	if err != nil {
 		return nil, err
 	}
-	claims, err := r.Store.List(ctx, obv1.ObjectBucketClaimGVR, "")
+	claims, err := r.Objects.List(ctx, obv1.ObjectBucketClaimGVR, "")
 	if err != nil {
 		return nil, err
 	}

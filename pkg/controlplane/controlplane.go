@@ -32,7 +32,7 @@ type ControlPlane struct {
 	// Dir holds state.db (the objects) and data/ (pv-pool volumes and the
 	// data path's metadata).
 	Dir        string
-	Store      *localstate.Store
+	Objects    *localstate.DB
 	Reconciler *reconciler.Reconciler
 	Interval   time.Duration
 
@@ -98,9 +98,9 @@ func OpenWith(dir string, opt Options) (*ControlPlane, error) {
 		return nil, fmt.Errorf("restoring stores a killed nb verify left failed: %w", err)
 	}
 	c := &ControlPlane{
-		Dir:   abs,
-		Store: store,
-		Reconciler: &reconciler.Reconciler{Store: store, DataDir: filepath.Join(abs, "data"), BucketPort: DefaultBucketPort,
+		Dir:     abs,
+		Objects: store,
+		Reconciler: &reconciler.Reconciler{Objects: store, DataDir: filepath.Join(abs, "data"), BucketPort: DefaultBucketPort,
 			AWSEndpoint: reconciler.AWSEndpoint(getenv(opt))},
 		Interval: DefaultInterval,
 		schemas:  schemas,
@@ -126,7 +126,7 @@ const DefaultBucketPort = 6001
 // Client returns a Kubernetes client of the local state that reconciles
 // as it reads and waits.
 func (c *ControlPlane) Client() *kube.Client {
-	cl := kube.NewDynamicClient(&localstate.Dynamic{Store: c.Store, Schemas: c.schemas}, "the local target ("+c.Dir+")")
+	cl := kube.NewDynamicClient(&localstate.Dynamic{Objects: c.Objects, Schemas: c.schemas}, "the local target ("+c.Dir+")")
 	cl.Controller = c
 	return cl
 }

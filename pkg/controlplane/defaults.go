@@ -65,7 +65,7 @@ func (c *ControlPlane) setUp(ctx context.Context, opt Options) error {
 		gvr schema.GroupVersionResource
 		obj *unstructured.Unstructured
 	}{{nbv1.BackingStoreGVR, store}, {nbv1.BucketClassGVR, class}} {
-		if _, err := c.Store.Create(ctx, o.gvr, o.obj); err != nil && !apierrors.IsAlreadyExists(err) {
+		if _, err := c.Objects.Create(ctx, o.gvr, o.obj); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("setting up %s: %s %s: %w", c.Dir, o.obj.GetKind(), o.obj.GetName(), err)
 		}
 	}
@@ -75,7 +75,7 @@ func (c *ControlPlane) setUp(ctx context.Context, opt Options) error {
 // EnsureAdmin makes NooBaa's admin Secret unless it exists: the admin
 // account's S3 key pair (and, as NooBaa's has, an email and password).
 func (c *ControlPlane) EnsureAdmin(ctx context.Context, ns string) error {
-	if _, err := c.Store.Get(ctx, secretGVR, ns, AdminSecret); err == nil || !apierrors.IsNotFound(err) {
+	if _, err := c.Objects.Get(ctx, secretGVR, ns, AdminSecret); err == nil || !apierrors.IsNotFound(err) {
 		return err
 	}
 	secret := &unstructured.Unstructured{Object: map[string]interface{}{
@@ -89,7 +89,7 @@ func (c *ControlPlane) EnsureAdmin(ctx context.Context, ns string) error {
 			"system":             b64("noobaa"),
 		},
 	}}
-	if _, err := c.Store.Create(ctx, secretGVR, secret); err != nil && !apierrors.IsAlreadyExists(err) {
+	if _, err := c.Objects.Create(ctx, secretGVR, secret); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating the admin Secret %s/%s: %w", ns, AdminSecret, err)
 	}
 	return nil

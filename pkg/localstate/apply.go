@@ -52,7 +52,7 @@ var errDryRun = errors.New("dry run")
 // server-side apply by a single field manager amounts to. Status, uid,
 // finalizers and owner references stay the store's. With dryRun nothing
 // is written and the results say what would have been.
-func (s *Store) Apply(ctx context.Context, items []ApplyItem, dryRun bool) ([]ApplyResult, error) {
+func (s *DB) Apply(ctx context.Context, items []ApplyItem, dryRun bool) ([]ApplyResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func (s *Store) Apply(ctx context.Context, items []ApplyItem, dryRun bool) ([]Ap
 	return out, err
 }
 
-func (s *Store) applyOne(tx *bolt.Tx, gvr schema.GroupVersionResource, obj *unstructured.Unstructured) (ApplyResult, error) {
+func (s *DB) applyOne(tx *bolt.Tx, gvr schema.GroupVersionResource, obj *unstructured.Unstructured) (ApplyResult, error) {
 	key := objectKey(gvr, obj.GetNamespace(), obj.GetName())
 	raw := tx.Bucket(bucketObjects).Get(key)
 	if raw == nil {

@@ -24,7 +24,7 @@ import (
 // Objects of nb's CRDs are validated against their schemas, and fields the
 // schema does not declare are pruned, as the API server does.
 type Dynamic struct {
-	Store   *Store
+	Objects *DB
 	Schemas *crdschema.Schemas
 }
 
@@ -94,12 +94,12 @@ func (r *resource) Create(ctx context.Context, obj *unstructured.Unstructured, o
 		return nil, err
 	}
 	if isDryRun(opts.DryRun) {
-		if _, err := r.d.Store.Get(ctx, r.gvr, obj.GetNamespace(), obj.GetName()); err == nil {
+		if _, err := r.d.Objects.Get(ctx, r.gvr, obj.GetNamespace(), obj.GetName()); err == nil {
 			return nil, apierrors.NewAlreadyExists(r.gvr.GroupResource(), obj.GetName())
 		}
 		return obj, nil
 	}
-	return r.d.Store.Create(ctx, r.gvr, obj)
+	return r.d.Objects.Create(ctx, r.gvr, obj)
 }
 
 func (r *resource) Update(ctx context.Context, obj *unstructured.Unstructured, opts metav1.UpdateOptions, subresources ...string) (*unstructured.Unstructured, error) {
@@ -116,7 +116,7 @@ func (r *resource) Update(ctx context.Context, obj *unstructured.Unstructured, o
 	if isDryRun(opts.DryRun) {
 		return obj, nil
 	}
-	return r.d.Store.Update(ctx, r.gvr, obj)
+	return r.d.Objects.Update(ctx, r.gvr, obj)
 }
 
 func (r *resource) UpdateStatus(ctx context.Context, obj *unstructured.Unstructured, opts metav1.UpdateOptions) (*unstructured.Unstructured, error) {
@@ -127,7 +127,7 @@ func (r *resource) UpdateStatus(ctx context.Context, obj *unstructured.Unstructu
 	if isDryRun(opts.DryRun) {
 		return obj, nil
 	}
-	return r.d.Store.UpdateStatus(ctx, r.gvr, obj)
+	return r.d.Objects.UpdateStatus(ctx, r.gvr, obj)
 }
 
 func (r *resource) Delete(ctx context.Context, name string, opts metav1.DeleteOptions, subresources ...string) error {
@@ -139,10 +139,10 @@ func (r *resource) Delete(ctx context.Context, name string, opts metav1.DeleteOp
 		uid = string(*opts.Preconditions.UID)
 	}
 	if isDryRun(opts.DryRun) {
-		_, err := r.d.Store.Get(ctx, r.gvr, r.ns, name)
+		_, err := r.d.Objects.Get(ctx, r.gvr, r.ns, name)
 		return err
 	}
-	return r.d.Store.Delete(ctx, r.gvr, r.ns, name, uid)
+	return r.d.Objects.Delete(ctx, r.gvr, r.ns, name, uid)
 }
 
 func (r *resource) DeleteCollection(ctx context.Context, opts metav1.DeleteOptions, listOpts metav1.ListOptions) error {
@@ -151,7 +151,7 @@ func (r *resource) DeleteCollection(ctx context.Context, opts metav1.DeleteOptio
 		return err
 	}
 	for _, it := range list.Items {
-		if err := r.d.Store.Delete(ctx, r.gvr, it.GetNamespace(), it.GetName(), ""); err != nil && !apierrors.IsNotFound(err) {
+		if err := r.d.Objects.Delete(ctx, r.gvr, it.GetNamespace(), it.GetName(), ""); err != nil && !apierrors.IsNotFound(err) {
 			return err
 		}
 	}
@@ -162,7 +162,7 @@ func (r *resource) Get(ctx context.Context, name string, opts metav1.GetOptions,
 	if err := noSubresource(subresources); err != nil {
 		return nil, err
 	}
-	return r.d.Store.Get(ctx, r.gvr, r.ns, name)
+	return r.d.Objects.Get(ctx, r.gvr, r.ns, name)
 }
 
 func (r *resource) List(ctx context.Context, opts metav1.ListOptions) (*unstructured.UnstructuredList, error) {
@@ -170,7 +170,7 @@ func (r *resource) List(ctx context.Context, opts metav1.ListOptions) (*unstruct
 	if err != nil {
 		return nil, err
 	}
-	list, err := r.d.Store.List(ctx, r.gvr, r.ns)
+	list, err := r.d.Objects.List(ctx, r.gvr, r.ns)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +189,7 @@ func (r *resource) Watch(ctx context.Context, opts metav1.ListOptions) (watch.In
 	if err != nil {
 		return nil, err
 	}
-	w, err := r.d.Store.Watch(ctx, r.gvr, WatchOptions{Namespace: r.ns, ResourceVersion: opts.ResourceVersion})
+	w, err := r.d.Objects.Watch(ctx, r.gvr, WatchOptions{Namespace: r.ns, ResourceVersion: opts.ResourceVersion})
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +211,7 @@ func (r *resource) Patch(ctx context.Context, name string, pt types.PatchType, d
 	if pt != types.MergePatchType {
 		return nil, apierrors.NewBadRequest(fmt.Sprintf("patch type %s is not served by the local target; use a merge patch", pt))
 	}
-	cur, err := r.d.Store.Get(ctx, r.gvr, r.ns, name)
+	cur, err := r.d.Objects.Get(ctx, r.gvr, r.ns, name)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +247,7 @@ func (r *resource) Apply(ctx context.Context, name string, obj *unstructured.Uns
 	if name != obj.GetName() {
 		return nil, apierrors.NewBadRequest(fmt.Sprintf("the name of the object (%s) does not match the name of the request (%s)", obj.GetName(), name))
 	}
-	res, err := r.d.Store.Apply(ctx, []ApplyItem{{GVR: r.gvr, Object: obj}}, isDryRun(opts.DryRun))
+	res, err := r.d.Objects.Apply(ctx, []ApplyItem{{GVR: r.gvr, Object: obj}}, isDryRun(opts.DryRun))
 	if err != nil {
 		return nil, err
 	}
@@ -323,7 +323,7 @@ func (d *Dynamic) ApplyAll(ctx context.Context, gvrs []schema.GroupVersionResour
 		}
 		items[i] = ApplyItem{GVR: gvrs[i], Object: admitted}
 	}
-	res, err := d.Store.Apply(ctx, items, dryRun)
+	res, err := d.Objects.Apply(ctx, items, dryRun)
 	if err != nil {
 		return nil, nil, err
 	}

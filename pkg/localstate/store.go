@@ -45,8 +45,10 @@ var (
 // eventLogSize is how many changes watches can resume from.
 const eventLogSize = 4096
 
-// Store is a state file.
-type Store struct {
+// DB is the local target's database of API objects, the state file
+// (state.db): what etcd is to a cluster. (Not a block store: those are
+// blockstore.Store.)
+type DB struct {
 	path string
 	// Now is the clock (tests).
 	Now func() time.Time
@@ -55,11 +57,11 @@ type Store struct {
 }
 
 // Open prepares the state file under dir.
-func Open(dir string) (*Store, error) {
+func Open(dir string) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("state directory %s: %w", dir, err)
 	}
-	s := &Store{path: filepath.Join(dir, "state.db"), Now: time.Now, LockTimeout: 30 * time.Second}
+	s := &DB{path: filepath.Join(dir, "state.db"), Now: time.Now, LockTimeout: 30 * time.Second}
 	err := s.update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketObjects, bucketEvents, bucketMeta} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -73,7 +75,7 @@ func Open(dir string) (*Store, error) {
 
 // ResourceVersion is the state's latest change: it moves whenever any
 // object does (what nb serve polls to know when to reconcile).
-func (s *Store) ResourceVersion(ctx context.Context) (uint64, error) {
+func (s *DB) ResourceVersion(ctx context.Context) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -86,9 +88,9 @@ func (s *Store) ResourceVersion(ctx context.Context) (uint64, error) {
 }
 
 // Path is the state file.
-func (s *Store) Path() string { return s.path }
+func (s *DB) Path() string { return s.path }
 
-func (s *Store) open() (*bolt.DB, error) {
+func (s *DB) open() (*bolt.DB, error) {
 	db, err := boltfile.Open(s.path, 0o600, &bolt.Options{Timeout: s.LockTimeout})
 	if boltfile.IsDamaged(err) {
 		return nil, err
@@ -99,7 +101,7 @@ func (s *Store) open() (*bolt.DB, error) {
 	return db, nil
 }
 
-func (s *Store) update(fn func(*bolt.Tx) error) error {
+func (s *DB) update(fn func(*bolt.Tx) error) error {
 	db, err := s.open()
 	if err != nil {
 		return err
@@ -108,7 +110,7 @@ func (s *Store) update(fn func(*bolt.Tx) error) error {
 	return boltfile.Update(db, fn)
 }
 
-func (s *Store) view(fn func(*bolt.Tx) error) error {
+func (s *DB) view(fn func(*bolt.Tx) error) error {
 	db, err := s.open()
 	if err != nil {
 		return err
@@ -183,7 +185,7 @@ func put(tx *bolt.Tx, key []byte, obj *unstructured.Unstructured) error {
 }
 
 // Create stores a new object, as the API server does on POST.
-func (s *Store) Create(ctx context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+func (s *DB) Create(ctx context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -220,7 +222,7 @@ func (s *Store) Create(ctx context.Context, gvr schema.GroupVersionResource, obj
 }
 
 // Get reads an object.
-func (s *Store) Get(ctx context.Context, gvr schema.GroupVersionResource, ns, name string) (*unstructured.Unstructured, error) {
+func (s *DB) Get(ctx context.Context, gvr schema.GroupVersionResource, ns, name string) (*unstructured.Unstructured, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -241,7 +243,7 @@ func (s *Store) Get(ctx context.Context, gvr schema.GroupVersionResource, ns, na
 }
 
 // List reads every object of a resource in ns ("" for all namespaces).
-func (s *Store) List(ctx context.Context, gvr schema.GroupVersionResource, ns string) (*unstructured.UnstructuredList, error) {
+func (s *DB) List(ctx context.Context, gvr schema.GroupVersionResource, ns string) (*unstructured.UnstructuredList, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -268,16 +270,16 @@ func (s *Store) List(ctx context.Context, gvr schema.GroupVersionResource, ns st
 // Update replaces an object's metadata and spec (not its status), as a
 // PUT to a resource with a status subresource does. The caller's
 // resourceVersion must be current.
-func (s *Store) Update(ctx context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+func (s *DB) Update(ctx context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	return s.modify(ctx, gvr, obj, false)
 }
 
 // UpdateStatus replaces an object's status only.
-func (s *Store) UpdateStatus(ctx context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+func (s *DB) UpdateStatus(ctx context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	return s.modify(ctx, gvr, obj, true)
 }
 
-func (s *Store) modify(ctx context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured, status bool) (*unstructured.Unstructured, error) {
+func (s *DB) modify(ctx context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured, status bool) (*unstructured.Unstructured, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -354,7 +356,7 @@ func (s *Store) modify(ctx context.Context, gvr schema.GroupVersionResource, obj
 // Delete removes an object, or, while it has finalizers, marks it with a
 // deletionTimestamp; the last finalizer's removal deletes it. A UID
 // precondition that does not match is a Conflict.
-func (s *Store) Delete(ctx context.Context, gvr schema.GroupVersionResource, ns, name string, uid string) error {
+func (s *DB) Delete(ctx context.Context, gvr schema.GroupVersionResource, ns, name string, uid string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func newBS(ns, name string, volumes int64) *unstructured.Unstructured {
 	}}
 }
 
-func open(t testing.TB) *Store {
+func open(t testing.TB) *DB {
 	t.Helper()
 	s, err := Open(t.TempDir())
 	if err != nil {

@@ -49,7 +49,7 @@ func (w *watcher) ResultChan() <-chan watch.Event { return w.ch }
 // Watch reports changes to a resource. A resourceVersion older than the
 // kept change log ends the watch with 410 Gone, as the API server does;
 // clients then list again.
-func (s *Store) Watch(ctx context.Context, gvr schema.GroupVersionResource, opts WatchOptions) (watch.Interface, error) {
+func (s *DB) Watch(ctx context.Context, gvr schema.GroupVersionResource, opts WatchOptions) (watch.Interface, error) {
 	var from uint64
 	var initial []*unstructured.Unstructured
 	if opts.ResourceVersion != "" && opts.ResourceVersion != "0" {
@@ -147,7 +147,7 @@ type loggedEvent struct {
 
 // eventsAfter returns the changes after rv; gone reports that rv is older
 // than the log keeps.
-func (s *Store) eventsAfter(rv uint64) ([]loggedEvent, bool, error) {
+func (s *DB) eventsAfter(rv uint64) ([]loggedEvent, bool, error) {
 	var out []loggedEvent
 	gone := false
 	err := s.view(func(tx *bolt.Tx) error {

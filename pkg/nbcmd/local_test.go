@@ -22,7 +22,7 @@ import (
 // localRig runs nb's commands on the local state store through the same
 // kube.Client as on a cluster: the commands cannot tell the difference.
 type localRig struct {
-	store *localstate.Store
+	store *localstate.DB
 }
 
 func newLocalRig(t *testing.T) *localRig {
@@ -48,7 +48,7 @@ func (l *localRig) start(t *testing.T, env map[string]string, args ...string) <-
 		Getenv:    func(k string) string { return env[k] },
 		ReadFile:  os.ReadFile,
 		KubeClient: func() (*kube.Client, error) {
-			return kube.NewDynamicClient(&localstate.Dynamic{Store: l.store, Schemas: schemas}, "local state "+l.store.Path()), nil
+			return kube.NewDynamicClient(&localstate.Dynamic{Objects: l.store, Schemas: schemas}, "local state "+l.store.Path()), nil
 		},
 	}
 	ch := make(chan result, 1)
@@ -172,7 +172,7 @@ func TestLocalClaimPendingShowsWarnings(t *testing.T) {
 func TestLocalSchemaValidationLikeTheAPIServer(t *testing.T) {
 	l := newLocalRig(t)
 	schemas, _ := crdschema.Load()
-	client := kube.NewDynamicClient(&localstate.Dynamic{Store: l.store, Schemas: schemas}, "local")
+	client := kube.NewDynamicClient(&localstate.Dynamic{Objects: l.store, Schemas: schemas}, "local")
 	bad := &unstructured.Unstructured{Object: map[string]interface{}{
 		"apiVersion": "noobaa.io/v1alpha1", "kind": "BucketClass",
 		"metadata": map[string]interface{}{"name": "bad", "namespace": "noobaa"},

@@ -53,7 +53,7 @@ func (r *Reconciler) claim(ctx context.Context, obj *unstructured.Unstructured) 
 	}
 	className := nbv1.ClaimClass(obj)
 	phase, _, _ := unstructured.NestedString(obj.Object, "status", "phase")
-	class, err := r.Store.Get(ctx, nbv1.BucketClassGVR, sysNS, className)
+	class, err := r.Objects.Get(ctx, nbv1.BucketClassGVR, sysNS, className)
 	if apierrors.IsNotFound(err) {
 		if phase == "Bound" {
 			return nil // the class went away under a bound claim: keep its policy
@@ -118,7 +118,7 @@ func (r *Reconciler) claim(ctx context.Context, obj *unstructured.Unstructured) 
 		labels["noobaa-domain"] = sysNS + nbv1.StorageClassSuffix
 		labels["app"] = "noobaa"
 		next.SetLabels(labels)
-		updated, err := r.Store.Update(ctx, obv1.ObjectBucketClaimGVR, next)
+		updated, err := r.Objects.Update(ctx, obv1.ObjectBucketClaimGVR, next)
 		if err != nil {
 			return err
 		}
@@ -190,12 +190,12 @@ func (r *Reconciler) claim(ctx context.Context, obj *unstructured.Unstructured) 
 	// 4. The claim is bound.
 	next := obj.DeepCopy()
 	_ = unstructured.SetNestedField(next.Object, obName, "spec", "objectBucketName")
-	updated, err := r.Store.Update(ctx, obv1.ObjectBucketClaimGVR, next)
+	updated, err := r.Objects.Update(ctx, obv1.ObjectBucketClaimGVR, next)
 	if err != nil {
 		return err
 	}
 	_ = unstructured.SetNestedField(updated.Object, "Bound", "status", "phase")
-	if _, err := r.Store.UpdateStatus(ctx, obv1.ObjectBucketClaimGVR, updated); err != nil {
+	if _, err := r.Objects.UpdateStatus(ctx, obv1.ObjectBucketClaimGVR, updated); err != nil {
 		return err
 	}
 	return r.event(ctx, obj, "ObjectBucketClaim", "Normal", "Provisioned",
@@ -214,7 +214,7 @@ func (r *Reconciler) followClass(ctx context.Context, obj *unstructured.Unstruct
 	if errors.Is(err, placement.ErrNoBucket) {
 		// Another nb process may have released the claim since this pass
 		// listed it: then there is nothing to follow.
-		fresh, gerr := r.Store.Get(ctx, obv1.ObjectBucketClaimGVR, obj.GetNamespace(), obj.GetName())
+		fresh, gerr := r.Objects.Get(ctx, obv1.ObjectBucketClaimGVR, obj.GetNamespace(), obj.GetName())
 		if apierrors.IsNotFound(gerr) || (gerr == nil && (fresh.GetDeletionTimestamp() != nil || fresh.GetUID() != obj.GetUID())) {
 			return nil
 		}
@@ -243,7 +243,7 @@ func (r *Reconciler) followClass(ctx context.Context, obj *unstructured.Unstruct
 // endpoint that serves it now (BucketHost:BucketPort).
 func (r *Reconciler) advertise(ctx context.Context, obj *unstructured.Unstructured) error {
 	host, port := r.bucketHost(), strconv.Itoa(r.BucketPort)
-	cm, err := r.Store.Get(ctx, configMapGVR, obj.GetNamespace(), obj.GetName())
+	cm, err := r.Objects.Get(ctx, configMapGVR, obj.GetNamespace(), obj.GetName())
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -258,11 +258,11 @@ func (r *Reconciler) advertise(ctx context.Context, obj *unstructured.Unstructur
 		next := cm.DeepCopy()
 		_ = unstructured.SetNestedField(next.Object, host, "data", obv1.BucketHost)
 		_ = unstructured.SetNestedField(next.Object, port, "data", obv1.BucketPort)
-		if _, err := r.Store.Update(ctx, configMapGVR, next); err != nil {
+		if _, err := r.Objects.Update(ctx, configMapGVR, next); err != nil {
 			return err
 		}
 	}
-	ob, err := r.Store.Get(ctx, obv1.ObjectBucketGVR, "", ObjectBucketName(obj.GetNamespace(), obj.GetName()))
+	ob, err := r.Objects.Get(ctx, obv1.ObjectBucketGVR, "", ObjectBucketName(obj.GetNamespace(), obj.GetName()))
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -275,7 +275,7 @@ func (r *Reconciler) advertise(ctx context.Context, obj *unstructured.Unstructur
 		next := ob.DeepCopy()
 		_ = unstructured.SetNestedField(next.Object, host, "spec", "endpoint", "bucketHost")
 		_ = unstructured.SetNestedField(next.Object, int64(r.BucketPort), "spec", "endpoint", "bucketPort")
-		if _, err := r.Store.Update(ctx, obv1.ObjectBucketGVR, next); err != nil {
+		if _, err := r.Objects.Update(ctx, obv1.ObjectBucketGVR, next); err != nil {
 			return err
 		}
 	}
@@ -325,7 +325,7 @@ func (r *Reconciler) deleteBucket(ctx context.Context, ns, bucket string) error 
 // deleteOwned deletes an object the claim created (and only if it did):
 // its finalizer is released first.
 func (r *Reconciler) deleteOwned(ctx context.Context, gvr schema.GroupVersionResource, ns, name string, claim *unstructured.Unstructured) error {
-	o, err := r.Store.Get(ctx, gvr, ns, name)
+	o, err := r.Objects.Get(ctx, gvr, ns, name)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -338,14 +338,14 @@ func (r *Reconciler) deleteOwned(ctx context.Context, gvr schema.GroupVersionRes
 	if hasFinalizer(o, ClaimFinalizer) {
 		next := o.DeepCopy()
 		removeFinalizer(next, ClaimFinalizer)
-		if o, err = r.Store.Update(ctx, gvr, next); err != nil {
+		if o, err = r.Objects.Update(ctx, gvr, next); err != nil {
 			return err
 		}
 		if o.GetDeletionTimestamp() != nil {
 			return nil
 		}
 	}
-	err = r.Store.Delete(ctx, gvr, ns, name, string(o.GetUID()))
+	err = r.Objects.Delete(ctx, gvr, ns, name, string(o.GetUID()))
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -366,7 +366,7 @@ func ownedBy(o, claim *unstructured.Unstructured) bool {
 
 // bucketOwner names the ObjectBucket holding a bucket name, if any.
 func (r *Reconciler) bucketOwner(ctx context.Context, bucket string) (string, error) {
-	obs, err := r.Store.List(ctx, obv1.ObjectBucketGVR, "")
+	obs, err := r.Objects.List(ctx, obv1.ObjectBucketGVR, "")
 	if err != nil {
 		return "", err
 	}
@@ -384,7 +384,7 @@ func (r *Reconciler) claimProblem(ctx context.Context, obj *unstructured.Unstruc
 	if cur, _, _ := unstructured.NestedString(obj.Object, "status", "phase"); cur != phase {
 		next := obj.DeepCopy()
 		_ = unstructured.SetNestedField(next.Object, phase, "status", "phase")
-		if _, err := r.Store.UpdateStatus(ctx, obv1.ObjectBucketClaimGVR, next); err != nil {
+		if _, err := r.Objects.UpdateStatus(ctx, obv1.ObjectBucketClaimGVR, next); err != nil {
 			return err
 		}
 	}
@@ -393,7 +393,7 @@ func (r *Reconciler) claimProblem(ctx context.Context, obj *unstructured.Unstruc
 
 // ensure creates obj unless it exists.
 func (r *Reconciler) ensure(ctx context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured) error {
-	_, err := r.Store.Create(ctx, gvr, obj)
+	_, err := r.Objects.Create(ctx, gvr, obj)
 	if apierrors.IsAlreadyExists(err) {
 		return nil
 	}

@@ -44,7 +44,7 @@ func claimObj(name, class, generate string) map[string]interface{} {
 
 func warnings(t *testing.T, r *Reconciler, ns, name string) []string {
 	t.Helper()
-	events, err := r.Store.List(context.Background(), eventGVR, ns)
+	events, err := r.Objects.List(context.Background(), eventGVR, ns)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestClaimLifecycle(t *testing.T) {
 	create(t, r, obv1.ObjectBucketClaimGVR, claimObj("photos", "mirror", "photos-bucket-with-a-very-long-prefix"))
 	pass(t, r)
 	pass(t, r)
-	claim, err := r.Store.Get(ctx, obv1.ObjectBucketClaimGVR, "app", "photos")
+	claim, err := r.Objects.Get(ctx, obv1.ObjectBucketClaimGVR, "app", "photos")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestClaimLifecycle(t *testing.T) {
 	create(t, r, nbv1.BackingStoreGVR, pvPool("pv1", "1Gi"))
 	create(t, r, nbv1.BackingStoreGVR, pvPool("pv2", "1Gi"))
 	pass(t, r)
-	claim, _ = r.Store.Get(ctx, obv1.ObjectBucketClaimGVR, "app", "photos")
+	claim, _ = r.Objects.Get(ctx, obv1.ObjectBucketClaimGVR, "app", "photos")
 	if p, _, _ := unstructured.NestedString(claim.Object, "status", "phase"); p != "Bound" {
 		t.Fatalf("claim with a ready class: phase %q", p)
 	}
@@ -106,7 +106,7 @@ func TestClaimLifecycle(t *testing.T) {
 	if !hasFinalizer(claim, ClaimFinalizer) || claim.GetLabels()["noobaa-domain"] != "noobaa.noobaa.io" {
 		t.Errorf("claim metadata: finalizers %v labels %v", claim.GetFinalizers(), claim.GetLabels())
 	}
-	cm, err := r.Store.Get(ctx, configMapGVR, "app", "photos")
+	cm, err := r.Objects.Get(ctx, configMapGVR, "app", "photos")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestClaimLifecycle(t *testing.T) {
 	if data[obv1.BucketName] != bucket {
 		t.Errorf("BUCKET_NAME %q, want %q", data[obv1.BucketName], bucket)
 	}
-	sec, err := r.Store.Get(ctx, secretGVR, "app", "photos")
+	sec, err := r.Objects.Get(ctx, secretGVR, "app", "photos")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestClaimLifecycle(t *testing.T) {
 	if !regexp.MustCompile(`^[A-Z0-9]{20}$`).MatchString(keys[obv1.AccessKeyID]) || len(keys[obv1.SecretAccessKey]) != 40 {
 		t.Errorf("credentials do not look like an AWS key pair: %d and %d characters", len(keys[obv1.AccessKeyID]), len(keys[obv1.SecretAccessKey]))
 	}
-	ob, err := r.Store.Get(ctx, obv1.ObjectBucketGVR, "", "obc-app-photos")
+	ob, err := r.Objects.Get(ctx, obv1.ObjectBucketGVR, "", "obc-app-photos")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,17 +158,17 @@ func TestClaimLifecycle(t *testing.T) {
 	}
 
 	// Another pass changes nothing.
-	before, _ := r.Store.Get(ctx, obv1.ObjectBucketClaimGVR, "app", "photos")
+	before, _ := r.Objects.Get(ctx, obv1.ObjectBucketClaimGVR, "app", "photos")
 	pass(t, r)
-	after, _ := r.Store.Get(ctx, obv1.ObjectBucketClaimGVR, "app", "photos")
+	after, _ := r.Objects.Get(ctx, obv1.ObjectBucketClaimGVR, "app", "photos")
 	if before.GetResourceVersion() != after.GetResourceVersion() {
 		t.Error("a pass rewrote a bound claim")
 	}
 
 	// A store a bucket uses cannot go: it stays, Deleting, with a
 	// Warning naming the bucket.
-	pv1, _ := r.Store.Get(ctx, nbv1.BackingStoreGVR, "noobaa", "pv1")
-	if err := r.Store.Delete(ctx, nbv1.BackingStoreGVR, "noobaa", "pv1", string(pv1.GetUID())); err != nil {
+	pv1, _ := r.Objects.Get(ctx, nbv1.BackingStoreGVR, "noobaa", "pv1")
+	if err := r.Objects.Delete(ctx, nbv1.BackingStoreGVR, "noobaa", "pv1", string(pv1.GetUID())); err != nil {
 		t.Fatal(err)
 	}
 	pass(t, r)
@@ -181,20 +181,20 @@ func TestClaimLifecycle(t *testing.T) {
 
 	// Deleting the claim deletes its bucket's data, ConfigMap, Secret
 	// and ObjectBucket; then the store can go, with its volumes.
-	if err := r.Store.Delete(ctx, obv1.ObjectBucketClaimGVR, "app", "photos", ""); err != nil {
+	if err := r.Objects.Delete(ctx, obv1.ObjectBucketClaimGVR, "app", "photos", ""); err != nil {
 		t.Fatal(err)
 	}
 	pass(t, r)
-	if _, err := r.Store.Get(ctx, obv1.ObjectBucketClaimGVR, "app", "photos"); !apierrors.IsNotFound(err) {
+	if _, err := r.Objects.Get(ctx, obv1.ObjectBucketClaimGVR, "app", "photos"); !apierrors.IsNotFound(err) {
 		t.Errorf("claim still there: %v", err)
 	}
-	if _, err := r.Store.Get(ctx, configMapGVR, "app", "photos"); !apierrors.IsNotFound(err) {
+	if _, err := r.Objects.Get(ctx, configMapGVR, "app", "photos"); !apierrors.IsNotFound(err) {
 		t.Errorf("ConfigMap still there: %v", err)
 	}
-	if _, err := r.Store.Get(ctx, secretGVR, "app", "photos"); !apierrors.IsNotFound(err) {
+	if _, err := r.Objects.Get(ctx, secretGVR, "app", "photos"); !apierrors.IsNotFound(err) {
 		t.Errorf("Secret still there: %v", err)
 	}
-	if _, err := r.Store.Get(ctx, obv1.ObjectBucketGVR, "", "obc-app-photos"); !apierrors.IsNotFound(err) {
+	if _, err := r.Objects.Get(ctx, obv1.ObjectBucketGVR, "", "obc-app-photos"); !apierrors.IsNotFound(err) {
 		t.Errorf("ObjectBucket still there: %v", err)
 	}
 	meta, err := placement.OpenMeta(r.MetaPath())
@@ -209,7 +209,7 @@ func TestClaimLifecycle(t *testing.T) {
 		t.Errorf("pv2 still holds %d files of the deleted bucket", n)
 	}
 	pass(t, r)
-	if _, err := r.Store.Get(ctx, nbv1.BackingStoreGVR, "noobaa", "pv1"); !apierrors.IsNotFound(err) {
+	if _, err := r.Objects.Get(ctx, nbv1.BackingStoreGVR, "noobaa", "pv1"); !apierrors.IsNotFound(err) {
 		t.Errorf("store still there once no bucket uses it: %v", err)
 	}
 	if _, err := os.Stat(r.PVPoolDir("noobaa", "pv1")); !os.IsNotExist(err) {
@@ -230,7 +230,7 @@ func TestClaimExactNameTakenAndNamespaceClass(t *testing.T) {
 	pass(t, r)
 	create(t, r, obv1.ObjectBucketClaimGVR, second)
 	pass(t, r)
-	b, _ := r.Store.Get(ctx, obv1.ObjectBucketClaimGVR, "app", "b")
+	b, _ := r.Objects.Get(ctx, obv1.ObjectBucketClaimGVR, "app", "b")
 	if p, _, _ := unstructured.NestedString(b.Object, "status", "phase"); p != "Failed" {
 		t.Fatalf("second claim of a taken name: phase %q", p)
 	}
@@ -245,7 +245,7 @@ func TestClaimExactNameTakenAndNamespaceClass(t *testing.T) {
 	})
 	create(t, r, obv1.ObjectBucketClaimGVR, claimObj("c", "ns-class", "c"))
 	pass(t, r)
-	c, _ := r.Store.Get(ctx, obv1.ObjectBucketClaimGVR, "app", "c")
+	c, _ := r.Objects.Get(ctx, obv1.ObjectBucketClaimGVR, "app", "c")
 	if p, _, _ := unstructured.NestedString(c.Object, "status", "phase"); p != "Failed" {
 		t.Fatalf("namespace-class claim: phase %q", p)
 	}

@@ -137,7 +137,7 @@ func (r *Reconciler) OpenStore(ctx context.Context, obj *unstructured.Unstructur
 // opened is left out and reported in the map; the engine treats its
 // blocks as unavailable.
 func (r *Reconciler) OpenEngine(ctx context.Context, ns string) (*placement.Engine, map[string]error, error) {
-	list, err := r.Store.List(ctx, nbv1.BackingStoreGVR, ns)
+	list, err := r.Objects.List(ctx, nbv1.BackingStoreGVR, ns)
 	if err != nil {
 		return nil, nil, err
 	}

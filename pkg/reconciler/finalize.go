@@ -47,7 +47,7 @@ func (r *Reconciler) adopt(ctx context.Context, gvr schema.GroupVersionResource,
 	}
 	labels["app"] = "noobaa"
 	next.SetLabels(labels)
-	return r.Store.Update(ctx, gvr, next)
+	return r.Objects.Update(ctx, gvr, next)
 }
 
 // removeFinalizer releases obj from finalizer f (the store then deletes
@@ -55,7 +55,7 @@ func (r *Reconciler) adopt(ctx context.Context, gvr schema.GroupVersionResource,
 func (r *Reconciler) removeFinalizer(ctx context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured, f string) error {
 	next := obj.DeepCopy()
 	removeFinalizer(next, f)
-	_, err := r.Store.Update(ctx, gvr, next)
+	_, err := r.Objects.Update(ctx, gvr, next)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -65,7 +65,7 @@ func (r *Reconciler) removeFinalizer(ctx context.Context, gvr schema.GroupVersio
 // bucketsUsing lists the bound buckets (their ObjectBuckets) whose class,
 // in namespace ns, is class (when store is "") or places data on store.
 func (r *Reconciler) bucketsUsing(ctx context.Context, ns, class, store string) ([]string, error) {
-	obs, err := r.Store.List(ctx, obv1.ObjectBucketGVR, "")
+	obs, err := r.Objects.List(ctx, obv1.ObjectBucketGVR, "")
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func (r *Reconciler) bucketsUsing(ctx context.Context, ns, class, store string) 
 			}
 			continue
 		}
-		bc, err := r.Store.Get(ctx, nbv1.BucketClassGVR, ns, bcName)
+		bc, err := r.Objects.Get(ctx, nbv1.BucketClassGVR, ns, bcName)
 		if err != nil {
 			continue
 		}
@@ -168,7 +168,7 @@ func (r *Reconciler) inUse(ctx context.Context, gvr schema.GroupVersionResource,
 // eventOnce records an event unless the object already has one with the
 // same type, reason and message.
 func (r *Reconciler) eventOnce(ctx context.Context, obj *unstructured.Unstructured, kind, typ, reason, msg string) error {
-	events, err := r.Store.List(ctx, eventGVR, obj.GetNamespace())
+	events, err := r.Objects.List(ctx, eventGVR, obj.GetNamespace())
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func (r *Reconciler) eventOnce(ctx context.Context, obj *unstructured.Unstructur
 func (r *Reconciler) collectOrphans(ctx context.Context) error {
 	live := map[string]bool{}
 	for _, gvr := range []schema.GroupVersionResource{nbv1.BackingStoreGVR, nbv1.NamespaceStoreGVR, nbv1.BucketClassGVR, obv1.ObjectBucketClaimGVR} {
-		list, err := r.Store.List(ctx, gvr, "")
+		list, err := r.Objects.List(ctx, gvr, "")
 		if err != nil {
 			return err
 		}
@@ -198,7 +198,7 @@ func (r *Reconciler) collectOrphans(ctx context.Context) error {
 		}
 	}
 	for _, gvr := range []schema.GroupVersionResource{secretGVR, configMapGVR} {
-		list, err := r.Store.List(ctx, gvr, "")
+		list, err := r.Objects.List(ctx, gvr, "")
 		if err != nil {
 			return err
 		}
@@ -214,13 +214,13 @@ func (r *Reconciler) collectOrphans(ctx context.Context) error {
 				}
 			}
 			if orphan {
-				if err := r.Store.Delete(ctx, gvr, o.GetNamespace(), o.GetName(), string(o.GetUID())); err != nil && !apierrors.IsNotFound(err) {
+				if err := r.Objects.Delete(ctx, gvr, o.GetNamespace(), o.GetName(), string(o.GetUID())); err != nil && !apierrors.IsNotFound(err) {
 					return err
 				}
 			}
 		}
 	}
-	events, err := r.Store.List(ctx, eventGVR, "")
+	events, err := r.Objects.List(ctx, eventGVR, "")
 	if err != nil {
 		return err
 	}
@@ -228,7 +228,7 @@ func (r *Reconciler) collectOrphans(ctx context.Context) error {
 		kind, _, _ := unstructured.NestedString(e.Object, "involvedObject", "kind")
 		uid, _, _ := unstructured.NestedString(e.Object, "involvedObject", "uid")
 		if ours(kind) && uid != "" && !live[uid] {
-			if err := r.Store.Delete(ctx, eventGVR, e.GetNamespace(), e.GetName(), ""); err != nil && !apierrors.IsNotFound(err) {
+			if err := r.Objects.Delete(ctx, eventGVR, e.GetNamespace(), e.GetName(), ""); err != nil && !apierrors.IsNotFound(err) {
 				return err
 			}
 		}

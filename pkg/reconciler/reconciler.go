@@ -45,7 +45,7 @@ const (
 
 // Reconciler reconciles the objects of one local state.
 type Reconciler struct {
-	Store *localstate.Store
+	Objects *localstate.DB
 	// DataDir holds the pv-pool volumes: <DataDir>/<namespace>/<store>.
 	DataDir string
 	// S3Timeout bounds an S3 store's connection check.
@@ -106,16 +106,16 @@ func (r *Reconciler) Pass(ctx context.Context) error {
 		list func(context.Context) (*unstructured.UnstructuredList, error)
 	}{
 		{"BackingStore", r.backingStore, nbv1.BackingStoreGVR, func(ctx context.Context) (*unstructured.UnstructuredList, error) {
-			return r.Store.List(ctx, nbv1.BackingStoreGVR, "")
+			return r.Objects.List(ctx, nbv1.BackingStoreGVR, "")
 		}},
 		{"NamespaceStore", r.namespaceStore, nbv1.NamespaceStoreGVR, func(ctx context.Context) (*unstructured.UnstructuredList, error) {
-			return r.Store.List(ctx, nbv1.NamespaceStoreGVR, "")
+			return r.Objects.List(ctx, nbv1.NamespaceStoreGVR, "")
 		}},
 		{"BucketClass", r.bucketClass, nbv1.BucketClassGVR, func(ctx context.Context) (*unstructured.UnstructuredList, error) {
-			return r.Store.List(ctx, nbv1.BucketClassGVR, "")
+			return r.Objects.List(ctx, nbv1.BucketClassGVR, "")
 		}},
 		{"ObjectBucketClaim", r.claim, obv1.ObjectBucketClaimGVR, func(ctx context.Context) (*unstructured.UnstructuredList, error) {
-			return r.Store.List(ctx, obv1.ObjectBucketClaimGVR, "")
+			return r.Objects.List(ctx, obv1.ObjectBucketClaimGVR, "")
 		}},
 	} {
 		list, err := gvr.list(ctx)
@@ -360,7 +360,7 @@ func (r *Reconciler) s3ConfigRV(ctx context.Context, obj *unstructured.Unstructu
 	if ns == "" {
 		ns = obj.GetNamespace()
 	}
-	secret, err := r.Store.Get(ctx, secretGVR, ns, secretName)
+	secret, err := r.Objects.Get(ctx, secretGVR, ns, secretName)
 	if err != nil {
 		return cfg, "", &outcome{phase: "Rejected", reason: "MissingSecret", message: fmt.Sprintf("secret %q in namespace %q: %v", secretName, ns, err)}
 	}
@@ -414,9 +414,9 @@ func (r *Reconciler) bucketClass(ctx context.Context, obj *unstructured.Unstruct
 	backing, namespace := nbv1.StoresUsedBy(obj)
 	ns := obj.GetNamespace()
 	_ = check("BackingStore", backing, func(n string) (*unstructured.Unstructured, error) {
-		return r.Store.Get(ctx, nbv1.BackingStoreGVR, ns, n)
+		return r.Objects.Get(ctx, nbv1.BackingStoreGVR, ns, n)
 	}) && check("NamespaceStore", namespace, func(n string) (*unstructured.Unstructured, error) {
-		return r.Store.Get(ctx, nbv1.NamespaceStoreGVR, ns, n)
+		return r.Objects.Get(ctx, nbv1.NamespaceStoreGVR, ns, n)
 	})
 	if o.phase != "Ready" {
 		o.mode = ""
@@ -439,7 +439,7 @@ func (r *Reconciler) retryConflicts(ctx context.Context, gvr schema.GroupVersion
 		case i == attempts-1:
 			return err
 		}
-		fresh, gerr := r.Store.Get(ctx, gvr, obj.GetNamespace(), obj.GetName())
+		fresh, gerr := r.Objects.Get(ctx, gvr, obj.GetNamespace(), obj.GetName())
 		if apierrors.IsNotFound(gerr) {
 			return nil
 		}

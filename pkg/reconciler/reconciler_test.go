@@ -21,12 +21,12 @@ func newRec(t *testing.T) *Reconciler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Reconciler{Store: s, DataDir: filepath.Join(dir, "data")}
+	return &Reconciler{Objects: s, DataDir: filepath.Join(dir, "data")}
 }
 
 func create(t *testing.T, r *Reconciler, gvr schema.GroupVersionResource, obj map[string]interface{}) {
 	t.Helper()
-	if _, err := r.Store.Create(context.Background(), gvr, &unstructured.Unstructured{Object: obj}); err != nil {
+	if _, err := r.Objects.Create(context.Background(), gvr, &unstructured.Unstructured{Object: obj}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -42,7 +42,7 @@ func pvPool(name, size string) map[string]interface{} {
 
 func status(t *testing.T, r *Reconciler, gvr schema.GroupVersionResource, name string) (phase, mode, reason, message string) {
 	t.Helper()
-	obj, err := r.Store.Get(context.Background(), gvr, "noobaa", name)
+	obj, err := r.Objects.Get(context.Background(), gvr, "noobaa", name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestPVPoolCapacityModes(t *testing.T) {
 	if p, m, reason, _ := status(t, r, nbv1.BackingStoreGVR, "pv1"); p != "Ready" || m != "OPTIMAL" || reason != "BackingStorePhaseReady" {
 		t.Fatalf("fresh pv-pool: %s %s %s", p, m, reason)
 	}
-	obj, _ := r.Store.Get(ctx, nbv1.BackingStoreGVR, "noobaa", "pv1")
+	obj, _ := r.Objects.Get(ctx, nbv1.BackingStoreGVR, "noobaa", "pv1")
 	conds, _, _ := unstructured.NestedSlice(obj.Object, "status", "conditions")
 	if len(conds) != 4 {
 		t.Errorf("want the operator's 4 conditions, got %d", len(conds))
@@ -97,7 +97,7 @@ func TestPVPoolCapacityModes(t *testing.T) {
 	full := pvPool("pv2", "1Mi")
 	_ = unstructured.SetNestedField(full, int64(1), "spec", "pvPool", "numVolumes")
 	create(t, r, nbv1.BackingStoreGVR, full)
-	obj2, _ := r.Store.Get(ctx, nbv1.BackingStoreGVR, "noobaa", "pv2")
+	obj2, _ := r.Objects.Get(ctx, nbv1.BackingStoreGVR, "noobaa", "pv2")
 	s2, err := r.StoreFor(ctx, obj2)
 	if err != nil {
 		t.Fatal(err)
@@ -116,13 +116,13 @@ func TestPassIsIdempotent(t *testing.T) {
 	r := newRec(t)
 	create(t, r, nbv1.BackingStoreGVR, pvPool("pv1", "1Gi"))
 	pass(t, r)
-	before, _ := r.Store.Get(ctx, nbv1.BackingStoreGVR, "noobaa", "pv1")
+	before, _ := r.Objects.Get(ctx, nbv1.BackingStoreGVR, "noobaa", "pv1")
 	pass(t, r)
-	after, _ := r.Store.Get(ctx, nbv1.BackingStoreGVR, "noobaa", "pv1")
+	after, _ := r.Objects.Get(ctx, nbv1.BackingStoreGVR, "noobaa", "pv1")
 	if before.GetResourceVersion() != after.GetResourceVersion() {
 		t.Errorf("a pass with nothing to change wrote the object (%s -> %s)", before.GetResourceVersion(), after.GetResourceVersion())
 	}
-	events, _ := r.Store.List(ctx, eventGVR, "noobaa")
+	events, _ := r.Objects.List(ctx, eventGVR, "noobaa")
 	if len(events.Items) != 1 {
 		t.Errorf("want one phase event, got %d", len(events.Items))
 	}
@@ -178,7 +178,7 @@ func TestS3StoresAgainstARealServer(t *testing.T) {
 	if _, _, _, msg := status(t, r, nbv1.BackingStoreGVR, "az"); !strings.Contains(msg, "s3-compatible") {
 		t.Errorf("azure must say what to use instead: %q", msg)
 	}
-	events, _ := r.Store.List(context.Background(), eventGVR, "noobaa")
+	events, _ := r.Objects.List(context.Background(), eventGVR, "noobaa")
 	warnings := 0
 	for _, e := range events.Items {
 		if e.Object["type"] == "Warning" {

@@ -59,7 +59,7 @@ func (r *Reconciler) RecoverBuckets(ctx context.Context) (*RecoverReport, error)
 	if err != nil {
 		return nil, err
 	}
-	claims, err := r.Store.List(ctx, obv1.ObjectBucketClaimGVR, "")
+	claims, err := r.Objects.List(ctx, obv1.ObjectBucketClaimGVR, "")
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ func (r *Reconciler) recoverBucket(ctx context.Context, claim *unstructured.Unst
 		return err
 	}
 	if _, err := meta.Bucket(rb.Bucket); errors.Is(err, placement.ErrNoBucket) {
-		class, err := r.Store.Get(ctx, nbv1.BucketClassGVR, sysNS, rb.Class)
+		class, err := r.Objects.Get(ctx, nbv1.BucketClassGVR, sysNS, rb.Class)
 		if apierrors.IsNotFound(err) {
 			return fmt.Errorf("bucket class %s/%s is gone: its placement is unknown", sysNS, rb.Class)
 		}

@@ -84,7 +84,7 @@ func (r *Reconciler) setStatus(ctx context.Context, gvr schema.GroupVersionResou
 	}
 	next := obj.DeepCopy()
 	next.Object["status"] = st
-	if _, err := r.Store.UpdateStatus(ctx, gvr, next); err != nil {
+	if _, err := r.Objects.UpdateStatus(ctx, gvr, next); err != nil {
 		return err
 	}
 	if oldPhase != o.phase || oldMode != o.mode {
@@ -138,6 +138,6 @@ func (r *Reconciler) event(ctx context.Context, obj *unstructured.Unstructured, 
 		"firstTimestamp": now, "lastTimestamp": now,
 		"source": map[string]interface{}{"component": "nb-local"},
 	}}
-	_, err := r.Store.Create(ctx, eventGVR, ev)
+	_, err := r.Objects.Create(ctx, eventGVR, ev)
 	return err
 }

@@ -322,7 +322,7 @@ func (s *Server) loop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		rv, err := s.cp.Store.ResourceVersion(ctx)
+		rv, err := s.cp.Objects.ResourceVersion(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.logf("reading the state: %v", err)
@@ -339,7 +339,7 @@ func (s *Server) loop(ctx context.Context) {
 			s.logf("accounts: %v", err)
 		}
 		last, lastPass = rv, time.Now()
-		if rv2, err := s.cp.Store.ResourceVersion(ctx); err == nil {
+		if rv2, err := s.cp.Objects.ResourceVersion(ctx); err == nil {
 			last = rv2 // what the pass wrote itself needs no second pass
 		}
 	}
@@ -393,7 +393,7 @@ func (s *Server) passes(ctx context.Context) {
 // refreshAccounts rebuilds the key pairs the endpoint accepts: NooBaa's
 // admin and every bound claim's.
 func (s *Server) refreshAccounts(ctx context.Context) error {
-	st := s.cp.Store
+	st := s.cp.Objects
 	var list []gateway.Account
 	admin, err := st.Get(ctx, secretGVR, nbv1.DefaultNamespace, controlplane.AdminSecret)
 	if err != nil && !apierrors.IsNotFound(err) {
@@ -457,7 +457,7 @@ func (s *Server) claimOf(bucket string) string {
 // default bucket class, as a NooBaa bucket made without one.
 func (s *Server) newBucket(ctx context.Context) (placement.Bucket, error) {
 	ns := nbv1.DefaultNamespace
-	obj, err := s.cp.Store.Get(ctx, nbv1.BucketClassGVR, ns, nbv1.DefaultBucketClass)
+	obj, err := s.cp.Objects.Get(ctx, nbv1.BucketClassGVR, ns, nbv1.DefaultBucketClass)
 	if apierrors.IsNotFound(err) {
 		return placement.Bucket{}, fmt.Errorf("there is no bucket class %s/%s for buckets made over S3: create one (nb bucketclass create placement-bucketclass %s --backingstores ...)",
 			ns, nbv1.DefaultBucketClass, nbv1.DefaultBucketClass)
@@ -581,7 +581,7 @@ func (s *Server) fail(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	}
 	var objs []*unstructured.Unstructured
 	for _, n := range names {
-		obj, err := s.cp.Store.Get(r.Context(), nbv1.BackingStoreGVR, ns, n)
+		obj, err := s.cp.Objects.Get(r.Context(), nbv1.BackingStoreGVR, ns, n)
 		if err != nil {
 			http.Error(w, fmt.Sprintf("backingstore %s/%s: %v", ns, n, err), http.StatusNotFound)
 			return

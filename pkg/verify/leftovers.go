@@ -112,7 +112,7 @@ func CleanLeftovers(ctx context.Context, r *reconciler.Reconciler) error {
 func cleanLeftover(ctx context.Context, r *reconciler.Reconciler, l Leftover) error {
 	if l.Claim != "" {
 		ns, name, _ := strings.Cut(l.Claim, "/")
-		claim, err := r.Store.Get(ctx, obv1.ObjectBucketClaimGVR, ns, name)
+		claim, err := r.Objects.Get(ctx, obv1.ObjectBucketClaimGVR, ns, name)
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
@@ -122,7 +122,7 @@ func cleanLeftover(ctx context.Context, r *reconciler.Reconciler, l Leftover) er
 		if claim.GetLabels()[LabelVerify] == "" {
 			return nil // not a verify's claim (a name reused since): leave it
 		}
-		err = r.Store.Delete(ctx, obv1.ObjectBucketClaimGVR, ns, name, string(claim.GetUID()))
+		err = r.Objects.Delete(ctx, obv1.ObjectBucketClaimGVR, ns, name, string(claim.GetUID()))
 		if apierrors.IsNotFound(err) {
 			return nil
 		}

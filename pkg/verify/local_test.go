@@ -26,7 +26,7 @@ func TestLocalCtrlCRestoresTheStores(t *testing.T) {
 	}
 	create := func(gvr schema.GroupVersionResource, obj map[string]interface{}) {
 		t.Helper()
-		if _, err := cp.Store.Create(ctx, gvr, &unstructured.Unstructured{Object: obj}); err != nil {
+		if _, err := cp.Objects.Create(ctx, gvr, &unstructured.Unstructured{Object: obj}); err != nil {
 			t.Fatal(err)
 		}
 	}
