@@ -73,3 +73,15 @@ func Read(obj *unstructured.Unstructured) Progress {
 	}
 	return p
 }
+
+// ByPhase judges p by its phase alone: Done in phase done, Rejected in
+// phase rejected, else Waiting.
+func ByPhase(p Progress, done, rejected string) (Verdict, Progress) {
+	switch p.Phase {
+	case done:
+		return Done, p
+	case rejected:
+		return Rejected, p
+	}
+	return Waiting, p
+}

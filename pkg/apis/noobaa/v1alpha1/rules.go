@@ -82,12 +82,5 @@ func StoreReady(obj *unstructured.Unstructured) (status.Verdict, status.Progress
 
 // BucketClassReady is the condition of BucketClasses.
 func BucketClassReady(obj *unstructured.Unstructured) (status.Verdict, status.Progress) {
-	p := status.Read(obj)
-	switch p.Phase {
-	case "Rejected":
-		return status.Rejected, p
-	case "Ready":
-		return status.Done, p
-	}
-	return status.Waiting, p
+	return status.ByPhase(status.Read(obj), "Ready", "Rejected")
 }

@@ -12,11 +12,5 @@ import (
 func ClaimBound(obj *unstructured.Unstructured) (status.Verdict, status.Progress) {
 	p := status.Progress{}
 	p.Phase, _, _ = unstructured.NestedString(obj.Object, "status", "phase")
-	switch p.Phase {
-	case "Failed":
-		return status.Rejected, p
-	case "Bound":
-		return status.Done, p
-	}
-	return status.Waiting, p
+	return status.ByPhase(p, "Bound", "Failed")
 }
