@@ -55,7 +55,7 @@ func FailStores(ctx context.Context, dp DataPath, stores []*unstructured.Unstruc
 			restores = append(restores, undo)
 			addHow("volumes moved away")
 		default:
-			down, err := Unreachable(name)
+			down, err := unreachable(name)
 			if err != nil {
 				return nil, "", errors.Join(err, restore())
 			}
@@ -70,9 +70,9 @@ func FailStores(ctx context.Context, dp DataPath, stores []*unstructured.Unstruc
 	return restore, strings.Join(hows, "; "), nil
 }
 
-// Unreachable is an S3 store named name whose endpoint is an address where
+// unreachable is an S3 store named name whose endpoint is an address where
 // nothing listens: every call fails as when the cloud is out of reach.
-func Unreachable(name string) (blockstore.Store, error) {
+func unreachable(name string) (blockstore.Store, error) {
 	return s3store.New(s3store.Config{Name: name, Endpoint: "http://127.0.0.1:1", Bucket: "unreachable", Region: "us-east-1",
 		AccessKey: "x", SecretKey: "x", PathStyle: true})
 }

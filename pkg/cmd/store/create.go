@@ -182,8 +182,9 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 		return err
 	}
 	o.Objects = objs
+	pair := create.Objects{Secret: objs.Secret, Object: objs.Store()}
 	if o.Create.DryRun == create.DryRunClient {
-		return o.Create.PrintClientDryRun(o.IO, create.Objects{Secret: objs.Secret, Object: objs.Store()}.List())
+		return o.Create.PrintClientDryRun(o.IO, pair.List())
 	}
 	if o.Input.SecretName != "" {
 		client, err := o.KubeClient()
@@ -194,7 +195,7 @@ func (o *CreateOptions) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	_, err = o.Create.OnCluster(ctx, o.IO, o.KubeClient, create.Objects{Secret: objs.Secret, Object: objs.Store()}, kindOf(o.Input.Kind))
+	_, err = o.Create.OnCluster(ctx, o.IO, o.KubeClient, pair, kindOf(o.Input.Kind))
 	return err
 }
 
