@@ -215,6 +215,34 @@ func (b *Backend) GetObjectLockConfiguration(_ context.Context, bucket string) (
 	return nil, s3err.GetAPIError(s3err.ErrObjectLockConfigurationNotFound)
 }
 
+// GetBucketCors implements backend.Backend: no bucket has a CORS
+// configuration (setting one is not implemented), which is S3's
+// NoSuchCORSConfiguration, not NotImplemented: clients that read every
+// bucket setting (Terraform's aws_s3_bucket) expect it.
+func (b *Backend) GetBucketCors(_ context.Context, bucket string) ([]byte, error) {
+	if _, err := b.bucket(bucket); err != nil {
+		return nil, err
+	}
+	return nil, s3err.GetBucketErr(s3err.ErrNoSuchCORSConfiguration, bucket)
+}
+
+// GetBucketWebsite implements backend.Backend: no website configuration.
+func (b *Backend) GetBucketWebsite(_ context.Context, bucket string) ([]byte, error) {
+	if _, err := b.bucket(bucket); err != nil {
+		return nil, err
+	}
+	return nil, s3err.GetBucketErr(s3err.ErrNoSuchWebsiteConfiguration, bucket)
+}
+
+// GetBucketTagging implements backend.Backend: buckets carry no tags
+// (setting them is not implemented): S3's NoSuchTagSet.
+func (b *Backend) GetBucketTagging(_ context.Context, bucket string) (map[string]string, error) {
+	if _, err := b.bucket(bucket); err != nil {
+		return nil, err
+	}
+	return nil, s3err.GetAPIError(s3err.ErrBucketTaggingNotFound)
+}
+
 // GetBucketVersioning implements backend.Backend: buckets are
 // unversioned (the answer S3 gives for a bucket never versioned).
 func (b *Backend) GetBucketVersioning(_ context.Context, bucket string) (s3response.GetBucketVersioningOutput, error) {

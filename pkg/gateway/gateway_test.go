@@ -484,11 +484,128 @@ func TestListingPagesWithDelimiters(t *testing.T) {
 	if err != nil || len(l.Contents) == 0 || *l.Contents[0].Key <= "d3/f1000" || *l.KeyCount != int32(len(l.Contents)) {
 		t.Fatalf("start-after: %v", err)
 	}
+	// max-keys=0: an empty page, not truncated (as S3 and s3-tests have it).
+	if l, err := admin.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("many"), MaxKeys: aws.Int32(0)}); err != nil || *l.IsTruncated || len(l.Contents) != 0 || *l.KeyCount != 0 {
+		t.Errorf("max-keys 0: %+v %v", l, err)
+	}
+	// Versions of an unversioned bucket: every key once, "null" and
+	// latest, paged by key marker.
+	var versions []string
+	var keyMarker, versionMarker *string
+	for {
+		l, err := admin.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String("many"), KeyMarker: keyMarker, VersionIdMarker: versionMarker, MaxKeys: aws.Int32(333)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range l.Versions {
+			if *v.VersionId != "null" || !*v.IsLatest || *v.Size != 1 {
+				t.Fatalf("version %+v", v)
+			}
+			versions = append(versions, *v.Key)
+		}
+		if len(l.DeleteMarkers) != 0 {
+			t.Fatalf("delete markers %+v", l.DeleteMarkers)
+		}
+		if !*l.IsTruncated {
+			break
+		}
+		keyMarker, versionMarker = l.NextKeyMarker, l.NextVersionIdMarker
+	}
+	if strings.Join(versions, ",") != strings.Join(want, ",") {
+		t.Fatalf("versions: %d keys, want %d", len(versions), len(want))
+	}
+	for _, in := range []*s3.ListObjectVersionsInput{
+		{Bucket: aws.String("many"), VersionIdMarker: aws.String("null")},                                  // a version marker needs a key marker
+		{Bucket: aws.String("many"), KeyMarker: aws.String("d0/"), VersionIdMarker: aws.String("3HL4kqt")}, // no such version ID here
+	} {
+		if _, err := admin.ListObjectVersions(ctx, in); code(err) != "InvalidArgument" {
+			t.Errorf("versions %+v: %v, want InvalidArgument", in, err)
+		}
+	}
 	// encoding-type=url.
 	put(t, admin, "many", "sp ace+plus", nil)
 	le, err := admin.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("many"), Prefix: aws.String("sp"), EncodingType: types.EncodingTypeUrl})
 	if err != nil || len(le.Contents) != 1 || *le.Contents[0].Key != "sp%20ace%2Bplus" || le.EncodingType != types.EncodingTypeUrl {
 		t.Errorf("encoding-type=url: %+v %v", le, err)
+	}
+}
+
+// Answers of a bucket without versions, tags, CORS or a website, as S3
+// gives them for one that never had them, and the object attributes.
+func TestUnversionedBucketAnswers(t *testing.T) {
+	ctx := context.Background()
+	c := client(c1Key, c1Secret)
+	b := aws.String("bucket-one")
+	body := []byte("attributes")
+	put(t, c, *b, "attrs", body, func(in *s3.PutObjectInput) { in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc32c })
+	all := []types.ObjectAttributes{types.ObjectAttributesEtag, types.ObjectAttributesObjectSize, types.ObjectAttributesStorageClass, types.ObjectAttributesChecksum, types.ObjectAttributesObjectParts}
+	a, err := c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: b, Key: aws.String("attrs"), ObjectAttributes: all})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *a.ETag != md5hex(body) || *a.ObjectSize != int64(len(body)) || a.StorageClass != types.StorageClassStandard || a.ObjectParts != nil ||
+		a.Checksum == nil || a.Checksum.ChecksumCRC32C == nil || a.LastModified == nil {
+		t.Errorf("attributes: %+v", a)
+	}
+	// Only what is asked for.
+	if a, err := c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: b, Key: aws.String("attrs"), ObjectAttributes: []types.ObjectAttributes{types.ObjectAttributesObjectSize}}); err != nil || a.ETag != nil || *a.ObjectSize != int64(len(body)) {
+		t.Errorf("size only: %+v %v", a, err)
+	}
+	// A multipart object's parts, a page at a time.
+	cr, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: b, Key: aws.String("attrs-mp")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var done []types.CompletedPart
+	for i, p := range [][]byte{rnd(5<<20, 20), rnd(5<<20, 21), rnd(10, 22)} {
+		up, err := c.UploadPart(ctx, &s3.UploadPartInput{Bucket: b, Key: aws.String("attrs-mp"), UploadId: cr.UploadId, PartNumber: aws.Int32(int32(i + 1)), Body: bytes.NewReader(p)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done = append(done, types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: up.ETag})
+	}
+	if _, err := c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: b, Key: aws.String("attrs-mp"), UploadId: cr.UploadId, MultipartUpload: &types.CompletedMultipartUpload{Parts: done}}); err != nil {
+		t.Fatal(err)
+	}
+	a, err = c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: b, Key: aws.String("attrs-mp"), ObjectAttributes: all, MaxParts: aws.Int32(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := a.ObjectParts; p == nil || len(p.Parts) != 2 || !*p.IsTruncated || *p.NextPartNumberMarker != "2" || *p.Parts[1].Size != 5<<20 || !strings.HasSuffix(*a.ETag, "-3") {
+		t.Fatalf("parts, first page: %+v", a.ObjectParts)
+	}
+	a, err = c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: b, Key: aws.String("attrs-mp"), ObjectAttributes: all, PartNumberMarker: aws.String("2")})
+	if p := a.ObjectParts; err != nil || p == nil || len(p.Parts) != 1 || *p.IsTruncated || *p.Parts[0].PartNumber != 3 || *p.Parts[0].Size != 10 {
+		t.Fatalf("parts, second page: %+v %v", a, err)
+	}
+	// The one version is "null"; any other does not exist.
+	get(t, c, *b, "attrs", func(in *s3.GetObjectInput) { in.VersionId = aws.String("null") })
+	if _, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("attrs"), VersionId: aws.String("3HL4kqtJlcpXroDTDmJ")}); code(err) != "NoSuchVersion" {
+		t.Errorf("GET of another version: %v", err)
+	}
+	if _, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: aws.String("attrs"), VersionId: aws.String("3HL4kqtJlcpXroDTDmJ")}); !strings.Contains(fmt.Sprint(err), "404") {
+		t.Errorf("HEAD of another version: %v", err)
+	}
+	// Deleting the "null" version deletes the object, and says so.
+	d, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: b, Delete: &types.Delete{Objects: []types.ObjectIdentifier{{Key: aws.String("attrs"), VersionId: aws.String("null")}}}})
+	if err != nil || len(d.Deleted) != 1 || *d.Deleted[0].VersionId != "null" {
+		t.Fatalf("delete the null version: %+v %v", d, err)
+	}
+	if _, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: aws.String("attrs")}); err == nil {
+		t.Error("the object is still there")
+	}
+	// Bucket settings nb does not keep: S3's "none" answers.
+	if _, err := c.GetBucketCors(ctx, &s3.GetBucketCorsInput{Bucket: b}); code(err) != "NoSuchCORSConfiguration" {
+		t.Errorf("CORS: %v", err)
+	}
+	if _, err := c.GetBucketWebsite(ctx, &s3.GetBucketWebsiteInput{Bucket: b}); code(err) != "NoSuchWebsiteConfiguration" {
+		t.Errorf("website: %v", err)
+	}
+	if _, err := c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: b}); code(err) != "NoSuchTagSet" {
+		t.Errorf("bucket tags: %v", err)
+	}
+	if _, err := c.GetBucketCors(ctx, &s3.GetBucketCorsInput{Bucket: aws.String("bucket-two")}); code(err) != "AccessDenied" {
+		t.Errorf("another claim's bucket: %v", err)
 	}
 }
 

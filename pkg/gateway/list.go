@@ -122,3 +122,41 @@ func (b *Backend) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input) 
 	}
 	return out, nil
 }
+
+// nullVersion is the version ID S3 gives every object of a bucket that
+// was never versioned.
+const nullVersion = "null"
+
+// ListObjectVersions implements backend.Backend. Buckets are unversioned,
+// so every object is its one version, "null" and latest, as S3 lists a
+// bucket that was never versioned; there are no delete markers. Paging is
+// by key (a key's one version is never split across pages).
+func (b *Backend) ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsInput) (s3response.ListVersionsResult, error) {
+	bucket, prefix, delim, keyMarker, versionMarker := clone(in.Bucket), clone(in.Prefix), clone(in.Delimiter), clone(in.KeyMarker), clone(in.VersionIdMarker)
+	if versionMarker != "" && keyMarker == "" {
+		return s3response.ListVersionsResult{}, s3err.APIError{Code: "InvalidArgument",
+			Description: "A version-id marker cannot be specified without a key marker.", HTTPStatusCode: 400}
+	}
+	if versionMarker != "" && versionMarker != nullVersion {
+		return s3response.ListVersionsResult{}, s3err.APIError{Code: "InvalidArgument", Description: "Invalid version id specified", HTTPStatusCode: 400}
+	}
+	max := maxKeys(in.MaxKeys)
+	l, objs, cps, enc, err := b.page(ctx, bucket, prefix, delim, keyMarker, max, true)
+	if err != nil {
+		return s3response.ListVersionsResult{}, err
+	}
+	versions := make([]s3response.ObjectVersion, 0, len(objs))
+	for _, o := range objs {
+		versions = append(versions, s3response.ObjectVersion{Key: o.Key, Size: o.Size, ETag: o.ETag, LastModified: o.LastModified,
+			Owner: o.Owner, StorageClass: types.ObjectVersionStorageClassStandard, IsLatest: ptr(true), VersionId: ptr(nullVersion)})
+	}
+	out := s3response.ListVersionsResult{Name: ptr(bucket), Prefix: ptr(enc(prefix)), Delimiter: ptr(enc(delim)), MaxKeys: ptr(int32(max)),
+		KeyMarker: ptr(enc(keyMarker)), VersionIdMarker: ptr(versionMarker), IsTruncated: ptr(l.Truncated), Versions: versions, CommonPrefixes: cps}
+	if l.Truncated {
+		out.NextKeyMarker, out.NextVersionIdMarker = ptr(enc(l.Next)), ptr(nullVersion)
+	}
+	if urlEncoded(ctx) {
+		out.EncodingType = types.EncodingTypeUrl
+	}
+	return out, nil
+}

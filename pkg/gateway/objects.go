@@ -13,6 +13,7 @@ import (
 	"hash/crc32"
 	"hash/crc64"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -380,6 +381,9 @@ func readPreconditions(ifMatch, ifNoneMatch *string, ifModified, ifUnmodified *t
 
 // HeadObject implements backend.Backend.
 func (b *Backend) HeadObject(_ context.Context, in *s3.HeadObjectInput) (*s3.HeadObjectOutput, error) {
+	if err := version(in.VersionId); err != nil {
+		return nil, err
+	}
 	man, _, err := b.object(str(in.Bucket), str(in.Key))
 	if err != nil {
 		return nil, err
@@ -429,6 +433,9 @@ func optional(s string) *string {
 // one that fails later breaks the connection: a client never gets wrong
 // bytes.
 func (b *Backend) GetObject(_ context.Context, in *s3.GetObjectInput) (*s3.GetObjectOutput, error) {
+	if err := version(in.VersionId); err != nil {
+		return nil, err
+	}
 	man, eng, err := b.object(str(in.Bucket), str(in.Key))
 	if err != nil {
 		return nil, err
@@ -519,6 +526,62 @@ func (o *objectBody) Close() error {
 	return nil
 }
 
+// version checks a request's versionId: buckets are unversioned, so an
+// object's one version is "null" (what ListObjectVersions lists) and any
+// other is S3's NoSuchVersion.
+func version(p *string) error {
+	if v := str(p); v != "" && v != nullVersion {
+		return s3err.GetAPIError(s3err.ErrNoSuchVersion)
+	}
+	return nil
+}
+
+// GetObjectAttributes implements backend.Backend: the ETag, size, storage
+// class, the checksum given at upload, and a multipart object's parts
+// (paged by part-number-marker and max-parts). The gateway keeps the
+// attributes asked for.
+func (b *Backend) GetObjectAttributes(_ context.Context, in *s3.GetObjectAttributesInput) (s3response.GetObjectAttributesResponse, error) {
+	if err := version(in.VersionId); err != nil {
+		return s3response.GetObjectAttributesResponse{}, err
+	}
+	man, _, err := b.object(str(in.Bucket), str(in.Key))
+	if err != nil {
+		return s3response.GetObjectAttributesResponse{}, err
+	}
+	out := s3response.GetObjectAttributesResponse{ETag: ptr(etagOf(man)), ObjectSize: ptr(man.Size), StorageClass: types.StorageClassStandard,
+		LastModified: ptr(modified(man.Created))}
+	if f := fieldsOf(man.Attrs); f != (checksumFields{}) {
+		out.Checksum = &types.Checksum{ChecksumCRC32: f.CRC32, ChecksumCRC32C: f.CRC32C, ChecksumCRC64NVME: f.CRC64NVME,
+			ChecksumSHA1: f.SHA1, ChecksumSHA256: f.SHA256, ChecksumType: f.Type}
+	}
+	if len(man.Parts) > 0 {
+		marker := 0
+		if m := str(in.PartNumberMarker); m != "" {
+			if marker, err = strconv.Atoi(m); err != nil || marker < 0 {
+				return s3response.GetObjectAttributesResponse{}, s3err.APIError{Code: "InvalidArgument", Description: "Invalid part number marker", HTTPStatusCode: 400}
+			}
+		}
+		max := defaultMaxKeys
+		if in.MaxParts != nil && *in.MaxParts >= 0 {
+			max = int(min(*in.MaxParts, defaultMaxKeys))
+		}
+		parts := &s3response.ObjectParts{PartNumberMarker: marker, MaxParts: max}
+		for _, p := range man.Parts {
+			if p.Number <= marker {
+				continue
+			}
+			if len(parts.Parts) == max {
+				parts.IsTruncated = true
+				break
+			}
+			parts.Parts = append(parts.Parts, types.ObjectPart{PartNumber: ptr(int32(p.Number)), Size: ptr(p.Size)})
+			parts.NextPartNumberMarker = p.Number
+		}
+		out.ObjectParts = parts
+	}
+	return out, nil
+}
+
 // DeleteObject implements backend.Backend: deleting a missing key
 // succeeds, as on S3.
 func (b *Backend) DeleteObject(ctx context.Context, in *s3.DeleteObjectInput) (*s3.DeleteObjectOutput, error) {
@@ -556,7 +619,7 @@ func (b *Backend) DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput) 
 		key := clone(o.Key)
 		err := eng.Delete(b.ctx(), bucket, key)
 		if err == nil || errors.Is(err, placement.ErrNoObject) {
-			out.Deleted = append(out.Deleted, types.DeletedObject{Key: ptr(key)})
+			out.Deleted = append(out.Deleted, types.DeletedObject{Key: ptr(key), VersionId: cloneOpt(o.VersionId)})
 			continue
 		}
 		code, msg := "InternalError", err.Error()

@@ -149,7 +149,7 @@ func TestListPageMatchesModel(t *testing.T) {
 			}
 		}
 	}
-	if l, _ := r.eng.Meta.ListPage("bkt", "", "", "", 0); !l.Truncated || len(l.Objects) != 0 {
+	if l, _ := r.eng.Meta.ListPage("bkt", "", "", "", 0); l.Truncated || len(l.Objects) != 0 || len(l.Prefixes) != 0 {
 		t.Errorf("max 0: %+v", l)
 	}
 	if l, _ := r.eng.Meta.ListPage("other", "", "", "", 10); len(l.Objects) != 0 || l.Truncated {
