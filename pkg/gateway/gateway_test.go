@@ -578,6 +578,14 @@ func TestUnversionedBucketAnswers(t *testing.T) {
 	if p := a.ObjectParts; err != nil || p == nil || len(p.Parts) != 1 || *p.IsTruncated || *p.Parts[0].PartNumber != 3 || *p.Parts[0].Size != 10 {
 		t.Fatalf("parts, second page: %+v %v", a, err)
 	}
+	// Part 1 of an object not uploaded in parts is all of it, without a
+	// parts count; part 2 does not exist.
+	if got, out := get(t, c, *b, "attrs", func(in *s3.GetObjectInput) { in.PartNumber = aws.Int32(1) }); !bytes.Equal(got, body) || out.PartsCount != nil {
+		t.Errorf("part 1 of a single-part object: %q, parts count %v", got, out.PartsCount)
+	}
+	if _, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("attrs"), PartNumber: aws.Int32(2)}); err == nil {
+		t.Error("part 2 of a single-part object was served")
+	}
 	// The one version is "null"; any other does not exist.
 	get(t, c, *b, "attrs", func(in *s3.GetObjectInput) { in.VersionId = aws.String("null") })
 	if _, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: b, Key: aws.String("attrs"), VersionId: aws.String("3HL4kqtJlcpXroDTDmJ")}); code(err) != "NoSuchVersion" {

@@ -353,7 +353,9 @@ func spanOf(man *placement.Manifest, rng string, part *int32) (span, error) {
 			if n != 1 {
 				return span{}, s3err.GetInvalidPartNumberRangeErr(1, n)
 			}
-			return span{0, man.Size, man.Size > 0, ptr(int32(1))}, nil
+			// Part 1 of an object not uploaded in parts is all of it, and no
+			// parts count is given (S3 gives one for multipart objects only).
+			return span{0, man.Size, man.Size > 0, nil}, nil
 		}
 		if n < 1 || int(n) > len(man.Parts) {
 			return span{}, s3err.GetInvalidPartNumberRangeErr(int32(len(man.Parts)), n)
