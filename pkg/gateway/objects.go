@@ -563,10 +563,7 @@ func (b *Backend) GetObjectAttributes(_ context.Context, in *s3.GetObjectAttribu
 				return s3response.GetObjectAttributesResponse{}, s3err.APIError{Code: "InvalidArgument", Description: "Invalid part number marker", HTTPStatusCode: 400}
 			}
 		}
-		max := defaultMaxKeys
-		if in.MaxParts != nil && *in.MaxParts >= 0 {
-			max = int(min(*in.MaxParts, defaultMaxKeys))
-		}
+		max := maxKeys(in.MaxParts)
 		parts := &s3response.ObjectParts{PartNumberMarker: marker, MaxParts: max}
 		for _, p := range man.Parts {
 			if p.Number <= marker {
