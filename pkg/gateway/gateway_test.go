@@ -578,6 +578,9 @@ func TestUnversionedBucketAnswers(t *testing.T) {
 	if p := a.ObjectParts; err != nil || p == nil || len(p.Parts) != 1 || *p.IsTruncated || *p.Parts[0].PartNumber != 3 || *p.Parts[0].Size != 10 {
 		t.Fatalf("parts, second page: %+v %v", a, err)
 	}
+	if _, err := c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: b, Key: aws.String("attrs-mp"), ObjectAttributes: all, PartNumberMarker: aws.String("x")}); code(err) != "InvalidArgument" {
+		t.Errorf("part number marker x: %v, want InvalidArgument", err)
+	}
 	// Part 1 of an object not uploaded in parts is all of it, without a
 	// parts count; part 2 does not exist.
 	if got, out := get(t, c, *b, "attrs", func(in *s3.GetObjectInput) { in.PartNumber = aws.Int32(1) }); !bytes.Equal(got, body) || out.PartsCount != nil {
