@@ -22,7 +22,12 @@ func (b *Backend) CreateMultipartUpload(_ context.Context, in s3response.CreateM
 	if err != nil {
 		return s3response.InitiateMultipartUploadResult{}, err
 	}
+	tags, err := tagsFrom(in.Tagging)
+	if err != nil {
+		return s3response.InitiateMultipartUploadResult{}, err
+	}
 	attrs := attrsOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires, in.Metadata)
+	attrs.Tags = tags
 	u, err := b.Engine.CreateUpload(bucket, key, rec.Policy, attrs)
 	if err != nil {
 		return s3response.InitiateMultipartUploadResult{}, s3Error(err)

@@ -262,11 +262,17 @@ func (b *Backend) PutObject(ctx context.Context, in s3response.PutObjectInput) (
 			return s3response.PutObjectOutput{}, err
 		}
 	}
+	tags, err := tagsFrom(in.Tagging)
+	if err != nil {
+		return s3response.PutObjectOutput{}, err
+	}
 	up, err := newUpload(in.Body, in.ContentLength, in.ChecksumAlgorithm, putChecksums(in))
 	if err != nil {
 		return s3response.PutObjectOutput{}, err
 	}
-	opt := up.options(attrsOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires, in.Metadata))
+	attrs := attrsOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires, in.Metadata)
+	attrs.Tags = tags
+	opt := up.options(attrs)
 	opt.Precondition = putPrecondition(in.IfMatch, in.IfNoneMatch)
 	eng, err := b.data(rec)
 	if err != nil {
@@ -403,6 +409,7 @@ func (b *Backend) HeadObject(_ context.Context, in *s3.HeadObjectInput) (*s3.Hea
 		ETag: ptr(quote(etagOf(man))), LastModified: ptr(modified(man.Created)), StorageClass: types.StorageClassStandard,
 		ContentType: optional(a.ContentType), ContentEncoding: optional(a.ContentEncoding), ContentDisposition: optional(a.ContentDisposition),
 		ContentLanguage: optional(a.ContentLanguage), CacheControl: optional(a.CacheControl), ExpiresString: optional(a.Expires), Metadata: a.Meta,
+		TagCount: tagCount(man),
 	}
 	if in.ChecksumMode == types.ChecksumModeEnabled && !sp.ranged {
 		f := fieldsOf(man.Attrs)
@@ -459,6 +466,7 @@ func (b *Backend) GetObject(_ context.Context, in *s3.GetObjectInput) (*s3.GetOb
 		ETag: ptr(quote(etagOf(man))), LastModified: ptr(modified(man.Created)), StorageClass: types.StorageClassStandard,
 		ContentType: optional(a.ContentType), ContentEncoding: optional(a.ContentEncoding), ContentDisposition: optional(a.ContentDisposition),
 		ContentLanguage: optional(a.ContentLanguage), CacheControl: optional(a.CacheControl), ExpiresString: optional(a.Expires), Metadata: a.Meta,
+		TagCount: tagCount(man),
 	}
 	if in.ChecksumMode == types.ChecksumModeEnabled && !sp.ranged {
 		f := fieldsOf(man.Attrs)
@@ -650,6 +658,10 @@ func (b *Backend) CopyObject(ctx context.Context, in s3response.CopyObjectInput)
 	if err != nil {
 		return s3response.CopyObjectOutput{}, err
 	}
+	tags, err := copyTags(src, in)
+	if err != nil {
+		return s3response.CopyObjectOutput{}, err
+	}
 	var attrs *placement.Attrs
 	if in.MetadataDirective == types.MetadataDirectiveReplace {
 		attrs = attrsOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires, in.Metadata)
@@ -664,6 +676,7 @@ func (b *Backend) CopyObject(ctx context.Context, in s3response.CopyObjectInput)
 		}
 		attrs = &a
 	}
+	attrs.Tags = tags
 	eng, err := b.data(rec)
 	if err != nil {
 		return s3response.CopyObjectOutput{}, err

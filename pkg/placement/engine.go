@@ -969,7 +969,7 @@ func (e *Engine) writeManifestBlocks(ctx context.Context, man *Manifest) error {
 	key := manifestKey(man.Bucket, man.Key, man.ObjectID)
 	packed := len(packRefs(man)) > 0
 	for _, s := range man.stores() {
-		if packed && onlyPacked(man, s) {
+		if packed && !man.Copies && onlyPacked(man, s) {
 			continue // its pack record is the copy
 		}
 		if err := e.store(s).Put(ctx, key, buf); err != nil && ctx.Err() != nil {
@@ -977,6 +977,20 @@ func (e *Engine) writeManifestBlocks(ctx context.Context, man *Manifest) error {
 		}
 	}
 	return nil
+}
+
+// SetTags replaces the tag set of an object's current version (nil or
+// empty: none), in the metadata and in the manifest copies on its
+// stores (a store that is down keeps the older copy, which has the lower
+// Rev).
+func (e *Engine) SetTags(ctx context.Context, bucket, key string, tags map[string]string) (*Manifest, error) {
+	unlock := e.Meta.lockObject(bucket, key)
+	defer unlock()
+	man, err := e.Meta.SetTags(bucket, key, tags)
+	if err != nil {
+		return nil, err
+	}
+	return man, e.writeManifestBlocks(ctx, man)
 }
 
 // stores lists the stores holding blocks of the object.
@@ -1072,7 +1086,7 @@ func (e *Engine) garbageBlocks(ctx context.Context, man *Manifest) []Block {
 	holders := map[string]bool{}
 	for _, s := range man.stores() {
 		holders[s] = true
-		if packed && onlyPacked(man, s) {
+		if packed && !man.Copies && onlyPacked(man, s) {
 			continue // no manifest copy but its pack record
 		}
 		blocks = append(blocks, Block{Store: s, Key: manifestKey(man.Bucket, man.Key, man.ObjectID)})

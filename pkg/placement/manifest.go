@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 )
 
@@ -47,6 +48,13 @@ type Manifest struct {
 	// Parts are the uploaded parts a multipart object was composed of, in
 	// order: their chunks are the object's, their extents hold its blocks.
 	Parts []Part `json:"parts,omitempty"`
+	// Rev counts the rewrites of this version's manifest (a repair, a tag
+	// change): of two copies of one version the higher Rev is the newer.
+	Rev int `json:"rev,omitempty"`
+	// Copies is set on a packed object once its manifest changed after
+	// the write: every store holding a block of it then holds a manifest
+	// copy too (the pack records keep the manifest as first written).
+	Copies bool `json:"copies,omitempty"`
 }
 
 // Attrs are an object's S3 attributes.
@@ -68,7 +76,13 @@ type Attrs struct {
 	Checksum          string `json:"checksum,omitempty"`
 	// ChecksumType is FULL_OBJECT or COMPOSITE.
 	ChecksumType string `json:"checksumType,omitempty"`
+	// Tags are the object's tag set (S3 object tagging): at most
+	// MaxTags.
+	Tags map[string]string `json:"tags,omitempty"`
 }
+
+// MaxTags is the most tags an object may have (S3's limit).
+const MaxTags = 10
 
 // Part is one uploaded part of a multipart object: the ID its blocks were
 // written under, its size and ETag.
@@ -124,12 +138,8 @@ func (m *Manifest) clone() *Manifest {
 	c.Parts = append([]Part(nil), m.Parts...)
 	if m.Attrs != nil {
 		a := *m.Attrs
-		if m.Attrs.Meta != nil {
-			a.Meta = make(map[string]string, len(m.Attrs.Meta))
-			for k, v := range m.Attrs.Meta {
-				a.Meta[k] = v
-			}
-		}
+		a.Meta = maps.Clone(m.Attrs.Meta)
+		a.Tags = maps.Clone(m.Attrs.Tags)
 		c.Attrs = &a
 	}
 	return &c
@@ -185,6 +195,10 @@ func (m *Manifest) Validate() error {
 		return bad("%d chunks", len(m.Chunks))
 	case len(m.Tiers) < 1 || len(m.Tiers) > 2:
 		return bad("%d tiers", len(m.Tiers))
+	case m.Rev < 0:
+		return bad("rev %d", m.Rev)
+	case m.Attrs != nil && len(m.Attrs.Tags) > MaxTags:
+		return bad("%d tags", len(m.Attrs.Tags))
 	}
 	if err := (Policy{Tiers: m.Tiers}).Validate(); err != nil {
 		return bad("policy: %v", err)

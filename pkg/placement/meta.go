@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -55,6 +57,10 @@ type Meta struct {
 
 	cacheMu sync.Mutex
 	cache   map[string]decoded
+	// rewrites orders the rewrites of a version's manifest (a tag change,
+	// a repair) with the writing of its copies on the stores, so that the
+	// last copy written is the last manifest committed (lockObject).
+	rewrites [64]sync.Mutex
 	// buckets are the bucket records while the file is held (mu).
 	buckets map[string]Bucket
 }
@@ -516,11 +522,25 @@ func (m *Meta) List(bucket string) ([]*Manifest, error) {
 	return out, err
 }
 
+// lockObject serializes the manifest rewrites of one object in this
+// process (its caller holds the lock from the commit to the last copy
+// written on the stores). Only the process that owns the data path
+// rewrites manifests while a server runs.
+func (m *Meta) lockObject(bucket, key string) (unlock func()) {
+	h := fnv.New32a()
+	h.Write(objectKey(bucket, key))
+	mu := &m.rewrites[h.Sum32()%uint32(len(m.rewrites))]
+	mu.Lock()
+	return mu.Unlock
+}
+
 // Update rewrites the current manifest of an object if it is still the
-// same version (heal and scrub use it after repairing blocks).
+// same version (heal and scrub use it after repairing blocks). What the
+// repair does not own is taken from the current manifest in the same
+// transaction (attributes a tag change set meanwhile, whether copies are
+// on every store), and the revision goes up: man is what was stored.
 func (m *Meta) Update(man *Manifest) error {
-	raw, err := EncodeManifest(man)
-	if err != nil {
+	if err := man.Validate(); err != nil {
 		return err
 	}
 	return m.update(func(tx *bolt.Tx) error {
@@ -537,6 +557,11 @@ func (m *Meta) Update(man *Manifest) error {
 		if old.ObjectID != man.ObjectID {
 			return fmt.Errorf("%s/%s: %w", man.Bucket, man.Key, ErrReplaced)
 		}
+		man.Attrs, man.Copies, man.Rev = old.Attrs, old.Copies, old.Rev+1
+		raw, err := EncodeManifest(man)
+		if err != nil {
+			return err
+		}
 		// A pack block a repair dropped no longer counts.
 		var gone []string
 		kept := packRefs(man)
@@ -550,4 +575,45 @@ func (m *Meta) Update(man *Manifest) error {
 		}
 		return objs.Put(k, raw)
 	})
+}
+
+// SetTags replaces the tag set of an object's current version (nil or
+// empty: none) and returns the manifest stored. A packed object's
+// manifest is from then on copied to every store holding a block of it
+// (Copies), since its pack records keep the tags it was written with.
+func (m *Meta) SetTags(bucket, key string, tags map[string]string) (*Manifest, error) {
+	if len(tags) > MaxTags {
+		return nil, fmt.Errorf("%d tags: an object may have at most %d", len(tags), MaxTags)
+	}
+	var man *Manifest
+	err := m.update(func(tx *bolt.Tx) error {
+		objs := tx.Bucket(bucketObjects)
+		k := objectKey(bucket, key)
+		cur := objs.Get(k)
+		if cur == nil {
+			return fmt.Errorf("%w: %s/%s", ErrNoObject, bucket, key)
+		}
+		var err error
+		if man, err = DecodeManifest(cur); err != nil {
+			return err
+		}
+		if man.Attrs == nil {
+			man.Attrs = &Attrs{}
+		}
+		man.Attrs.Tags = nil
+		if len(tags) > 0 {
+			man.Attrs.Tags = maps.Clone(tags)
+		}
+		man.Rev++
+		man.Copies = man.Copies || len(packRefs(man)) > 0
+		raw, err := EncodeManifest(man)
+		if err != nil {
+			return err
+		}
+		return objs.Put(k, raw)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("metadata: %w", err)
+	}
+	return man, nil
 }

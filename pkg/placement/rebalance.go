@@ -112,7 +112,9 @@ func (e *Engine) replace(ctx context.Context, man *Manifest, pol Policy) error {
 	_, err = e.PutWith(ctx, man.Bucket, man.Key, pol, pr, PutOptions{
 		Attrs: man.Attrs, NoSHA256: man.SHA256 == "", Created: man.Created, Parts: man.Parts, Length: &size,
 		Precondition: func(cur *Manifest) error {
-			if cur == nil || cur.ObjectID != man.ObjectID {
+			// A tag change meanwhile (Rev) would be lost with the old
+			// attributes: the object is moved on a later pass.
+			if cur == nil || cur.ObjectID != man.ObjectID || cur.Rev != man.Rev {
 				return ErrReplaced
 			}
 			return nil

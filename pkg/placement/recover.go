@@ -154,7 +154,9 @@ func (e *Engine) scanManifests(ctx context.Context, store, bucket string, into m
 		if err != nil || man.Bucket != bucket || key != manifestKey(man.Bucket, man.Key, man.ObjectID) {
 			return false
 		}
-		into[man.ObjectID] = man
+		if old := into[man.ObjectID]; old == nil || man.Rev > old.Rev {
+			into[man.ObjectID] = man // a store that was down keeps an older copy
+		}
 		return true
 	})
 }

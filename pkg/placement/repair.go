@@ -179,10 +179,13 @@ func (e *Engine) repair(ctx context.Context, man *Manifest, throttle func(contex
 	wasDegraded := man.Degraded
 	man.Degraded = !complete
 	if changed || wasDegraded != man.Degraded {
-		if err := e.Meta.Update(man); err != nil {
-			return rep, err
+		unlock := e.Meta.lockObject(man.Bucket, man.Key)
+		err := e.Meta.Update(man)
+		if err == nil {
+			err = e.writeManifestBlocks(ctx, man)
 		}
-		if err := e.writeManifestBlocks(ctx, man); err != nil {
+		unlock()
+		if err != nil {
 			return rep, err
 		}
 	}

@@ -450,6 +450,10 @@ func TestServeWithTheAWSCLI(t *testing.T) {
 	if !strings.Contains(head, `"ContentLength": 268435456`) || !strings.Contains(head, `-`) {
 		t.Errorf("head-object:\n%s", head)
 	}
+	aws("s3api", "put-object-tagging", "--bucket", bucket, "--key", "movies/movie.bin", "--tagging", "TagSet=[{Key=genre,Value=drama}]")
+	if tags := aws("s3api", "get-object-tagging", "--bucket", bucket, "--key", "movies/movie.bin"); !strings.Contains(tags, `"Key": "genre"`) || !strings.Contains(tags, `"Value": "drama"`) {
+		t.Errorf("get-object-tagging:\n%s", tags)
+	}
 	// A tree: sync up, list, sync again (nothing to do), remove recursively.
 	tree := filepath.Join(dir, "tree")
 	for i, p := range []string{"a.txt", "sub/b.txt", "sub/deeper/c d.txt", "ü/ñ+%.txt"} {
