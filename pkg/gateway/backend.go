@@ -295,18 +295,14 @@ func (b *Backend) DeleteBucket(ctx context.Context, name string) error {
 				Description: fmt.Sprintf("bucket %s belongs to ObjectBucketClaim %s: delete the claim instead (nb obc delete)", name, claim)}
 		}
 	}
-	empty, err := b.Engine.Meta.Empty(name)
-	if err != nil {
-		return err
-	}
-	if !empty {
-		return s3err.GetAPIError(s3err.ErrBucketNotEmpty)
-	}
 	eng, err := b.data(rec)
 	if err != nil {
 		return err
 	}
-	if err := eng.DeleteBucket(b.ctx(), name); err != nil && !errors.Is(err, placement.ErrNoBucket) {
+	// Uploads in progress go with the bucket, as on S3.
+	if err := eng.DeleteEmptyBucket(b.ctx(), name); errors.Is(err, placement.ErrBucketNotEmpty) {
+		return s3err.GetAPIError(s3err.ErrBucketNotEmpty)
+	} else if err != nil && !errors.Is(err, placement.ErrNoBucket) {
 		return err
 	}
 	return nil

@@ -250,11 +250,28 @@ func TestAdminCreatesAndDeletesBuckets(t *testing.T) {
 	if _, err := admin.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("made-by-admin"), Key: aws.String("k")}); err != nil {
 		t.Fatal(err)
 	}
+	// An upload in progress does not keep the bucket (S3 aborts it).
+	cr, err := admin.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String("made-by-admin"), Key: aws.String("mp")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String("made-by-admin"), Key: aws.String("mp"), UploadId: cr.UploadId, PartNumber: aws.Int32(1), Body: strings.NewReader("part")}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := admin.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("made-by-admin")}); err != nil {
 		t.Fatalf("delete empty: %v", err)
 	}
 	if _, err := admin.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String("made-by-admin")}); err == nil {
 		t.Errorf("bucket still there")
+	}
+	if _, err := admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("made-by-admin")}); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := admin.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String("made-by-admin")}); err != nil || len(l.Uploads) != 0 {
+		t.Errorf("uploads of the deleted bucket: %+v %v", l, err)
+	}
+	if _, err := admin.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("made-by-admin")}); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := admin.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("bucket-one")}); code(err) != "AccessDenied" {
 		t.Errorf("deleting a claim's bucket over S3: %v", err)

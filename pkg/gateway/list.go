@@ -60,8 +60,13 @@ func (b *Backend) page(ctx context.Context, bucket, prefix, delimiter, after str
 	}
 	objs := make([]s3response.Object, 0, len(l.Objects))
 	for _, o := range l.Objects {
-		objs = append(objs, s3response.Object{Key: ptr(enc(o.Key)), Size: ptr(o.Size), ETag: ptr(quote(o.ETag)),
-			LastModified: ptr(modified(o.Modified)), StorageClass: types.ObjectStorageClassStandard, Owner: own})
+		obj := s3response.Object{Key: ptr(enc(o.Key)), Size: ptr(o.Size), ETag: ptr(quote(o.ETag)),
+			LastModified: ptr(modified(o.Modified)), StorageClass: types.ObjectStorageClassStandard, Owner: own}
+		if o.ChecksumAlgorithm != "" {
+			obj.ChecksumAlgorithm = []types.ChecksumAlgorithm{types.ChecksumAlgorithm(o.ChecksumAlgorithm)}
+			obj.ChecksumType = types.ChecksumType(o.ChecksumType)
+		}
+		objs = append(objs, obj)
 	}
 	var cps []types.CommonPrefix
 	for _, p := range l.Prefixes {
@@ -148,7 +153,7 @@ func (b *Backend) ListObjectVersions(ctx context.Context, in *s3.ListObjectVersi
 	versions := make([]s3response.ObjectVersion, 0, len(objs))
 	for _, o := range objs {
 		versions = append(versions, s3response.ObjectVersion{Key: o.Key, Size: o.Size, ETag: o.ETag, LastModified: o.LastModified,
-			Owner: o.Owner, StorageClass: types.ObjectVersionStorageClassStandard, IsLatest: ptr(true), VersionId: ptr(nullVersion)})
+			ChecksumAlgorithm: o.ChecksumAlgorithm, ChecksumType: o.ChecksumType, Owner: o.Owner, StorageClass: types.ObjectVersionStorageClassStandard, IsLatest: ptr(true), VersionId: ptr(nullVersion)})
 	}
 	out := s3response.ListVersionsResult{Name: ptr(bucket), Prefix: ptr(enc(prefix)), Delimiter: ptr(enc(delim)), MaxKeys: ptr(int32(max)),
 		KeyMarker: ptr(enc(keyMarker)), VersionIdMarker: ptr(versionMarker), IsTruncated: ptr(l.Truncated), Versions: versions, CommonPrefixes: cps}

@@ -27,7 +27,7 @@ func (b *Backend) CreateMultipartUpload(_ context.Context, in s3response.CreateM
 		return s3response.InitiateMultipartUploadResult{}, err
 	}
 	attrs := attrsOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires, in.Metadata)
-	attrs.Tags = tags
+	attrs.Tags, attrs.WebsiteRedirect = tags, clone(in.WebsiteRedirectLocation)
 	u, err := b.Engine.CreateUpload(bucket, key, rec.Policy, attrs)
 	if err != nil {
 		return s3response.InitiateMultipartUploadResult{}, s3Error(err)

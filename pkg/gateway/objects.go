@@ -49,6 +49,12 @@ func modified(t time.Time) time.Time {
 	return t
 }
 
+// conditionTime is the time If-Modified-Since and If-Unmodified-Since are
+// compared with, by versitygw's strict Before and After: the
+// Last-Modified a client was told (whole seconds) less a nanosecond, so
+// that a date equal to it means "not modified since", as RFC 9110 has it.
+func conditionTime(t time.Time) time.Time { return modified(t).Add(-time.Nanosecond) }
+
 // checksum is the x-amz-checksum-* an upload came with: checked against
 // the bytes as they are written (hash, on a goroutine of the engine's),
 // or, for a trailing checksum, by the gateway's own reader.
@@ -271,7 +277,7 @@ func (b *Backend) PutObject(ctx context.Context, in s3response.PutObjectInput) (
 		return s3response.PutObjectOutput{}, err
 	}
 	attrs := attrsOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires, in.Metadata)
-	attrs.Tags = tags
+	attrs.Tags, attrs.WebsiteRedirect = tags, clone(in.WebsiteRedirectLocation)
 	opt := up.options(attrs)
 	opt.Precondition = putPrecondition(in.IfMatch, in.IfNoneMatch)
 	eng, err := b.data(rec)
@@ -396,7 +402,7 @@ func (b *Backend) HeadObject(_ context.Context, in *s3.HeadObjectInput) (*s3.Hea
 	if err != nil {
 		return nil, err
 	}
-	if err := backend.EvaluatePreconditions(quote(etagOf(man)), modified(man.Created), readPreconditions(in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince)); err != nil {
+	if err := backend.EvaluatePreconditions(quote(etagOf(man)), conditionTime(man.Created), readPreconditions(in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince)); err != nil {
 		return nil, err
 	}
 	sp, err := spanOf(man, str(in.Range), in.PartNumber)
@@ -409,11 +415,12 @@ func (b *Backend) HeadObject(_ context.Context, in *s3.HeadObjectInput) (*s3.Hea
 		ETag: ptr(quote(etagOf(man))), LastModified: ptr(modified(man.Created)), StorageClass: types.StorageClassStandard,
 		ContentType: optional(a.ContentType), ContentEncoding: optional(a.ContentEncoding), ContentDisposition: optional(a.ContentDisposition),
 		ContentLanguage: optional(a.ContentLanguage), CacheControl: optional(a.CacheControl), ExpiresString: optional(a.Expires), Metadata: a.Meta,
-		TagCount: tagCount(man),
+		TagCount: tagCount(man), WebsiteRedirectLocation: optional(a.WebsiteRedirect),
 	}
 	if in.ChecksumMode == types.ChecksumModeEnabled && !sp.ranged {
 		f := fieldsOf(man.Attrs)
 		out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256 = f.CRC32, f.CRC32C, f.CRC64NVME, f.SHA1, f.SHA256
+		out.ChecksumSHA512, out.ChecksumMD5, out.ChecksumXXHASH64, out.ChecksumXXHASH3, out.ChecksumXXHASH128 = f.SHA512, f.MD5, f.XXHASH64, f.XXHASH3, f.XXHASH128
 		out.ChecksumType = f.Type
 	}
 	return out, nil
@@ -449,7 +456,7 @@ func (b *Backend) GetObject(_ context.Context, in *s3.GetObjectInput) (*s3.GetOb
 	if err != nil {
 		return nil, err
 	}
-	if err := backend.EvaluatePreconditions(quote(etagOf(man)), modified(man.Created), readPreconditions(in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince)); err != nil {
+	if err := backend.EvaluatePreconditions(quote(etagOf(man)), conditionTime(man.Created), readPreconditions(in.IfMatch, in.IfNoneMatch, in.IfModifiedSince, in.IfUnmodifiedSince)); err != nil {
 		return nil, err
 	}
 	sp, err := spanOf(man, str(in.Range), in.PartNumber)
@@ -466,11 +473,12 @@ func (b *Backend) GetObject(_ context.Context, in *s3.GetObjectInput) (*s3.GetOb
 		ETag: ptr(quote(etagOf(man))), LastModified: ptr(modified(man.Created)), StorageClass: types.StorageClassStandard,
 		ContentType: optional(a.ContentType), ContentEncoding: optional(a.ContentEncoding), ContentDisposition: optional(a.ContentDisposition),
 		ContentLanguage: optional(a.ContentLanguage), CacheControl: optional(a.CacheControl), ExpiresString: optional(a.Expires), Metadata: a.Meta,
-		TagCount: tagCount(man),
+		TagCount: tagCount(man), WebsiteRedirectLocation: optional(a.WebsiteRedirect),
 	}
 	if in.ChecksumMode == types.ChecksumModeEnabled && !sp.ranged {
 		f := fieldsOf(man.Attrs)
 		out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256 = f.CRC32, f.CRC32C, f.CRC64NVME, f.SHA1, f.SHA256
+		out.ChecksumSHA512, out.ChecksumMD5, out.ChecksumXXHASH64, out.ChecksumXXHASH3, out.ChecksumXXHASH128 = f.SHA512, f.MD5, f.XXHASH64, f.XXHASH3, f.XXHASH128
 		out.ChecksumType = f.Type
 	}
 	return out, nil
@@ -562,7 +570,8 @@ func (b *Backend) GetObjectAttributes(_ context.Context, in *s3.GetObjectAttribu
 		LastModified: ptr(modified(man.Created))}
 	if f := fieldsOf(man.Attrs); f != (checksumFields{}) {
 		out.Checksum = &types.Checksum{ChecksumCRC32: f.CRC32, ChecksumCRC32C: f.CRC32C, ChecksumCRC64NVME: f.CRC64NVME,
-			ChecksumSHA1: f.SHA1, ChecksumSHA256: f.SHA256, ChecksumType: f.Type}
+			ChecksumSHA1: f.SHA1, ChecksumSHA256: f.SHA256, ChecksumSHA512: f.SHA512, ChecksumMD5: f.MD5,
+			ChecksumXXHASH64: f.XXHASH64, ChecksumXXHASH3: f.XXHASH3, ChecksumXXHASH128: f.XXHASH128, ChecksumType: f.Type}
 	}
 	if len(man.Parts) > 0 {
 		marker := 0
@@ -676,7 +685,9 @@ func (b *Backend) CopyObject(ctx context.Context, in s3response.CopyObjectInput)
 		}
 		attrs = &a
 	}
-	attrs.Tags = tags
+	// The redirect location is never copied: S3 takes it from the request
+	// under either directive.
+	attrs.Tags, attrs.WebsiteRedirect = tags, clone(in.WebsiteRedirectLocation)
 	eng, err := b.data(rec)
 	if err != nil {
 		return s3response.CopyObjectOutput{}, err

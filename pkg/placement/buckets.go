@@ -16,6 +16,9 @@ var bucketBuckets = []byte("buckets")
 // ErrNoBucket means the data path has no bucket of that name.
 var ErrNoBucket = errors.New("no such bucket")
 
+// ErrBucketNotEmpty means a bucket still holds objects.
+var ErrBucketNotEmpty = errors.New("bucket not empty")
+
 // ErrBucketExists means a bucket of that name exists already.
 var ErrBucketExists = errors.New("bucket exists")
 
@@ -138,10 +141,20 @@ func (m *Meta) Buckets() ([]Bucket, error) {
 // and upload in progress in it: their blocks go to the garbage list for
 // CollectGarbage.
 func (m *Meta) RemoveBucket(name string) error {
+	return m.removeBucket(name, false)
+}
+
+// removeBucket is RemoveBucket; with ifEmpty it fails with
+// ErrBucketNotEmpty, changing nothing, while the bucket holds an object
+// (uploads in progress do not count: S3 deletes them with the bucket).
+func (m *Meta) removeBucket(name string, ifEmpty bool) error {
 	defer m.forgetBucket(name)
 	return m.update(func(tx *bolt.Tx) error {
 		var uploads []Upload
 		prefix := []byte(name + "\x00")
+		if k, _ := tx.Bucket(bucketObjects).Cursor().Seek(prefix); ifEmpty && k != nil && bytes.HasPrefix(k, prefix) {
+			return fmt.Errorf("%s: %w", name, ErrBucketNotEmpty)
+		}
 		c := tx.Bucket(bucketUploads).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			var u Upload
@@ -189,7 +202,18 @@ func (m *Meta) RemoveBucket(name string) error {
 // blocks from the stores that are up; blocks on a store that is down stay
 // on the garbage list until CollectGarbage reaches them.
 func (e *Engine) DeleteBucket(ctx context.Context, name string) error {
-	if err := e.Meta.RemoveBucket(name); err != nil {
+	return e.deleteBucket(ctx, name, false)
+}
+
+// DeleteEmptyBucket is DeleteBucket for a bucket that holds no object
+// (ErrBucketNotEmpty otherwise, checked in the removal's transaction);
+// its uploads in progress are aborted, as S3's DeleteBucket does.
+func (e *Engine) DeleteEmptyBucket(ctx context.Context, name string) error {
+	return e.deleteBucket(ctx, name, true)
+}
+
+func (e *Engine) deleteBucket(ctx context.Context, name string, ifEmpty bool) error {
+	if err := e.Meta.removeBucket(name, ifEmpty); err != nil {
 		return err
 	}
 	if err := e.CollectGarbage(ctx); err != nil {

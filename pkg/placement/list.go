@@ -29,6 +29,10 @@ type Entry struct {
 	Size     int64
 	ETag     string
 	Modified time.Time
+	// ChecksumAlgorithm and ChecksumType are those of the checksum the
+	// object was uploaded with ("" for none).
+	ChecksumAlgorithm string
+	ChecksumType      string
 }
 
 // listEntry is the part of a manifest a listing needs (decoding it skips
@@ -37,7 +41,9 @@ type listEntry struct {
 	Size    int64     `json:"size"`
 	Created time.Time `json:"created"`
 	Attrs   *struct {
-		ETag string `json:"etag"`
+		ETag              string `json:"etag"`
+		ChecksumAlgorithm string `json:"checksumAlgorithm"`
+		ChecksumType      string `json:"checksumType"`
 	} `json:"attrs"`
 }
 
@@ -100,7 +106,7 @@ func (m *Meta) ListPage(bucket, prefix, delimiter, after string, max int) (Listi
 			}
 			e := Entry{Key: key, Size: le.Size, Modified: le.Created}
 			if le.Attrs != nil {
-				e.ETag = le.Attrs.ETag
+				e.ETag, e.ChecksumAlgorithm, e.ChecksumType = le.Attrs.ETag, le.Attrs.ChecksumAlgorithm, le.Attrs.ChecksumType
 			}
 			out.Objects = append(out.Objects, e)
 			out.Next = key

@@ -68,6 +68,8 @@ type Attrs struct {
 	ContentLanguage    string `json:"contentLanguage,omitempty"`
 	CacheControl       string `json:"cacheControl,omitempty"`
 	Expires            string `json:"expires,omitempty"`
+	// WebsiteRedirect is x-amz-website-redirect-location.
+	WebsiteRedirect string `json:"websiteRedirect,omitempty"`
 	// Meta is the user metadata (x-amz-meta-*), keys in lower case.
 	Meta map[string]string `json:"meta,omitempty"`
 	// Checksum is the x-amz-checksum-* the object was uploaded with:
