@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -28,6 +29,8 @@ func (b *Backend) CreateMultipartUpload(_ context.Context, in s3response.CreateM
 	}
 	attrs := attrsOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires, in.Metadata)
 	attrs.Tags, attrs.WebsiteRedirect = tags, clone(in.WebsiteRedirectLocation)
+	// The gateway has checked the pair and defaulted the type.
+	attrs.ChecksumAlgorithm, attrs.ChecksumType = string(in.ChecksumAlgorithm), string(in.ChecksumType)
 	u, err := b.Engine.CreateUpload(bucket, key, rec.Policy, attrs)
 	if err != nil {
 		return s3response.InitiateMultipartUploadResult{}, s3Error(err)
@@ -36,11 +39,9 @@ func (b *Backend) CreateMultipartUpload(_ context.Context, in s3response.CreateM
 }
 
 func partChecksums(in *s3.UploadPartInput) map[types.ChecksumAlgorithm]*string {
-	return map[types.ChecksumAlgorithm]*string{
-		types.ChecksumAlgorithmCrc32: in.ChecksumCRC32, types.ChecksumAlgorithmCrc32c: in.ChecksumCRC32C,
-		types.ChecksumAlgorithmSha1: in.ChecksumSHA1, types.ChecksumAlgorithmSha256: in.ChecksumSHA256,
-		types.ChecksumAlgorithmCrc64nvme: in.ChecksumCRC64NVME,
-	}
+	return byAlgorithm(checksumFields{CRC32: in.ChecksumCRC32, CRC32C: in.ChecksumCRC32C, CRC64NVME: in.ChecksumCRC64NVME,
+		SHA1: in.ChecksumSHA1, SHA256: in.ChecksumSHA256, SHA512: in.ChecksumSHA512, MD5: in.ChecksumMD5,
+		XXHASH64: in.ChecksumXXHASH64, XXHASH3: in.ChecksumXXHASH3, XXHASH128: in.ChecksumXXHASH128})
 }
 
 // UploadPart implements backend.Backend.
@@ -59,7 +60,15 @@ func (b *Backend) UploadPart(ctx context.Context, in *s3.UploadPartInput) (*s3.U
 	if in.PartNumber == nil || *in.PartNumber < 1 || *in.PartNumber > placement.MaxParts {
 		return nil, badPartNumber(in.PartNumber)
 	}
-	up, err := newUpload(in.Body, in.ContentLength, in.ChecksumAlgorithm, partChecksums(in))
+	u, err := b.Engine.Upload(bucket, key, id)
+	if err != nil {
+		return nil, s3Error(err)
+	}
+	body := in.Body
+	if body == nil {
+		body = strings.NewReader("")
+	}
+	up, err := partUpload(u, body, in.ContentLength, in.ChecksumAlgorithm, partChecksums(in), false)
 	if err != nil {
 		return nil, err
 	}
@@ -67,9 +76,9 @@ func (b *Backend) UploadPart(ctx context.Context, in *s3.UploadPartInput) (*s3.U
 	if err != nil {
 		return nil, s3Error(err)
 	}
-	f := fieldsOf(man.Attrs)
-	return &s3.UploadPartOutput{ETag: ptr(quote(man.Attrs.ETag)), ChecksumCRC32: f.CRC32, ChecksumCRC32C: f.CRC32C,
-		ChecksumCRC64NVME: f.CRC64NVME, ChecksumSHA1: f.SHA1, ChecksumSHA256: f.SHA256}, nil
+	out := &s3.UploadPartOutput{ETag: ptr(quote(man.Attrs.ETag))}
+	fieldsOf(man.Attrs).uploadPart(out)
+	return out, nil
 }
 
 // UploadPartCopy implements backend.Backend: a part read from another
@@ -89,8 +98,11 @@ func (b *Backend) UploadPartCopy(ctx context.Context, in *s3.UploadPartCopyInput
 	if in.PartNumber == nil || *in.PartNumber < 1 || *in.PartNumber > placement.MaxParts {
 		return s3response.CopyPartResult{}, badPartNumber(in.PartNumber)
 	}
-	src, srcEng, err := b.copySource(in.CopySource)
+	src, srcEng, err := b.copySource(in.CopySource, in.ExpectedSourceBucketOwner)
 	if err != nil {
+		return s3response.CopyPartResult{}, err
+	}
+	if err := copyPreconditions(src, in.CopySourceIfMatch, in.CopySourceIfNoneMatch, in.CopySourceIfModifiedSince, in.CopySourceIfUnmodifiedSince); err != nil {
 		return s3response.CopyPartResult{}, err
 	}
 	off, n, err := backend.ParseCopySourceRange(src.Size, clone(in.CopySourceRange))
@@ -102,7 +114,11 @@ func (b *Backend) UploadPartCopy(ctx context.Context, in *s3.UploadPartCopyInput
 		return s3response.CopyPartResult{}, s3Error(err)
 	}
 	defer body.Close()
-	up, err := newUpload(body, ptr(n), "", nil)
+	u, err := b.Engine.Upload(bucket, key, id)
+	if err != nil {
+		return s3response.CopyPartResult{}, s3Error(err)
+	}
+	up, err := partUpload(u, body, ptr(n), "", nil, true)
 	if err != nil {
 		return s3response.CopyPartResult{}, err
 	}
@@ -110,7 +126,9 @@ func (b *Backend) UploadPartCopy(ctx context.Context, in *s3.UploadPartCopyInput
 	if err != nil {
 		return s3response.CopyPartResult{}, s3Error(err)
 	}
-	return s3response.CopyPartResult{ETag: ptr(quote(man.Attrs.ETag)), LastModified: modified(man.Created)}, nil
+	out := s3response.CopyPartResult{ETag: ptr(quote(man.Attrs.ETag)), LastModified: modified(man.Created)}
+	fieldsOf(man.Attrs).copyPart(&out)
+	return out, nil
 }
 
 // CompleteMultipartUpload implements backend.Backend: the object is
@@ -129,7 +147,33 @@ func (b *Backend) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMu
 	if in.MultipartUpload == nil || len(in.MultipartUpload.Parts) == 0 {
 		return s3response.CompleteMultipartUploadResult{}, "", s3err.GetAPIError(s3err.ErrMalformedXML)
 	}
+	for _, p := range in.MultipartUpload.Parts {
+		if p.PartNumber == nil || p.ETag == nil {
+			return s3response.CompleteMultipartUploadResult{}, "", s3err.GetAPIError(s3err.ErrMalformedXML)
+		}
+		if *p.PartNumber < 1 {
+			return s3response.CompleteMultipartUploadResult{}, "", s3err.GetInvalidArgumentErr(s3err.InvalidArgCompleteMpPartNumber, fmt.Sprint(*p.PartNumber))
+		}
+	}
 	etag, err := backend.ComputeMultipartETagFromPartETags(in.MultipartUpload.Parts)
+	if err != nil {
+		return s3response.CompleteMultipartUploadResult{}, "", err
+	}
+	u, err := b.Engine.Upload(bucket, key, id)
+	if errors.Is(err, placement.ErrNoUpload) {
+		// A completion retried after it succeeded succeeds again, as on S3.
+		if cur, err := b.Engine.Stat(bucket, key); err == nil && cur.Upload == id {
+			return completed(cur), "", nil
+		}
+	}
+	if err != nil {
+		return s3response.CompleteMultipartUploadResult{}, "", s3Error(err)
+	}
+	parts, err := b.Engine.Parts(bucket, key, id)
+	if err != nil {
+		return s3response.CompleteMultipartUploadResult{}, "", s3Error(err)
+	}
+	alg, sum, typ, each, err := finalChecksum(u, in, parts)
 	if err != nil {
 		return s3response.CompleteMultipartUploadResult{}, "", err
 	}
@@ -139,6 +183,9 @@ func (b *Backend) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMu
 	}
 	pre := putPrecondition(in.IfMatch, in.IfNoneMatch)
 	man, err := eng.CompleteUpload(b.ctx(), bucket, key, id, list, func(m *placement.Manifest) error {
+		if in.MpuObjectSize != nil && m.Size != *in.MpuObjectSize {
+			return s3err.GetIncorrectMpObjectSizeErr(m.Size, *in.MpuObjectSize)
+		}
 		if pre != nil {
 			cur, err := b.Engine.Stat(bucket, key)
 			if err := pre(curOrNil(cur, err)); err != nil {
@@ -150,14 +197,38 @@ func (b *Backend) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMu
 			a = *m.Attrs
 		}
 		a.ETag = strings.Trim(etag, `"`)
+		// The parts are the ones checked (their ETags are their MD5s).
+		a.ChecksumAlgorithm, a.Checksum, a.ChecksumType = alg, sum, typ
+		if sum == "" {
+			a.ChecksumAlgorithm, a.ChecksumType = "", ""
+		}
+		for i := range m.Parts {
+			if i < len(each) {
+				m.Parts[i].Checksum = each[i]
+			}
+		}
 		m.Attrs = &a
 		return nil
 	})
+	if errors.Is(err, placement.ErrNoUpload) {
+		// Another completion of the same upload won the race: its object is
+		// this one's answer too.
+		if cur, serr := b.Engine.Stat(bucket, key); serr == nil && cur.Upload == id {
+			return completed(cur), "", nil
+		}
+	}
 	if err != nil {
 		return s3response.CompleteMultipartUploadResult{}, "", s3Error(err)
 	}
-	return s3response.CompleteMultipartUploadResult{Bucket: ptr(bucket), Key: ptr(key), ETag: ptr(quote(man.Attrs.ETag)),
-		Location: ptr(fmt.Sprintf("/%s/%s", bucket, key))}, "", nil
+	return completed(man), "", nil
+}
+
+// completed is the answer to a completion that made man.
+func completed(man *placement.Manifest) s3response.CompleteMultipartUploadResult {
+	out := s3response.CompleteMultipartUploadResult{Bucket: ptr(man.Bucket), Key: ptr(man.Key), ETag: ptr(quote(etagOf(man))),
+		Location: ptr(fmt.Sprintf("/%s/%s", man.Bucket, man.Key))}
+	fieldsOf(man.Attrs).complete(&out)
+	return out
 }
 
 // AbortMultipartUpload implements backend.Backend.
@@ -171,7 +242,18 @@ func (b *Backend) AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipar
 	if err != nil {
 		return err
 	}
-	return s3Error(eng.AbortUpload(b.ctx(), bucket, clone(in.Key), clone(in.UploadId)))
+	key, id := clone(in.Key), clone(in.UploadId)
+	if t := in.IfMatchInitiatedTime; t != nil {
+		// x-amz-if-match-initiated-time: the time ListMultipartUploads gave.
+		u, err := b.Engine.Upload(bucket, key, id)
+		if err != nil {
+			return s3Error(err)
+		}
+		if modified(u.Initiated).Unix() != t.Unix() {
+			return s3err.GetPreconditionFailedErr(s3err.ConditionIfMatchInitiatedTime)
+		}
+	}
+	return s3Error(eng.AbortUpload(b.ctx(), bucket, key, id))
 }
 
 // ListParts implements backend.Backend.
@@ -196,8 +278,14 @@ func (b *Backend) ListParts(_ context.Context, in *s3.ListPartsInput) (s3respons
 		max = int(min(*in.MaxParts, defaultMaxKeys))
 	}
 	owner := s3response.Owner{ID: b.owner(rec)}
+	u, err := b.Engine.Upload(bucket, key, id)
+	if err != nil {
+		return s3response.ListPartsResult{}, s3Error(err)
+	}
+	upAlg, upType := uploadChecksum(u)
 	out := s3response.ListPartsResult{Bucket: bucket, Key: key, UploadID: id, PartNumberMarker: marker, MaxParts: max,
-		StorageClass: types.StorageClassStandard, Owner: owner, Initiator: s3response.Initiator(owner)}
+		StorageClass: types.StorageClassStandard, Owner: owner, Initiator: s3response.Initiator(owner),
+		ChecksumAlgorithm: upAlg, ChecksumType: upType}
 	for _, p := range parts {
 		if p.Number <= marker {
 			continue
@@ -206,7 +294,9 @@ func (b *Backend) ListParts(_ context.Context, in *s3.ListPartsInput) (s3respons
 			out.IsTruncated = true
 			break
 		}
-		out.Parts = append(out.Parts, s3response.Part{PartNumber: p.Number, ETag: quote(p.ETag), Size: p.Size, LastModified: modified(p.Modified)})
+		part := s3response.Part{PartNumber: p.Number, ETag: quote(p.ETag), Size: p.Size, LastModified: modified(p.Modified)}
+		fieldsOf(p.Attrs).part(&part)
+		out.Parts = append(out.Parts, part)
 		out.NextPartNumberMarker = p.Number
 	}
 	return out, nil
@@ -229,8 +319,9 @@ func (b *Backend) ListMultipartUploads(_ context.Context, in *s3.ListMultipartUp
 		if !strings.HasPrefix(u.Key, prefix) || (keyMarker != "" && idMarker == "" && u.Key <= keyMarker) || (idMarker != "" && u.Key < keyMarker) {
 			continue
 		}
+		alg, typ := uploadChecksum(u)
 		uploads = append(uploads, s3response.Upload{Key: u.Key, UploadID: u.ID, Initiated: modified(u.Initiated), Owner: owner,
-			Initiator: s3response.Initiator(owner), StorageClass: types.StorageClassStandard})
+			Initiator: s3response.Initiator(owner), StorageClass: types.StorageClassStandard, ChecksumAlgorithm: alg, ChecksumType: typ})
 	}
 	max := defaultMaxKeys
 	if in.MaxUploads != nil && *in.MaxUploads >= 0 {

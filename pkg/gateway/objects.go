@@ -186,6 +186,17 @@ type upload struct {
 	sum  *checksum
 	body io.Reader
 	size *int64
+	// crc64, when set, is a part's CRC64NVME besides its own checksum
+	// (partUpload).
+	crc64 hash.Hash
+}
+
+// defaultChecksum gives an upload sent without a checksum one of alg: S3
+// stores a full-object CRC64NVME with every object uploaded without one.
+func (u *upload) defaultChecksum(alg types.ChecksumAlgorithm) {
+	if u.sum == nil {
+		u.sum = &checksum{algorithm: alg, hash: newHash(alg)}
+	}
 }
 
 func newUpload(body io.Reader, size *int64, alg types.ChecksumAlgorithm, values map[types.ChecksumAlgorithm]*string) (*upload, error) {
@@ -203,6 +214,9 @@ func (u *upload) options(attrs *placement.Attrs) placement.PutOptions {
 	hashes := []hash.Hash{u.md5}
 	if u.sum != nil && u.sum.hash != nil {
 		hashes = append(hashes, u.sum.hash)
+	}
+	if u.crc64 != nil {
+		hashes = append(hashes, u.crc64)
 	}
 	return placement.PutOptions{Attrs: attrs, Hashes: hashes, NoSHA256: true, Finish: u.finish, Length: u.size}
 }
@@ -222,6 +236,9 @@ func (u *upload) finish(man *placement.Manifest) error {
 			return err
 		}
 		man.Attrs.ChecksumAlgorithm, man.Attrs.Checksum, man.Attrs.ChecksumType = string(u.sum.algorithm), v, string(types.ChecksumTypeFullObject)
+	}
+	if u.crc64 != nil {
+		man.Attrs.PartCRC64NVME = base64.StdEncoding.EncodeToString(u.crc64.Sum(nil))
 	}
 	return nil
 }
@@ -276,6 +293,7 @@ func (b *Backend) PutObject(ctx context.Context, in s3response.PutObjectInput) (
 	if err != nil {
 		return s3response.PutObjectOutput{}, err
 	}
+	up.defaultChecksum(types.ChecksumAlgorithmCrc64nvme)
 	attrs := attrsOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires, in.Metadata)
 	attrs.Tags, attrs.WebsiteRedirect = tags, clone(in.WebsiteRedirectLocation)
 	opt := up.options(attrs)
@@ -590,7 +608,13 @@ func (b *Backend) GetObjectAttributes(_ context.Context, in *s3.GetObjectAttribu
 				parts.IsTruncated = true
 				break
 			}
-			parts.Parts = append(parts.Parts, types.ObjectPart{PartNumber: ptr(int32(p.Number)), Size: ptr(p.Size)})
+			op := types.ObjectPart{PartNumber: ptr(int32(p.Number)), Size: ptr(p.Size)}
+			if p.Checksum != "" {
+				f := byAlgorithm(fieldsFor(man.Attrs.ChecksumAlgorithm, p.Checksum, ""))
+				op.ChecksumCRC32, op.ChecksumCRC32C, op.ChecksumCRC64NVME = f[types.ChecksumAlgorithmCrc32], f[types.ChecksumAlgorithmCrc32c], f[types.ChecksumAlgorithmCrc64nvme]
+				op.ChecksumSHA1, op.ChecksumSHA256 = f[types.ChecksumAlgorithmSha1], f[types.ChecksumAlgorithmSha256]
+			}
+			parts.Parts = append(parts.Parts, op)
 			parts.NextPartNumberMarker = p.Number
 		}
 		out.ObjectParts = parts
@@ -610,7 +634,15 @@ func (b *Backend) DeleteObject(ctx context.Context, in *s3.DeleteObjectInput) (*
 	if err != nil {
 		return nil, err
 	}
-	if err := eng.Delete(b.ctx(), bucket, key); err != nil && !errors.Is(err, placement.ErrNoObject) {
+	var cond func(*placement.Manifest) error
+	if in.IfMatch != nil || in.IfMatchLastModifiedTime != nil || in.IfMatchSize != nil {
+		// S3's conditional delete: a missing key is still no error.
+		pre := backend.ObjectDeletePreconditions{IfMatch: cloneOpt(in.IfMatch), IfMatchLastModTime: in.IfMatchLastModifiedTime, IfMatchSize: in.IfMatchSize}
+		cond = func(cur *placement.Manifest) error {
+			return backend.EvaluateObjectDeletePreconditions(etagOf(cur), modified(cur.Created), cur.Size, pre)
+		}
+	}
+	if err := eng.DeleteIf(b.ctx(), bucket, key, cond); err != nil && !errors.Is(err, placement.ErrNoObject) {
 		return nil, s3Error(err)
 	}
 	return &s3.DeleteObjectOutput{}, nil
@@ -654,12 +686,12 @@ func (b *Backend) DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput) 
 func (b *Backend) CopyObject(ctx context.Context, in s3response.CopyObjectInput) (s3response.CopyObjectOutput, error) {
 	b.Busy.enter()
 	defer b.Busy.leave()
-	src, srcEng, err := b.copySource(in.CopySource)
+	src, srcEng, err := b.copySource(in.CopySource, in.ExpectedSourceBucketOwner)
 	if err != nil {
 		return s3response.CopyObjectOutput{}, err
 	}
 	srcBucket, srcKey := src.Bucket, src.Key
-	if err := copyPreconditions(src, in); err != nil {
+	if err := copyPreconditions(src, in.CopySourceIfMatch, in.CopySourceIfNoneMatch, in.CopySourceIfModifiedSince, in.CopySourceIfUnmodifiedSince); err != nil {
 		return s3response.CopyObjectOutput{}, err
 	}
 	bucket, key := clone(in.Bucket), clone(in.Key)
@@ -675,7 +707,7 @@ func (b *Backend) CopyObject(ctx context.Context, in s3response.CopyObjectInput)
 	if in.MetadataDirective == types.MetadataDirectiveReplace {
 		attrs = attrsOf(in.ContentType, in.ContentEncoding, in.ContentDisposition, in.ContentLanguage, in.CacheControl, in.Expires, in.Metadata)
 	} else {
-		if srcBucket == bucket && srcKey == key {
+		if srcBucket == bucket && srcKey == key && in.ChecksumAlgorithm == "" {
 			return s3response.CopyObjectOutput{}, s3err.GetAPIError(s3err.ErrInvalidCopyDest)
 		}
 		a := attrsOr(src)
@@ -697,7 +729,16 @@ func (b *Backend) CopyObject(ctx context.Context, in s3response.CopyObjectInput)
 		return s3response.CopyObjectOutput{}, s3Error(err)
 	}
 	defer body.Close()
-	up, err := newUpload(body, ptr(src.Size), "", nil)
+	// The copy's checksum: of the algorithm asked for, else of the
+	// source's, else S3's default; computed as the bytes are written.
+	alg := in.ChecksumAlgorithm
+	if alg == "" && src.Attrs != nil {
+		alg = types.ChecksumAlgorithm(src.Attrs.ChecksumAlgorithm)
+	}
+	if alg == "" {
+		alg = types.ChecksumAlgorithmCrc64nvme
+	}
+	up, err := newUpload(body, ptr(src.Size), alg, nil)
 	if err != nil {
 		return s3response.CopyObjectOutput{}, err
 	}
@@ -705,12 +746,18 @@ func (b *Backend) CopyObject(ctx context.Context, in s3response.CopyObjectInput)
 	if err != nil {
 		return s3response.CopyObjectOutput{}, s3Error(err)
 	}
-	return s3response.CopyObjectOutput{CopyObjectResult: &s3response.CopyObjectResult{ETag: ptr(quote(man.Attrs.ETag)), LastModified: ptr(modified(man.Created))}}, nil
+	f := fieldsOf(man.Attrs)
+	return s3response.CopyObjectOutput{CopyObjectResult: &s3response.CopyObjectResult{ETag: ptr(quote(man.Attrs.ETag)), LastModified: ptr(modified(man.Created)),
+		ChecksumCRC32: f.CRC32, ChecksumCRC32C: f.CRC32C, ChecksumCRC64NVME: f.CRC64NVME, ChecksumSHA1: f.SHA1, ChecksumSHA256: f.SHA256,
+		ChecksumSHA512: f.SHA512, ChecksumMD5: f.MD5, ChecksumXXHASH64: f.XXHASH64, ChecksumXXHASH3: f.XXHASH3, ChecksumXXHASH128: f.XXHASH128,
+		ChecksumType: f.Type}}, nil
 }
 
 // copySource is the object an x-amz-copy-source header names (the
-// gateway has checked READ on it already), and its data path.
-func (b *Backend) copySource(header *string) (*placement.Manifest, *placement.Engine, error) {
+// gateway has checked READ on it already), and its data path; with
+// expectedOwner (x-amz-source-expected-bucket-owner), AccessDenied unless
+// that is the source bucket's owner.
+func (b *Backend) copySource(header, expectedOwner *string) (*placement.Manifest, *placement.Engine, error) {
 	bucket, key, version, err := backend.ParseCopySource(clone(header))
 	if err != nil {
 		return nil, nil, err
@@ -718,23 +765,36 @@ func (b *Backend) copySource(header *string) (*placement.Manifest, *placement.En
 	if version != "" && version != "null" {
 		return nil, nil, s3err.GetAPIError(s3err.ErrNoSuchVersion)
 	}
+	if want := str(expectedOwner); want != "" {
+		rec, err := b.bucket(bucket)
+		if err != nil {
+			return nil, nil, err
+		}
+		if b.owner(rec) != want {
+			return nil, nil, s3err.GetAPIError(s3err.ErrAccessDenied)
+		}
+	}
 	return b.object(bucket, key)
 }
 
-// copyPreconditions are CopySourceIf-*: any that fails is 412.
-func copyPreconditions(src *placement.Manifest, in s3response.CopyObjectInput) error {
-	etag := etagOf(src)
+// copyPreconditions are CopySourceIf-*, as S3's CopyObject documents
+// them (RFC 9110's order): a true If-Match makes If-Unmodified-Since moot,
+// an If-None-Match makes If-Modified-Since moot; any that fails is 412.
+func copyPreconditions(src *placement.Manifest, ifMatch, ifNoneMatch *string, ifModified, ifUnmodified *time.Time) error {
+	etag, mod := etagOf(src), modified(src.Created)
 	failed := func() error { return s3err.GetAPIError(s3err.ErrPreconditionFailed) }
-	if m := cloneOpt(in.CopySourceIfMatch); m != nil && *m != etag {
+	if m := cloneOpt(ifMatch); m != nil {
+		if *m != etag && *m != "*" {
+			return failed()
+		}
+	} else if t := ifUnmodified; t != nil && mod.After(*t) {
 		return failed()
 	}
-	if m := cloneOpt(in.CopySourceIfNoneMatch); m != nil && (*m == etag || *m == "*") {
-		return failed()
-	}
-	if t := in.CopySourceIfUnmodifiedSince; t != nil && modified(src.Created).After(*t) {
-		return failed()
-	}
-	if t := in.CopySourceIfModifiedSince; t != nil && !modified(src.Created).After(*t) {
+	if m := cloneOpt(ifNoneMatch); m != nil {
+		if *m == etag || *m == "*" {
+			return failed()
+		}
+	} else if t := ifModified; t != nil && !mod.After(*t) {
 		return failed()
 	}
 	return nil

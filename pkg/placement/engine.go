@@ -1126,7 +1126,13 @@ func (e *Engine) garbageBlocks(ctx context.Context, man *Manifest) []Block {
 // down stay on the garbage list for CollectGarbage, and a tombstone on
 // the other stores keeps Recover from bringing the object back meanwhile.
 func (e *Engine) Delete(ctx context.Context, bucket, key string) error {
-	man, err := e.Meta.Remove(bucket, key)
+	return e.DeleteIf(ctx, bucket, key, nil)
+}
+
+// DeleteIf is Delete when cond, given the current version in the removal's
+// transaction, returns nil (S3's conditional delete); its error otherwise.
+func (e *Engine) DeleteIf(ctx context.Context, bucket, key string, cond func(current *Manifest) error) error {
+	man, err := e.Meta.RemoveIf(bucket, key, cond)
 	if err != nil {
 		return err
 	}

@@ -48,6 +48,9 @@ type Manifest struct {
 	// Parts are the uploaded parts a multipart object was composed of, in
 	// order: their chunks are the object's, their extents hold its blocks.
 	Parts []Part `json:"parts,omitempty"`
+	// Upload is the ID of the multipart upload the object was completed
+	// from: a retried completion of it succeeds, as on S3.
+	Upload string `json:"upload,omitempty"`
 	// Rev counts the rewrites of this version's manifest (a repair, a tag
 	// change): of two copies of one version the higher Rev is the newer.
 	Rev int `json:"rev,omitempty"`
@@ -78,6 +81,10 @@ type Attrs struct {
 	Checksum          string `json:"checksum,omitempty"`
 	// ChecksumType is FULL_OBJECT or COMPOSITE.
 	ChecksumType string `json:"checksumType,omitempty"`
+	// PartCRC64NVME is, on a part of an upload created without a checksum
+	// algorithm, the part's CRC64NVME: the parts' compose the object's
+	// (S3's default checksum) when the part's own checksum is another.
+	PartCRC64NVME string `json:"partCRC64NVME,omitempty"`
 	// Tags are the object's tag set (S3 object tagging): at most
 	// MaxTags.
 	Tags map[string]string `json:"tags,omitempty"`
@@ -93,6 +100,9 @@ type Part struct {
 	ObjectID string `json:"id"`
 	Size     int64  `json:"size"`
 	ETag     string `json:"etag"`
+	// Checksum is the part's checksum in the object's algorithm (base64),
+	// when the object has one.
+	Checksum string `json:"checksum,omitempty"`
 }
 
 // Chunk is a slice of the object and the blocks that hold it.

@@ -417,6 +417,12 @@ func (m *Meta) commitAfter(man *Manifest, cond func(current *Manifest) error, be
 
 // Remove drops the object and queues its blocks for deletion.
 func (m *Meta) Remove(bucket, key string) (*Manifest, error) {
+	return m.RemoveIf(bucket, key, nil)
+}
+
+// RemoveIf is Remove when cond, given the current version in the same
+// transaction, returns nil; its error otherwise.
+func (m *Meta) RemoveIf(bucket, key string, cond func(current *Manifest) error) (*Manifest, error) {
 	var gone *Manifest
 	err := m.update(func(tx *bolt.Tx) error {
 		objs := tx.Bucket(bucketObjects)
@@ -428,6 +434,11 @@ func (m *Meta) Remove(bucket, key string) (*Manifest, error) {
 		var err error
 		if gone, err = DecodeManifest(old); err != nil {
 			return err
+		}
+		if cond != nil {
+			if err := cond(gone); err != nil {
+				return err
+			}
 		}
 		if err := tx.Bucket(bucketGarbage).Put([]byte(gone.ObjectID), old); err != nil {
 			return err

@@ -276,7 +276,7 @@ func (e *Engine) CompleteUpload(ctx context.Context, bucket, key, id string, lis
 		return nil, err
 	}
 	man := &Manifest{Version: ManifestVersion, Bucket: bucket, Key: key, ObjectID: objID, ChunkSize: e.chunkSize(),
-		Tiers: u.Policy.Tiers, Created: e.now(), Attrs: u.Attrs}
+		Tiers: u.Policy.Tiers, Created: e.now(), Attrs: u.Attrs, Upload: id}
 	used := map[string]bool{}
 	for i, cp := range list {
 		if i > 0 && cp.Number <= list[i-1].Number {
