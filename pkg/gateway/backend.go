@@ -234,13 +234,39 @@ func (b *Backend) GetBucketWebsite(_ context.Context, bucket string) ([]byte, er
 	return nil, s3err.GetBucketErr(s3err.ErrNoSuchWebsiteConfiguration, bucket)
 }
 
-// GetBucketTagging implements backend.Backend: buckets carry no tags
-// (setting them is not implemented): S3's NoSuchTagSet.
+// GetBucketTagging implements backend.Backend: the bucket's tag set, or
+// S3's NoSuchTagSet when it has none.
 func (b *Backend) GetBucketTagging(_ context.Context, bucket string) (map[string]string, error) {
-	if _, err := b.bucket(bucket); err != nil {
+	tags, err := b.Engine.Meta.BucketTags(clone(&bucket))
+	if errors.Is(err, placement.ErrNoBucket) {
+		return nil, s3err.GetBucketErr(s3err.ErrNoSuchBucket, bucket)
+	}
+	if err != nil {
 		return nil, err
 	}
-	return nil, s3err.GetAPIError(s3err.ErrBucketTaggingNotFound)
+	if len(tags) == 0 {
+		return nil, s3err.GetAPIError(s3err.ErrBucketTaggingNotFound)
+	}
+	return tags, nil
+}
+
+// PutBucketTagging implements backend.Backend: the tag set replaces the
+// bucket's (the gateway has checked it and S3's limit of 50).
+func (b *Backend) PutBucketTagging(_ context.Context, bucket string, tags map[string]string) error {
+	own := make(map[string]string, len(tags))
+	for k, v := range tags {
+		own[clone(&k)] = clone(&v)
+	}
+	err := b.Engine.Meta.SetBucketTags(clone(&bucket), own)
+	if errors.Is(err, placement.ErrNoBucket) {
+		return s3err.GetBucketErr(s3err.ErrNoSuchBucket, bucket)
+	}
+	return err
+}
+
+// DeleteBucketTagging implements backend.Backend.
+func (b *Backend) DeleteBucketTagging(ctx context.Context, bucket string) error {
+	return b.PutBucketTagging(ctx, bucket, nil)
 }
 
 // GetBucketVersioning implements backend.Backend: buckets are
@@ -261,6 +287,17 @@ func (b *Backend) CreateBucket(ctx context.Context, in *s3.CreateBucketInput, de
 	if err != nil {
 		return err
 	}
+	var tags map[string]string
+	if in.CreateBucketConfiguration != nil {
+		parsed, err := backend.ParseCreateBucketTags(in.CreateBucketConfiguration.Tags)
+		if err != nil {
+			return err
+		}
+		tags = make(map[string]string, len(parsed))
+		for k, v := range parsed {
+			tags[clone(&k)] = clone(&v)
+		}
+	}
 	if rec, err := b.Engine.Meta.Bucket(name); err == nil {
 		if b.owner(rec) == acl.Owner {
 			return s3err.GetAPIError(s3err.ErrBucketAlreadyOwnedByYou)
@@ -275,7 +312,7 @@ func (b *Backend) CreateBucket(ctx context.Context, in *s3.CreateBucketInput, de
 		return s3err.APIError{Code: "InvalidBucketState", Description: err.Error(), HTTPStatusCode: 409}
 	}
 	rec.Name, rec.Owner, rec.Created = name, acl.Owner, time.Now().UTC()
-	err = b.Engine.Meta.CreateBucket(rec)
+	err = b.Engine.Meta.CreateBucket(rec, tags)
 	if errors.Is(err, placement.ErrBucketExists) {
 		return s3err.GetAPIError(s3err.ErrBucketAlreadyExists)
 	}

@@ -10,6 +10,7 @@ import (
 	"hash/crc32"
 	"hash/crc64"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -209,6 +210,34 @@ func TestMultipartChecksums(t *testing.T) {
 	out, err = complete("mp-none", id, parts)
 	if err != nil || aws.ToString(out.ChecksumCRC64NVME) != crc64nvme(whole) {
 		t.Fatalf("default checksum: %v want %s, %v", aws.ToString(out.ChecksumCRC64NVME), crc64nvme(whole), err)
+	}
+	// Completions racing: every one answers the object one of them made.
+	id, parts = upload("mp-race", "", "", nil)
+	etags := make(chan string, 4)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := complete("mp-race", id, parts)
+			if err != nil {
+				t.Errorf("a racing completion: %v", err)
+				etags <- ""
+				return
+			}
+			etags <- *out.ETag
+		}()
+	}
+	wg.Wait()
+	close(etags)
+	first := ""
+	for e := range etags {
+		if first == "" {
+			first = e
+		}
+		if e != first {
+			t.Errorf("racing completions answered %s and %s", first, e)
+		}
 	}
 	got, _ := get(t, c, *b, "mp-none")
 	if string(got) != string(whole) || !strings.HasSuffix(*out.ETag, `-2"`) {

@@ -159,19 +159,23 @@ func (b *Backend) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMu
 	if err != nil {
 		return s3response.CompleteMultipartUploadResult{}, "", err
 	}
-	u, err := b.Engine.Upload(bucket, key, id)
-	if errors.Is(err, placement.ErrNoUpload) {
-		// A completion retried after it succeeded succeeds again, as on S3.
-		if cur, err := b.Engine.Stat(bucket, key); err == nil && cur.Upload == id {
-			return completed(cur), "", nil
+	// A completion retried after it succeeded, or racing another of the
+	// same upload that won, answers the object made, as S3 does.
+	gone := func(err error) (s3response.CompleteMultipartUploadResult, string, error) {
+		if errors.Is(err, placement.ErrNoUpload) {
+			if cur, serr := b.Engine.Stat(bucket, key); serr == nil && cur.Upload == id {
+				return completed(cur), "", nil
+			}
 		}
-	}
-	if err != nil {
 		return s3response.CompleteMultipartUploadResult{}, "", s3Error(err)
+	}
+	u, err := b.Engine.Upload(bucket, key, id)
+	if err != nil {
+		return gone(err)
 	}
 	parts, err := b.Engine.Parts(bucket, key, id)
 	if err != nil {
-		return s3response.CompleteMultipartUploadResult{}, "", s3Error(err)
+		return gone(err)
 	}
 	alg, sum, typ, each, err := finalChecksum(u, in, parts)
 	if err != nil {
@@ -210,15 +214,8 @@ func (b *Backend) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMu
 		m.Attrs = &a
 		return nil
 	})
-	if errors.Is(err, placement.ErrNoUpload) {
-		// Another completion of the same upload won the race: its object is
-		// this one's answer too.
-		if cur, serr := b.Engine.Stat(bucket, key); serr == nil && cur.Upload == id {
-			return completed(cur), "", nil
-		}
-	}
 	if err != nil {
-		return s3response.CompleteMultipartUploadResult{}, "", s3Error(err)
+		return gone(err)
 	}
 	return completed(man), "", nil
 }
@@ -283,6 +280,9 @@ func (b *Backend) ListParts(_ context.Context, in *s3.ListPartsInput) (s3respons
 		return s3response.ListPartsResult{}, s3Error(err)
 	}
 	upAlg, upType := uploadChecksum(u)
+	if upAlg == "" {
+		upAlg, upType = "null", "null" // what S3 answers for an upload without one
+	}
 	out := s3response.ListPartsResult{Bucket: bucket, Key: key, UploadID: id, PartNumberMarker: marker, MaxParts: max,
 		StorageClass: types.StorageClassStandard, Owner: owner, Initiator: s3response.Initiator(owner),
 		ChecksumAlgorithm: upAlg, ChecksumType: upType}

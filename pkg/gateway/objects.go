@@ -289,7 +289,13 @@ func (b *Backend) PutObject(ctx context.Context, in s3response.PutObjectInput) (
 	if err != nil {
 		return s3response.PutObjectOutput{}, err
 	}
-	up, err := newUpload(in.Body, in.ContentLength, in.ChecksumAlgorithm, putChecksums(in))
+	size := in.ContentLength
+	if _, ok := in.Body.(utils.MpFileReader); ok {
+		// A browser POST: the file ends at its form boundary, and the length
+		// given is what the request had left (S3 ignores what follows).
+		size = nil
+	}
+	up, err := newUpload(in.Body, size, in.ChecksumAlgorithm, putChecksums(in))
 	if err != nil {
 		return s3response.PutObjectOutput{}, err
 	}

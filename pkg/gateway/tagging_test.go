@@ -133,3 +133,60 @@ func TestObjectTagging(t *testing.T) {
 		t.Errorf("multipart tags %v", got)
 	}
 }
+
+func TestBucketTagging(t *testing.T) {
+	ctx := context.Background()
+	c := client(c2Key, c2Secret)
+	b := aws.String("bucket-two")
+	if _, err := c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: b}); code(err) != "NoSuchTagSet" {
+		t.Errorf("a bucket never tagged: %v", err)
+	}
+	if _, err := c.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: b, Tagging: &types.Tagging{TagSet: []types.Tag{{Key: aws.String("env"), Value: aws.String("prod")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: b})
+	if err != nil || len(out.TagSet) != 1 || *out.TagSet[0].Key != "env" || *out.TagSet[0].Value != "prod" {
+		t.Fatalf("bucket tags: %+v %v", out, err)
+	}
+	if _, err := client(c1Key, c1Secret).GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: b}); code(err) != "AccessDenied" {
+		t.Errorf("another claim reads the tags: %v", err)
+	}
+	if _, err := c.DeleteBucketTagging(ctx, &s3.DeleteBucketTaggingInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: b}); code(err) != "NoSuchTagSet" {
+		t.Errorf("after DeleteBucketTagging: %v", err)
+	}
+
+	// Tags given at CreateBucket, checked as S3 checks them; they go with
+	// the bucket.
+	admin := client(adminKey, adminSecret)
+	name := aws.String("tagged-at-birth")
+	cfg := func(tags ...types.Tag) *types.CreateBucketConfiguration {
+		return &types.CreateBucketConfiguration{Tags: tags}
+	}
+	if _, err := admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: name, CreateBucketConfiguration: cfg(types.Tag{Key: aws.String("a"), Value: aws.String("<b>")})}); code(err) != "InvalidTag" {
+		t.Errorf("a bad tag at CreateBucket: %v", err)
+	}
+	if _, err := admin.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: name}); err == nil {
+		t.Error("a CreateBucket refused for its tags made the bucket")
+	}
+	if _, err := admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: name, CreateBucketConfiguration: cfg(types.Tag{Key: aws.String("team"), Value: aws.String("x")})}); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := admin.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: name}); err != nil || len(out.TagSet) != 1 || *out.TagSet[0].Value != "x" {
+		t.Errorf("tags given at CreateBucket: %+v %v", out, err)
+	}
+	if _, err := admin.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: name}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: name}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: name}); code(err) != "NoSuchTagSet" {
+		t.Errorf("a bucket made again under a deleted one's name has its tags: %v", err)
+	}
+	if _, err := admin.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: name}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -43,10 +43,64 @@ type Bucket struct {
 // PutBucket creates or updates a bucket's record.
 func (m *Meta) PutBucket(b Bucket) error { return m.putBucket(b, false) }
 
-// CreateBucket records a new bucket; ErrBucketExists if the name is taken.
-func (m *Meta) CreateBucket(b Bucket) error { return m.putBucket(b, true) }
+// CreateBucket records a new bucket with its tags (S3 bucket tagging;
+// nil for none) in one transaction; ErrBucketExists if the name is taken.
+func (m *Meta) CreateBucket(b Bucket, tags map[string]string) error {
+	return m.putBucket(b, true, tags)
+}
 
-func (m *Meta) putBucket(b Bucket, mustBeNew bool) error {
+// bucketBucketTags holds buckets' tag sets (JSON) by bucket name, apart
+// from the records the reconciler rewrites.
+var bucketBucketTags = []byte("bucketTags")
+
+// MaxBucketTags is the most tags a bucket may have (S3's limit).
+const MaxBucketTags = 50
+
+// SetBucketTags replaces a bucket's tag set (nil or empty: none).
+func (m *Meta) SetBucketTags(name string, tags map[string]string) error {
+	if len(tags) > MaxBucketTags {
+		return fmt.Errorf("%d tags: a bucket may have at most %d", len(tags), MaxBucketTags)
+	}
+	return m.update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketBuckets).Get([]byte(name)) == nil {
+			return fmt.Errorf("%w: %s", ErrNoBucket, name)
+		}
+		return putBucketTags(tx, name, tags)
+	})
+}
+
+func putBucketTags(tx *bolt.Tx, name string, tags map[string]string) error {
+	bt := tx.Bucket(bucketBucketTags)
+	if len(tags) == 0 {
+		return bt.Delete([]byte(name))
+	}
+	raw, err := json.Marshal(tags)
+	if err != nil {
+		return err
+	}
+	return bt.Put([]byte(name), raw)
+}
+
+// BucketTags returns a bucket's tag set (nil when it has none).
+func (m *Meta) BucketTags(name string) (map[string]string, error) {
+	var tags map[string]string
+	err := m.view(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketBuckets).Get([]byte(name)) == nil {
+			return fmt.Errorf("%w: %s", ErrNoBucket, name)
+		}
+		raw := tx.Bucket(bucketBucketTags).Get([]byte(name))
+		if raw == nil {
+			return nil
+		}
+		if err := json.Unmarshal(raw, &tags); err != nil {
+			return fmt.Errorf("metadata: tags of bucket %s: %w", name, err)
+		}
+		return nil
+	})
+	return tags, err
+}
+
+func (m *Meta) putBucket(b Bucket, mustBeNew bool, tags ...map[string]string) error {
 	if b.Name == "" {
 		return errors.New("bucket name is empty")
 	}
@@ -62,6 +116,11 @@ func (m *Meta) putBucket(b Bucket, mustBeNew bool) error {
 		bk := tx.Bucket(bucketBuckets)
 		if mustBeNew && bk.Get([]byte(b.Name)) != nil {
 			return fmt.Errorf("%w: %s", ErrBucketExists, b.Name)
+		}
+		for _, t := range tags {
+			if err := putBucketTags(tx, b.Name, t); err != nil {
+				return err
+			}
 		}
 		return bk.Put([]byte(b.Name), raw)
 	})
@@ -185,6 +244,9 @@ func (m *Meta) removeBucket(name string, ifEmpty bool) error {
 			if err := objs.Delete(k); err != nil {
 				return err
 			}
+		}
+		if err := tx.Bucket(bucketBucketTags).Delete([]byte(name)); err != nil {
+			return err
 		}
 		if care := tx.Bucket(bucketCare); care != nil {
 			if err := care.Delete([]byte(name)); err != nil {

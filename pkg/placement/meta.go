@@ -78,7 +78,7 @@ func OpenMeta(path string) (*Meta, error) {
 	}
 	m := &Meta{path: path, Timeout: DefaultMetaTimeout}
 	err := m.update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketObjects, bucketGarbage, bucketTombstones, bucketBuckets, bucketUploads, bucketParts} {
+		for _, b := range [][]byte{bucketObjects, bucketGarbage, bucketTombstones, bucketBuckets, bucketUploads, bucketParts, bucketBucketTags} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
