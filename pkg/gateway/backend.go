@@ -199,39 +199,12 @@ func (b *Backend) GetBucketAcl(_ context.Context, in *s3.GetBucketAclInput) ([]b
 	return json.Marshal(auth.ACL{Owner: owner, Grantees: []auth.Grantee{{Permission: auth.PermissionFullControl, Access: owner, Type: types.TypeCanonicalUser}}})
 }
 
-// GetBucketPolicy implements backend.Backend: buckets have no policy.
-func (b *Backend) GetBucketPolicy(_ context.Context, bucket string) ([]byte, error) {
-	if _, err := b.bucket(bucket); err != nil {
-		return nil, err
-	}
-	return nil, s3err.GetAPIError(s3err.ErrNoSuchBucketPolicy)
-}
-
 // GetObjectLockConfiguration implements backend.Backend: no object lock.
 func (b *Backend) GetObjectLockConfiguration(_ context.Context, bucket string) ([]byte, error) {
 	if _, err := b.bucket(bucket); err != nil {
 		return nil, err
 	}
 	return nil, s3err.GetAPIError(s3err.ErrObjectLockConfigurationNotFound)
-}
-
-// GetBucketCors implements backend.Backend: no bucket has a CORS
-// configuration (setting one is not implemented), which is S3's
-// NoSuchCORSConfiguration, not NotImplemented: clients that read every
-// bucket setting (Terraform's aws_s3_bucket) expect it.
-func (b *Backend) GetBucketCors(_ context.Context, bucket string) ([]byte, error) {
-	if _, err := b.bucket(bucket); err != nil {
-		return nil, err
-	}
-	return nil, s3err.GetBucketErr(s3err.ErrNoSuchCORSConfiguration, bucket)
-}
-
-// GetBucketWebsite implements backend.Backend: no website configuration.
-func (b *Backend) GetBucketWebsite(_ context.Context, bucket string) ([]byte, error) {
-	if _, err := b.bucket(bucket); err != nil {
-		return nil, err
-	}
-	return nil, s3err.GetBucketErr(s3err.ErrNoSuchWebsiteConfiguration, bucket)
 }
 
 // GetBucketTagging implements backend.Backend: the bucket's tag set, or

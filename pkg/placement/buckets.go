@@ -2,6 +2,7 @@ package placement
 
 import (
 	"bytes"
+	"strings"
 	"context"
 	"encoding/json"
 	"errors"
@@ -49,55 +50,110 @@ func (m *Meta) CreateBucket(b Bucket, tags map[string]string) error {
 	return m.putBucket(b, true, tags)
 }
 
-// bucketBucketTags holds buckets' tag sets (JSON) by bucket name, apart
-// from the records the reconciler rewrites.
-var bucketBucketTags = []byte("bucketTags")
+// bucketSettings holds what S3 sets on a bucket besides its objects
+// (tags, CORS, website, ownership), by bucket name and kind
+// ("name\x00kind"), apart from the records the reconciler rewrites.
+var bucketSettings = []byte("bucketSettings")
+
+// Kinds of bucket settings.
+const (
+	SettingTags      = "tags"
+	SettingCORS      = "cors"
+	SettingWebsite   = "website"
+	SettingOwnership = "ownership"
+)
+
+func settingKey(bucket, kind string) []byte { return []byte(bucket + "\x00" + kind) }
+
+// SetBucketSetting replaces one setting of a bucket (nil or empty
+// removes it); ErrNoBucket if there is no such bucket.
+func (m *Meta) SetBucketSetting(bucket, kind string, value []byte) error {
+	defer m.forgetBucket(bucket)
+	return m.update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketBuckets).Get([]byte(bucket)) == nil {
+			return fmt.Errorf("%w: %s", ErrNoBucket, bucket)
+		}
+		return putSetting(tx, bucket, kind, value)
+	})
+}
+
+func putSetting(tx *bolt.Tx, bucket, kind string, value []byte) error {
+	bs := tx.Bucket(bucketSettings)
+	if len(value) == 0 {
+		return bs.Delete(settingKey(bucket, kind))
+	}
+	return bs.Put(settingKey(bucket, kind), value)
+}
+
+// BucketSetting returns one setting of a bucket (nil when it has none);
+// ErrNoBucket if there is no such bucket.
+//
+// Settings may be read on every S3 request (CORS): while this process
+// holds the file they are kept in memory, as bucket records are.
+func (m *Meta) BucketSetting(bucket, kind string) ([]byte, error) {
+	k := string(settingKey(bucket, kind))
+	m.mu.Lock()
+	v, ok := m.settings[k]
+	m.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	var out []byte
+	err := m.view(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketBuckets).Get([]byte(bucket)) == nil {
+			return fmt.Errorf("%w: %s", ErrNoBucket, bucket)
+		}
+		if v := tx.Bucket(bucketSettings).Get(settingKey(bucket, kind)); v != nil {
+			out = append([]byte(nil), v...)
+		}
+		return nil
+	})
+	if err == nil {
+		m.mu.Lock()
+		if m.hold {
+			if m.settings == nil {
+				m.settings = map[string][]byte{}
+			}
+			m.settings[k] = out
+		}
+		m.mu.Unlock()
+	}
+	return out, err
+}
 
 // MaxBucketTags is the most tags a bucket may have (S3's limit).
 const MaxBucketTags = 50
 
 // SetBucketTags replaces a bucket's tag set (nil or empty: none).
 func (m *Meta) SetBucketTags(name string, tags map[string]string) error {
-	if len(tags) > MaxBucketTags {
-		return fmt.Errorf("%d tags: a bucket may have at most %d", len(tags), MaxBucketTags)
-	}
-	return m.update(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketBuckets).Get([]byte(name)) == nil {
-			return fmt.Errorf("%w: %s", ErrNoBucket, name)
-		}
-		return putBucketTags(tx, name, tags)
-	})
-}
-
-func putBucketTags(tx *bolt.Tx, name string, tags map[string]string) error {
-	bt := tx.Bucket(bucketBucketTags)
-	if len(tags) == 0 {
-		return bt.Delete([]byte(name))
-	}
-	raw, err := json.Marshal(tags)
+	raw, err := encodeTags(tags)
 	if err != nil {
 		return err
 	}
-	return bt.Put([]byte(name), raw)
+	return m.SetBucketSetting(name, SettingTags, raw)
+}
+
+func encodeTags(tags map[string]string) ([]byte, error) {
+	if len(tags) > MaxBucketTags {
+		return nil, fmt.Errorf("%d tags: a bucket may have at most %d", len(tags), MaxBucketTags)
+	}
+	if len(tags) == 0 {
+		return nil, nil
+	}
+	return json.Marshal(tags)
 }
 
 // BucketTags returns a bucket's tag set (nil when it has none).
 func (m *Meta) BucketTags(name string) (map[string]string, error) {
+	raw, err := m.BucketSetting(name, SettingTags)
+	if err != nil || raw == nil {
+		return nil, err
+	}
 	var tags map[string]string
-	err := m.view(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketBuckets).Get([]byte(name)) == nil {
-			return fmt.Errorf("%w: %s", ErrNoBucket, name)
-		}
-		raw := tx.Bucket(bucketBucketTags).Get([]byte(name))
-		if raw == nil {
-			return nil
-		}
-		if err := json.Unmarshal(raw, &tags); err != nil {
-			return fmt.Errorf("metadata: tags of bucket %s: %w", name, err)
-		}
-		return nil
-	})
-	return tags, err
+	if err := json.Unmarshal(raw, &tags); err != nil {
+		return nil, fmt.Errorf("metadata: tags of bucket %s: %w", name, err)
+	}
+	return tags, nil
 }
 
 func (m *Meta) putBucket(b Bucket, mustBeNew bool, tags ...map[string]string) error {
@@ -118,7 +174,11 @@ func (m *Meta) putBucket(b Bucket, mustBeNew bool, tags ...map[string]string) er
 			return fmt.Errorf("%w: %s", ErrBucketExists, b.Name)
 		}
 		for _, t := range tags {
-			if err := putBucketTags(tx, b.Name, t); err != nil {
+			raw, err := encodeTags(t)
+			if err != nil {
+				return err
+			}
+			if err := putSetting(tx, b.Name, SettingTags, raw); err != nil {
 				return err
 			}
 		}
@@ -155,6 +215,11 @@ func (m *Meta) forgetBucket(name string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.buckets, name)
+	for k := range m.settings {
+		if strings.HasPrefix(k, name+"\x00") {
+			delete(m.settings, k)
+		}
+	}
 }
 
 // Bucket returns a bucket's record.
@@ -245,8 +310,16 @@ func (m *Meta) removeBucket(name string, ifEmpty bool) error {
 				return err
 			}
 		}
-		if err := tx.Bucket(bucketBucketTags).Delete([]byte(name)); err != nil {
-			return err
+		// Its settings.
+		var settings [][]byte
+		sc := tx.Bucket(bucketSettings).Cursor()
+		for k, _ := sc.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = sc.Next() {
+			settings = append(settings, append([]byte(nil), k...))
+		}
+		for _, k := range settings {
+			if err := tx.Bucket(bucketSettings).Delete(k); err != nil {
+				return err
+			}
 		}
 		if care := tx.Bucket(bucketCare); care != nil {
 			if err := care.Delete([]byte(name)); err != nil {

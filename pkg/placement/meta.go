@@ -63,6 +63,9 @@ type Meta struct {
 	rewrites [64]sync.Mutex
 	// buckets are the bucket records while the file is held (mu).
 	buckets map[string]Bucket
+	// settings are the bucket settings read while the file is held (mu),
+	// nil values for none (BucketSetting).
+	settings map[string][]byte
 }
 
 // DefaultMetaTimeout is how long a transaction waits for the file lock
@@ -78,7 +81,7 @@ func OpenMeta(path string) (*Meta, error) {
 	}
 	m := &Meta{path: path, Timeout: DefaultMetaTimeout}
 	err := m.update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketObjects, bucketGarbage, bucketTombstones, bucketBuckets, bucketUploads, bucketParts, bucketBucketTags} {
+		for _, b := range [][]byte{bucketObjects, bucketGarbage, bucketTombstones, bucketBuckets, bucketUploads, bucketParts, bucketSettings} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -1,0 +1,108 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/versity/versitygw/s3err"
+
+	"github.com/nbctl/nb/pkg/placement"
+)
+
+// Bucket settings S3 keeps as documents the gateway checks and uses: CORS
+// (it answers preflights and adds the headers), website, and ownership
+// controls. nb keeps each as given, beside the bucket's record; a bucket
+// without one answers S3's not-found error for it.
+
+func (b *Backend) setting(bucket, kind string) ([]byte, error) {
+	v, err := b.Engine.Meta.BucketSetting(bucket, kind)
+	if errors.Is(err, placement.ErrNoBucket) {
+		return nil, s3err.GetBucketErr(s3err.ErrNoSuchBucket, bucket)
+	}
+	return v, err
+}
+
+func (b *Backend) setSetting(bucket, kind string, v []byte) error {
+	err := b.Engine.Meta.SetBucketSetting(clone(&bucket), kind, append([]byte(nil), v...))
+	if errors.Is(err, placement.ErrNoBucket) {
+		return s3err.GetBucketErr(s3err.ErrNoSuchBucket, bucket)
+	}
+	return err
+}
+
+// GetBucketPolicy implements backend.Backend: buckets have no policy
+// (PutBucketPolicy is not implemented: versitygw's policy engine, once a
+// bucket has a policy, grants a non-root account only what a policy says,
+// and its identity-policy hook cannot be implemented outside versitygw, so
+// a claim would lose its own bucket).
+func (b *Backend) GetBucketPolicy(_ context.Context, bucket string) ([]byte, error) {
+	if _, err := b.bucket(bucket); err != nil {
+		return nil, err
+	}
+	return nil, s3err.GetAPIError(s3err.ErrNoSuchBucketPolicy)
+}
+
+// GetBucketCors implements backend.Backend: S3's
+// NoSuchCORSConfiguration for a bucket without one (clients that read
+// every bucket setting, Terraform's aws_s3_bucket, expect it).
+func (b *Backend) GetBucketCors(_ context.Context, bucket string) ([]byte, error) {
+	v, err := b.setting(bucket, placement.SettingCORS)
+	if err == nil && v == nil {
+		err = s3err.GetBucketErr(s3err.ErrNoSuchCORSConfiguration, bucket)
+	}
+	return v, err
+}
+
+// PutBucketCors implements backend.Backend.
+func (b *Backend) PutBucketCors(_ context.Context, bucket string, cors []byte) error {
+	return b.setSetting(bucket, placement.SettingCORS, cors)
+}
+
+// DeleteBucketCors implements backend.Backend.
+func (b *Backend) DeleteBucketCors(_ context.Context, bucket string) error {
+	return b.setSetting(bucket, placement.SettingCORS, nil)
+}
+
+// GetBucketWebsite implements backend.Backend.
+func (b *Backend) GetBucketWebsite(_ context.Context, bucket string) ([]byte, error) {
+	v, err := b.setting(bucket, placement.SettingWebsite)
+	if err == nil && v == nil {
+		err = s3err.GetBucketErr(s3err.ErrNoSuchWebsiteConfiguration, bucket)
+	}
+	return v, err
+}
+
+// PutBucketWebsite implements backend.Backend.
+func (b *Backend) PutBucketWebsite(_ context.Context, bucket string, website []byte) error {
+	return b.setSetting(bucket, placement.SettingWebsite, website)
+}
+
+// DeleteBucketWebsite implements backend.Backend.
+func (b *Backend) DeleteBucketWebsite(_ context.Context, bucket string) error {
+	return b.setSetting(bucket, placement.SettingWebsite, nil)
+}
+
+// GetBucketOwnershipControls implements backend.Backend: a bucket never
+// given any has S3's default for new buckets, BucketOwnerEnforced (ACLs
+// off), which is how nb's buckets behave.
+func (b *Backend) GetBucketOwnershipControls(_ context.Context, bucket string) (types.ObjectOwnership, error) {
+	v, err := b.setting(bucket, placement.SettingOwnership)
+	if err != nil {
+		return "", err
+	}
+	if v == nil {
+		return types.ObjectOwnershipBucketOwnerEnforced, nil
+	}
+	return types.ObjectOwnership(v), nil
+}
+
+// PutBucketOwnershipControls implements backend.Backend.
+func (b *Backend) PutBucketOwnershipControls(_ context.Context, bucket string, ownership types.ObjectOwnership) error {
+	return b.setSetting(bucket, placement.SettingOwnership, []byte(ownership))
+}
+
+// DeleteBucketOwnershipControls implements backend.Backend.
+func (b *Backend) DeleteBucketOwnershipControls(_ context.Context, bucket string) error {
+	return b.setSetting(bucket, placement.SettingOwnership, nil)
+}
