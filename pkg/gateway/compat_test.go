@@ -299,3 +299,23 @@ func TestConditionalDeletesAndCopies(t *testing.T) {
 		t.Errorf("copy expecting the right owner: %v", err)
 	}
 }
+
+// Object lock headers on a bucket without object lock (every nb bucket)
+// are refused, as S3 refuses them, and nothing is stored.
+func TestObjectLockHeadersRefused(t *testing.T) {
+	ctx := context.Background()
+	c := client(c1Key, c1Secret)
+	b := aws.String("bucket-one")
+	until := time.Now().Add(48 * time.Hour)
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("locked"), Body: bytesReader([]byte("x")),
+		ObjectLockMode: types.ObjectLockModeGovernance, ObjectLockRetainUntilDate: &until}); code(err) != "InvalidRequest" {
+		t.Errorf("PUT with a retention: %v", err)
+	}
+	if _, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: aws.String("locked")}); code(err) != "NotFound" {
+		t.Errorf("the refused PUT stored the object: %v", err)
+	}
+	if _, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: b, Key: aws.String("locked"),
+		ObjectLockLegalHoldStatus: types.ObjectLockLegalHoldStatusOn}); code(err) != "InvalidRequest" {
+		t.Errorf("multipart with a legal hold: %v", err)
+	}
+}

@@ -23,6 +23,9 @@ func (b *Backend) CreateMultipartUpload(_ context.Context, in s3response.CreateM
 	if err != nil {
 		return s3response.InitiateMultipartUploadResult{}, err
 	}
+	if err := noObjectLock(in.ObjectLockMode, in.ObjectLockRetainUntilDate, in.ObjectLockLegalHoldStatus); err != nil {
+		return s3response.InitiateMultipartUploadResult{}, err
+	}
 	tags, err := tagsFrom(in.Tagging)
 	if err != nil {
 		return s3response.InitiateMultipartUploadResult{}, err

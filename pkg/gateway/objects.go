@@ -267,6 +267,16 @@ func checkKey(key string) error {
 	return nil
 }
 
+// noObjectLock answers a request that sets object lock headers: nb's
+// buckets never have an object lock configuration, and S3 refuses those
+// headers on such a bucket.
+func noObjectLock(mode types.ObjectLockMode, until *time.Time, hold types.ObjectLockLegalHoldStatus) error {
+	if mode != "" || (until != nil && !until.IsZero()) || hold != "" {
+		return s3err.GetAPIError(s3err.ErrMissingObjectLockConfigurationNoSpaces)
+	}
+	return nil
+}
+
 // PutObject implements backend.Backend: the object goes through the
 // bucket's placement policy and becomes visible only once its body was
 // read to a clean end and every digest matched.
@@ -276,6 +286,9 @@ func (b *Backend) PutObject(ctx context.Context, in s3response.PutObjectInput) (
 	bucket, key := clone(in.Bucket), clone(in.Key)
 	rec, err := b.keyIn(bucket, key)
 	if err != nil {
+		return s3response.PutObjectOutput{}, err
+	}
+	if err := noObjectLock(in.ObjectLockMode, in.ObjectLockRetainUntilDate, in.ObjectLockLegalHoldStatus); err != nil {
 		return s3response.PutObjectOutput{}, err
 	}
 	if in.IfNoneMatch != nil || in.IfMatch != nil {
@@ -703,6 +716,9 @@ func (b *Backend) CopyObject(ctx context.Context, in s3response.CopyObjectInput)
 	bucket, key := clone(in.Bucket), clone(in.Key)
 	rec, err := b.keyIn(bucket, key)
 	if err != nil {
+		return s3response.CopyObjectOutput{}, err
+	}
+	if err := noObjectLock(in.ObjectLockMode, in.ObjectLockRetainUntilDate, in.ObjectLockLegalHoldStatus); err != nil {
 		return s3response.CopyObjectOutput{}, err
 	}
 	tags, err := copyTags(src, in)

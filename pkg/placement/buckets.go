@@ -2,11 +2,11 @@ package placement
 
 import (
 	"bytes"
-	"strings"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
