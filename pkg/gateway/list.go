@@ -83,7 +83,7 @@ func (b *Backend) ListObjects(ctx context.Context, in *s3.ListObjectsInput) (s3r
 	if err != nil {
 		return s3response.ListObjectsResult{}, err
 	}
-	out := s3response.ListObjectsResult{Name: ptr(bucket), Prefix: ptr(enc(prefix)), Marker: ptr(enc(marker)), Delimiter: ptr(enc(delim)),
+	out := s3response.ListObjectsResult{Name: ptr(bucket), Prefix: ptr(enc(prefix)), Marker: ptr(enc(marker)), Delimiter: optional(enc(delim)),
 		MaxKeys: ptr(int32(max)), IsTruncated: ptr(l.Truncated), Contents: objs, CommonPrefixes: cps}
 	if l.Truncated {
 		out.NextMarker = ptr(enc(l.Next))
@@ -111,7 +111,7 @@ func (b *Backend) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input) 
 	if err != nil {
 		return s3response.ListObjectsV2Result{}, err
 	}
-	out := s3response.ListObjectsV2Result{Name: ptr(bucket), Prefix: ptr(enc(prefix)), Delimiter: ptr(enc(delim)), MaxKeys: ptr(int32(max)),
+	out := s3response.ListObjectsV2Result{Name: ptr(bucket), Prefix: ptr(enc(prefix)), Delimiter: optional(enc(delim)), MaxKeys: ptr(int32(max)),
 		KeyCount: ptr(int32(len(objs) + len(cps))), IsTruncated: ptr(l.Truncated), Contents: objs, CommonPrefixes: cps}
 	if token != "" {
 		out.ContinuationToken = ptr(token)
@@ -155,7 +155,7 @@ func (b *Backend) ListObjectVersions(ctx context.Context, in *s3.ListObjectVersi
 		versions = append(versions, s3response.ObjectVersion{Key: o.Key, Size: o.Size, ETag: o.ETag, LastModified: o.LastModified,
 			ChecksumAlgorithm: o.ChecksumAlgorithm, ChecksumType: o.ChecksumType, Owner: o.Owner, StorageClass: types.ObjectVersionStorageClassStandard, IsLatest: ptr(true), VersionId: ptr(nullVersion)})
 	}
-	out := s3response.ListVersionsResult{Name: ptr(bucket), Prefix: ptr(enc(prefix)), Delimiter: ptr(enc(delim)), MaxKeys: ptr(int32(max)),
+	out := s3response.ListVersionsResult{Name: ptr(bucket), Prefix: ptr(enc(prefix)), Delimiter: optional(enc(delim)), MaxKeys: ptr(int32(max)),
 		KeyMarker: ptr(enc(keyMarker)), VersionIdMarker: ptr(versionMarker), IsTruncated: ptr(l.Truncated), Versions: versions, CommonPrefixes: cps}
 	if l.Truncated {
 		out.NextKeyMarker, out.NextVersionIdMarker = ptr(enc(l.Next)), ptr(nullVersion)
