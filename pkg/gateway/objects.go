@@ -629,9 +629,9 @@ func (b *Backend) GetObjectAttributes(_ context.Context, in *s3.GetObjectAttribu
 			}
 			op := types.ObjectPart{PartNumber: ptr(int32(p.Number)), Size: ptr(p.Size)}
 			if p.Checksum != "" {
-				f := byAlgorithm(fieldsFor(man.Attrs.ChecksumAlgorithm, p.Checksum, ""))
-				op.ChecksumCRC32, op.ChecksumCRC32C, op.ChecksumCRC64NVME = f[types.ChecksumAlgorithmCrc32], f[types.ChecksumAlgorithmCrc32c], f[types.ChecksumAlgorithmCrc64nvme]
-				op.ChecksumSHA1, op.ChecksumSHA256 = f[types.ChecksumAlgorithmSha1], f[types.ChecksumAlgorithmSha256]
+				f := fieldsFor(man.Attrs.ChecksumAlgorithm, p.Checksum, "")
+				op.ChecksumCRC32, op.ChecksumCRC32C, op.ChecksumCRC64NVME, op.ChecksumSHA1, op.ChecksumSHA256 = f.CRC32, f.CRC32C, f.CRC64NVME, f.SHA1, f.SHA256
+				op.ChecksumSHA512, op.ChecksumMD5, op.ChecksumXXHASH64, op.ChecksumXXHASH3, op.ChecksumXXHASH128 = f.SHA512, f.MD5, f.XXHASH64, f.XXHASH3, f.XXHASH128
 			}
 			parts.Parts = append(parts.Parts, op)
 			parts.NextPartNumberMarker = p.Number
