@@ -3,6 +3,7 @@ package placement
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"path/filepath"
 	"testing"
@@ -132,5 +133,65 @@ func TestSetTagsRefusesWhatS3Does(t *testing.T) {
 	}
 	if got := tagsOf(t, r, "k"); got != nil {
 		t.Errorf("tags after removal %v", got)
+	}
+}
+
+// Bucket settings: kept per bucket and kind, read from memory while the
+// file is held, refused for a missing bucket, gone with their bucket
+// (and not seen by a bucket of a name that starts the same).
+func TestBucketSettingsGoWithTheirBucket(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, 1, 0, 1024)
+	m := r.eng.Meta
+	if err := m.Hold(); err != nil {
+		t.Fatal(err)
+	}
+	pol := mirror("s0")
+	if err := m.SetBucketSetting("b", SettingCORS, []byte("<x/>")); !errors.Is(err, ErrNoBucket) {
+		t.Errorf("a setting of a missing bucket: %v", err)
+	}
+	for _, name := range []string{"b", "b2"} {
+		if err := m.CreateBucket(Bucket{Name: name, Policy: pol}, map[string]string{"k": name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.SetBucketSetting("b", SettingCORS, []byte("<cors/>")); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second read is from memory
+		if v, err := m.BucketSetting("b", SettingCORS); err != nil || string(v) != "<cors/>" {
+			t.Fatalf("cors: %q %v", v, err)
+		}
+		if v, err := m.BucketSetting("b", SettingWebsite); err != nil || v != nil {
+			t.Fatalf("no website: %q %v", v, err)
+		}
+	}
+	if tags, err := m.BucketTags("b2"); err != nil || tags["k"] != "b2" {
+		t.Errorf("b2's tags: %v %v", tags, err)
+	}
+	if err := r.eng.DeleteBucket(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.BucketSetting("b", SettingCORS); !errors.Is(err, ErrNoBucket) {
+		t.Errorf("a deleted bucket's setting: %v", err)
+	}
+	if err := m.CreateBucket(Bucket{Name: "b", Policy: pol}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := m.BucketSetting("b", SettingCORS); err != nil || v != nil {
+		t.Errorf("a bucket made again under the name has the old one's CORS: %q %v", v, err)
+	}
+	if tags, err := m.BucketTags("b"); err != nil || tags != nil {
+		t.Errorf("... or its tags: %v %v", tags, err)
+	}
+	if tags, err := m.BucketTags("b2"); err != nil || tags["k"] != "b2" {
+		t.Errorf("b2 lost its tags with b: %v %v", tags, err)
+	}
+	many := map[string]string{}
+	for i := range MaxBucketTags + 1 {
+		many[fmt.Sprint(i)] = "v"
+	}
+	if err := m.SetBucketTags("b2", many); err == nil {
+		t.Error("51 bucket tags accepted")
 	}
 }
