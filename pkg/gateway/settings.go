@@ -83,16 +83,23 @@ func (b *Backend) DeleteBucketWebsite(_ context.Context, bucket string) error {
 	return b.setSetting(bucket, placement.SettingWebsite, nil)
 }
 
+// noOwnership marks ownership controls deleted: a bucket never given any
+// has S3's default for new buckets.
+const noOwnership = "-"
+
 // GetBucketOwnershipControls implements backend.Backend: a bucket never
 // given any has S3's default for new buckets, BucketOwnerEnforced (ACLs
-// off), which is how nb's buckets behave.
+// off, which is how nb's buckets behave); once deleted, S3's
+// OwnershipControlsNotFoundError.
 func (b *Backend) GetBucketOwnershipControls(_ context.Context, bucket string) (types.ObjectOwnership, error) {
 	v, err := b.setting(bucket, placement.SettingOwnership)
-	if err != nil {
+	switch {
+	case err != nil:
 		return "", err
-	}
-	if v == nil {
+	case v == nil:
 		return types.ObjectOwnershipBucketOwnerEnforced, nil
+	case string(v) == noOwnership:
+		return "", s3err.GetAPIError(s3err.ErrOwnershipControlsNotFound)
 	}
 	return types.ObjectOwnership(v), nil
 }
@@ -104,5 +111,5 @@ func (b *Backend) PutBucketOwnershipControls(_ context.Context, bucket string, o
 
 // DeleteBucketOwnershipControls implements backend.Backend.
 func (b *Backend) DeleteBucketOwnershipControls(_ context.Context, bucket string) error {
-	return b.setSetting(bucket, placement.SettingOwnership, nil)
+	return b.setSetting(bucket, placement.SettingOwnership, []byte(noOwnership))
 }

@@ -60,4 +60,14 @@ func TestBucketSettings(t *testing.T) {
 	if got, err := owner.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: b}); err != nil || got.OwnershipControls.Rules[0].ObjectOwnership != types.ObjectOwnershipBucketOwnerEnforced {
 		t.Errorf("default ownership: %+v %v", got, err)
 	}
+	if _, err := owner.DeleteBucketOwnershipControls(ctx, &s3.DeleteBucketOwnershipControlsInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := owner.GetBucketOwnershipControls(ctx, &s3.GetBucketOwnershipControlsInput{Bucket: b}); code(err) != "OwnershipControlsNotFoundError" {
+		t.Errorf("after DeleteBucketOwnershipControls: %v", err)
+	}
+	if _, err := owner.PutBucketOwnershipControls(ctx, &s3.PutBucketOwnershipControlsInput{Bucket: b, OwnershipControls: &types.OwnershipControls{
+		Rules: []types.OwnershipControlsRule{{ObjectOwnership: types.ObjectOwnershipBucketOwnerEnforced}}}}); err != nil {
+		t.Fatal(err)
+	}
 }
