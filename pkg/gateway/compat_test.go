@@ -182,6 +182,14 @@ func TestMultipartChecksums(t *testing.T) {
 	if err != nil || aws.ToString(out.ChecksumSHA256) != want || out.ChecksumType != types.ChecksumTypeComposite {
 		t.Fatalf("composite: %v want %s, %v", aws.ToString(out.ChecksumSHA256), want, err)
 	}
+	// A part asked for by number comes with its own checksum.
+	if h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: aws.String("mp-sha"), PartNumber: aws.Int32(2), ChecksumMode: types.ChecksumModeEnabled}); err != nil ||
+		aws.ToString(h.ChecksumSHA256) != base64.StdEncoding.EncodeToString(sha256of(p2)) {
+		t.Errorf("HEAD part 2: %v %v", h.ChecksumSHA256, err)
+	}
+	if h, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: b, Key: aws.String("mp-sha"), Range: aws.String("bytes=0-9"), ChecksumMode: types.ChecksumModeEnabled}); err != nil || h.ChecksumSHA256 != nil {
+		t.Errorf("HEAD of a range gave a checksum: %v %v", h.ChecksumSHA256, err)
+	}
 	a, err := c.GetObjectAttributes(ctx, &s3.GetObjectAttributesInput{Bucket: b, Key: aws.String("mp-sha"), ObjectAttributes: []types.ObjectAttributes{types.ObjectAttributesObjectParts}})
 	if err != nil || a.ObjectParts == nil || aws.ToString(a.ObjectParts.Parts[0].ChecksumSHA256) != base64.StdEncoding.EncodeToString(sha256of(p1)) {
 		t.Errorf("parts' checksums in the attributes: %+v %v", a.ObjectParts, err)

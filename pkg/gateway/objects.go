@@ -393,6 +393,21 @@ type span struct {
 	off, n  int64
 	ranged  bool
 	partsOf *int32
+	part    int // the part of a multipart object asked for (1-based), else 0
+}
+
+// checksum is what x-amz-checksum-mode: ENABLED answers for the span: the
+// object's checksum for all of it, the part's for a part of an object with
+// a COMPOSITE checksum (whose parts' checksums are what composes it),
+// none for a range or a part of any other object.
+func (s span) checksum(man *placement.Manifest) (checksumFields, bool) {
+	if !s.ranged {
+		return fieldsOf(man.Attrs), true
+	}
+	if s.part > 0 && man.Attrs != nil && man.Attrs.ChecksumType == string(types.ChecksumTypeComposite) && man.Parts[s.part-1].Checksum != "" {
+		return fieldsFor(man.Attrs.ChecksumAlgorithm, man.Parts[s.part-1].Checksum, man.Attrs.ChecksumType), true
+	}
+	return checksumFields{}, false
 }
 
 func spanOf(man *placement.Manifest, rng string, part *int32) (span, error) {
@@ -404,7 +419,7 @@ func spanOf(man *placement.Manifest, rng string, part *int32) (span, error) {
 			}
 			// Part 1 of an object not uploaded in parts is all of it, and no
 			// parts count is given (S3 gives one for multipart objects only).
-			return span{0, man.Size, man.Size > 0, nil}, nil
+			return span{0, man.Size, man.Size > 0, nil, 0}, nil
 		}
 		if n < 1 || int(n) > len(man.Parts) {
 			return span{}, s3err.GetInvalidPartNumberRangeErr(int32(len(man.Parts)), n)
@@ -413,10 +428,10 @@ func spanOf(man *placement.Manifest, rng string, part *int32) (span, error) {
 		for _, p := range man.Parts[:n-1] {
 			off += p.Size
 		}
-		return span{off, man.Parts[n-1].Size, true, ptr(int32(len(man.Parts)))}, nil
+		return span{off, man.Parts[n-1].Size, true, ptr(int32(len(man.Parts))), int(n)}, nil
 	}
 	off, n, ranged, err := backend.ParseObjectRange(man.Size, rng)
-	return span{off, n, ranged, nil}, err
+	return span{off, n, ranged, nil, 0}, err
 }
 
 func (s span) contentRange(size int64) *string {
@@ -454,8 +469,7 @@ func (b *Backend) HeadObject(_ context.Context, in *s3.HeadObjectInput) (*s3.Hea
 		ContentLanguage: optional(a.ContentLanguage), CacheControl: optional(a.CacheControl), ExpiresString: optional(a.Expires), Metadata: a.Meta,
 		TagCount: tagCount(man), WebsiteRedirectLocation: optional(a.WebsiteRedirect),
 	}
-	if in.ChecksumMode == types.ChecksumModeEnabled && !sp.ranged {
-		f := fieldsOf(man.Attrs)
+	if f, ok := sp.checksum(man); ok && in.ChecksumMode == types.ChecksumModeEnabled {
 		out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256 = f.CRC32, f.CRC32C, f.CRC64NVME, f.SHA1, f.SHA256
 		out.ChecksumSHA512, out.ChecksumMD5, out.ChecksumXXHASH64, out.ChecksumXXHASH3, out.ChecksumXXHASH128 = f.SHA512, f.MD5, f.XXHASH64, f.XXHASH3, f.XXHASH128
 		out.ChecksumType = f.Type
@@ -512,8 +526,7 @@ func (b *Backend) GetObject(_ context.Context, in *s3.GetObjectInput) (*s3.GetOb
 		ContentLanguage: optional(a.ContentLanguage), CacheControl: optional(a.CacheControl), ExpiresString: optional(a.Expires), Metadata: a.Meta,
 		TagCount: tagCount(man), WebsiteRedirectLocation: optional(a.WebsiteRedirect),
 	}
-	if in.ChecksumMode == types.ChecksumModeEnabled && !sp.ranged {
-		f := fieldsOf(man.Attrs)
+	if f, ok := sp.checksum(man); ok && in.ChecksumMode == types.ChecksumModeEnabled {
 		out.ChecksumCRC32, out.ChecksumCRC32C, out.ChecksumCRC64NVME, out.ChecksumSHA1, out.ChecksumSHA256 = f.CRC32, f.CRC32C, f.CRC64NVME, f.SHA1, f.SHA256
 		out.ChecksumSHA512, out.ChecksumMD5, out.ChecksumXXHASH64, out.ChecksumXXHASH3, out.ChecksumXXHASH128 = f.SHA512, f.MD5, f.XXHASH64, f.XXHASH3, f.XXHASH128
 		out.ChecksumType = f.Type
