@@ -241,17 +241,3 @@ func checkPartChecksum(upAlg types.ChecksumAlgorithm, p placement.UploadedPart, 
 	}
 	return nil
 }
-
-// givenAlgorithm is the algorithm of the checksum a request body comes
-// with: its trailer's, a header's, or the SDK's announced one.
-func givenAlgorithm(body any, alg types.ChecksumAlgorithm, values map[types.ChecksumAlgorithm]*string) types.ChecksumAlgorithm {
-	if tr, ok := body.(interface{ Algorithm() string }); ok && tr.Algorithm() != "" {
-		return types.ChecksumAlgorithm(strings.ToUpper(tr.Algorithm()))
-	}
-	for a, v := range values {
-		if v != nil {
-			return a
-		}
-	}
-	return alg
-}

@@ -88,17 +88,11 @@ func newHash(alg types.ChecksumAlgorithm) hash.Hash {
 
 // requestChecksum finds an upload's checksum: a trailer, else a header.
 func requestChecksum(body io.Reader, alg types.ChecksumAlgorithm, values map[types.ChecksumAlgorithm]*string) (*checksum, io.Reader, error) {
-	if tr, ok := body.(middlewares.ChecksumReader); ok && tr.Algorithm() != "" {
-		return &checksum{algorithm: types.ChecksumAlgorithm(strings.ToUpper(tr.Algorithm())), trailer: tr}, body, nil
-	}
-	for a, v := range values {
-		if v != nil {
-			alg = a
-			break
-		}
-	}
-	if alg == "" {
+	if alg = givenAlgorithm(body, alg, values); alg == "" {
 		return nil, body, nil
+	}
+	if tr, ok := body.(middlewares.ChecksumReader); ok && tr.Algorithm() != "" {
+		return &checksum{algorithm: alg, trailer: tr}, body, nil
 	}
 	c := &checksum{algorithm: alg, want: strings.Clone(str(values[alg]))}
 	if c.hash = newHash(alg); c.hash != nil {
@@ -109,6 +103,20 @@ func requestChecksum(body io.Reader, alg types.ChecksumAlgorithm, values map[typ
 		return nil, nil, s3err.GetAPIError(s3err.ErrInvalidRequest)
 	}
 	return c, hr, nil
+}
+
+// givenAlgorithm is the algorithm of the checksum a request body comes
+// with: its trailer's, a header's, or the SDK's announced one.
+func givenAlgorithm(body io.Reader, alg types.ChecksumAlgorithm, values map[types.ChecksumAlgorithm]*string) types.ChecksumAlgorithm {
+	if tr, ok := body.(middlewares.ChecksumReader); ok && tr.Algorithm() != "" {
+		return types.ChecksumAlgorithm(strings.ToUpper(tr.Algorithm()))
+	}
+	for a, v := range values {
+		if v != nil {
+			return a
+		}
+	}
+	return alg
 }
 
 // sum is the checksum's base64 value once the body is read; an error if

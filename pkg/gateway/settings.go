@@ -23,6 +23,16 @@ func (b *Backend) setting(bucket, kind string) ([]byte, error) {
 	return v, err
 }
 
+// settingOr is a setting, or none (S3's not-found error for it) when the
+// bucket has none.
+func (b *Backend) settingOr(bucket, kind string, none error) ([]byte, error) {
+	v, err := b.setting(bucket, kind)
+	if err == nil && v == nil {
+		err = none
+	}
+	return v, err
+}
+
 func (b *Backend) setSetting(bucket, kind string, v []byte) error {
 	err := b.Engine.Meta.SetBucketSetting(clone(&bucket), kind, append([]byte(nil), v...))
 	if errors.Is(err, placement.ErrNoBucket) {
@@ -47,11 +57,7 @@ func (b *Backend) GetBucketPolicy(_ context.Context, bucket string) ([]byte, err
 // NoSuchCORSConfiguration for a bucket without one (clients that read
 // every bucket setting, Terraform's aws_s3_bucket, expect it).
 func (b *Backend) GetBucketCors(_ context.Context, bucket string) ([]byte, error) {
-	v, err := b.setting(bucket, placement.SettingCORS)
-	if err == nil && v == nil {
-		err = s3err.GetBucketErr(s3err.ErrNoSuchCORSConfiguration, bucket)
-	}
-	return v, err
+	return b.settingOr(bucket, placement.SettingCORS, s3err.GetBucketErr(s3err.ErrNoSuchCORSConfiguration, bucket))
 }
 
 // PutBucketCors implements backend.Backend.
@@ -66,11 +72,7 @@ func (b *Backend) DeleteBucketCors(_ context.Context, bucket string) error {
 
 // GetBucketWebsite implements backend.Backend.
 func (b *Backend) GetBucketWebsite(_ context.Context, bucket string) ([]byte, error) {
-	v, err := b.setting(bucket, placement.SettingWebsite)
-	if err == nil && v == nil {
-		err = s3err.GetBucketErr(s3err.ErrNoSuchWebsiteConfiguration, bucket)
-	}
-	return v, err
+	return b.settingOr(bucket, placement.SettingWebsite, s3err.GetBucketErr(s3err.ErrNoSuchWebsiteConfiguration, bucket))
 }
 
 // PutBucketWebsite implements backend.Backend.

@@ -42,7 +42,7 @@ type Bucket struct {
 }
 
 // PutBucket creates or updates a bucket's record.
-func (m *Meta) PutBucket(b Bucket) error { return m.putBucket(b, false) }
+func (m *Meta) PutBucket(b Bucket) error { return m.putBucket(b, false, nil) }
 
 // CreateBucket records a new bucket with its tags (S3 bucket tagging;
 // nil for none) in one transaction; ErrBucketExists if the name is taken.
@@ -156,7 +156,8 @@ func (m *Meta) BucketTags(name string) (map[string]string, error) {
 	return tags, nil
 }
 
-func (m *Meta) putBucket(b Bucket, mustBeNew bool, tags ...map[string]string) error {
+// putBucket writes a bucket's record, and its tags when there are any.
+func (m *Meta) putBucket(b Bucket, mustBeNew bool, tags map[string]string) error {
 	if b.Name == "" {
 		return errors.New("bucket name is empty")
 	}
@@ -173,12 +174,12 @@ func (m *Meta) putBucket(b Bucket, mustBeNew bool, tags ...map[string]string) er
 		if mustBeNew && bk.Get([]byte(b.Name)) != nil {
 			return fmt.Errorf("%w: %s", ErrBucketExists, b.Name)
 		}
-		for _, t := range tags {
-			raw, err := encodeTags(t)
+		if len(tags) > 0 {
+			encoded, err := encodeTags(tags)
 			if err != nil {
 				return err
 			}
-			if err := putSetting(tx, b.Name, SettingTags, raw); err != nil {
+			if err := putSetting(tx, b.Name, SettingTags, encoded); err != nil {
 				return err
 			}
 		}

@@ -554,9 +554,6 @@ func (m *Meta) lockObject(bucket, key string) (unlock func()) {
 // transaction (attributes a tag change set meanwhile, whether copies are
 // on every store), and the revision goes up: man is what was stored.
 func (m *Meta) Update(man *Manifest) error {
-	if err := man.Validate(); err != nil {
-		return err
-	}
 	return m.update(func(tx *bolt.Tx) error {
 		objs := tx.Bucket(bucketObjects)
 		k := objectKey(man.Bucket, man.Key)
