@@ -1,6 +1,9 @@
 package gateway
 
 import (
+	"fmt"
+	"reflect"
+	"strings"
 	"sync"
 	"time"
 
@@ -152,3 +155,72 @@ func (a *Accounts) DeleteUserAccount(string) error { return notSupported() }
 
 // Shutdown implements auth.IAMService.
 func (a *Accounts) Shutdown() error { return nil }
+
+// EvaluatePolicy implements versitygw's auth.PolicyEvaluator, the identity
+// side of its authorization: an account may do everything to its own
+// claim's bucket and list buckets (the listing shows only its own), and
+// nothing else, in particular never create a bucket. Without it,
+// versitygw would let a bucket policy, once there is one, decide alone,
+// and a claim would lose its own bucket to a policy that does not name it;
+// with it, as on S3, the owner keeps its rights, a policy can grant other
+// accounts (or anyone) more, and an explicit Deny in the policy still
+// wins. The admin never gets here (versitygw lets it through).
+func (a *Accounts) EvaluatePolicy(access, _ string, actions []auth.Action, resources []string, _ map[string][]string) (auth.PolicyEvaluation, error) {
+	acc, ok := a.Lookup(access)
+	if !ok {
+		return auth.PolicyEvaluation{}, auth.ErrNoSuchUser
+	}
+	allow := make([][]bool, len(resources))
+	for i, res := range resources {
+		bucket, _, _ := strings.Cut(strings.TrimPrefix(res, auth.ResourceArnPrefix), "/")
+		allow[i] = make([]bool, len(actions))
+		for j, act := range actions {
+			switch act {
+			case auth.CreateBucketAction:
+			case auth.ListAllMyBucketsAction:
+				allow[i][j] = true
+			default:
+				allow[i][j] = acc.Bucket != "" && bucket == acc.Bucket && strings.HasPrefix(res, auth.ResourceArnPrefix)
+			}
+		}
+	}
+	return evaluation(allow)
+}
+
+var _ auth.PolicyEvaluator = (*Accounts)(nil)
+
+// versitygw's policy decisions in v1.8.0 (the version go.mod pins).
+const (
+	decisionNoMatch = 0
+	decisionAllow   = 1
+)
+
+// evaluation fills auth.PolicyEvaluation's Decisions, whose element type
+// versitygw does not export: an integer enum where, in v1.8.0, 0 is "no
+// statement matches" and 1 is "allowed". Anything other than a matrix of
+// integers there is refused (the request fails, nothing is allowed), and
+// the gateway tests check both values through a real server: the owner
+// reaches its bucket beside a policy that does not name it, and another
+// claim's account does not reach it.
+func evaluation(allow [][]bool) (auth.PolicyEvaluation, error) {
+	var ev auth.PolicyEvaluation
+	f := reflect.ValueOf(&ev).Elem().FieldByName("Decisions")
+	t := f.Type()
+	if t.Kind() != reflect.Slice || t.Elem().Kind() != reflect.Slice || t.Elem().Elem().Kind() != reflect.Int {
+		return ev, fmt.Errorf("versitygw's policy decisions are %s, not integers: the accounts' own rights cannot be given", t)
+	}
+	rows := reflect.MakeSlice(t, len(allow), len(allow))
+	for i, row := range allow {
+		r := reflect.MakeSlice(t.Elem(), len(row), len(row))
+		for j, ok := range row {
+			if ok {
+				r.Index(j).SetInt(decisionAllow)
+			} else {
+				r.Index(j).SetInt(decisionNoMatch)
+			}
+		}
+		rows.Index(i).Set(r)
+	}
+	f.Set(rows)
+	return ev, nil
+}

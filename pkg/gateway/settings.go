@@ -41,16 +41,22 @@ func (b *Backend) setSetting(bucket, kind string, v []byte) error {
 	return err
 }
 
-// GetBucketPolicy implements backend.Backend: buckets have no policy
-// (PutBucketPolicy is not implemented: versitygw's policy engine, once a
-// bucket has a policy, grants a non-root account only what a policy says,
-// and its identity-policy hook cannot be implemented outside versitygw, so
-// a claim would lose its own bucket).
+// GetBucketPolicy implements backend.Backend: the bucket's policy
+// document as it was put. versitygw reads it on every request it
+// authorizes (see Accounts.EvaluatePolicy for the owner's own rights).
 func (b *Backend) GetBucketPolicy(_ context.Context, bucket string) ([]byte, error) {
-	if _, err := b.bucket(bucket); err != nil {
-		return nil, err
-	}
-	return nil, s3err.GetAPIError(s3err.ErrNoSuchBucketPolicy)
+	return b.settingOr(bucket, placement.SettingPolicy, s3err.GetAPIError(s3err.ErrNoSuchBucketPolicy))
+}
+
+// PutBucketPolicy implements backend.Backend: versitygw has validated the
+// document (its statements, actions, resources and principals).
+func (b *Backend) PutBucketPolicy(_ context.Context, bucket string, policy []byte) error {
+	return b.setSetting(bucket, placement.SettingPolicy, policy)
+}
+
+// DeleteBucketPolicy implements backend.Backend.
+func (b *Backend) DeleteBucketPolicy(_ context.Context, bucket string) error {
+	return b.setSetting(bucket, placement.SettingPolicy, nil)
 }
 
 // GetBucketCors implements backend.Backend: S3's

@@ -61,6 +61,7 @@ const (
 	SettingCORS      = "cors"
 	SettingWebsite   = "website"
 	SettingOwnership = "ownership"
+	SettingPolicy    = "policy"
 )
 
 func settingKey(bucket, kind string) []byte { return []byte(bucket + "\x00" + kind) }
