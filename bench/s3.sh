@@ -2,7 +2,9 @@
 # nb serve against versitygw v1.8.0's posix back end (the anchor), pair by
 # pair in the same run on the same disk:
 #   - 1 GiB PUT and GET with aws-sdk-go-v2's transfer manager: nb on a
-#     one-store class, and on a Mirror over two pv-pool stores;
+#     one-store class, and on a Mirror over two pv-pool stores; beside
+#     them the disk's own two-copy rate (two direct dd writers) and the
+#     cold GET's bound with every block's CRC-32C checked (bench/getpaths);
 #   - 4 KiB objects, 16 concurrent clients, 10,000 objects: PUT, GET, LIST;
 #   - one 1 GiB PutObject and GetObject (ONLY=single; not in the default
 #     run): the single-stream path against its bounds measured in the
@@ -93,7 +95,16 @@ two_copies() {
   rm -f "$work/dd.1" "$work/dd.2" "$work/dd.src"
   python3 -c "print(f'{$size / (($e - $s) / 1e9) / 1e6:.0f}')"
 }
-printf '%-4s %10s %10s %10s %6s %6s %8s %6s %10s %10s %6s %6s\n' run vgw-put one-put two-put r1 r2 dd-two r2dd vgw-get one-get r1 r2
+# The GET's bound with the check the standards ask for: bench/getpaths
+# serving a 1 GiB file of this disk the way nb serve reads a block (pread
+# into a 4 MiB buffer, CRC-32C, write), cold, to the same client pattern;
+# versitygw sendfiles its file unchecked.
+go build -o "$work/getpaths" ./bench/getpaths
+head -c "$size" /dev/urandom >"$work/chk.file"
+gport=$(free_port)
+"$work/getpaths" serve -file "$work/chk.file" -addr "127.0.0.1:$gport" >/dev/null &
+wait_port "$gport"
+printf '%-4s %10s %10s %10s %6s %6s %8s %6s %10s %10s %6s %6s %8s %6s\n' run vgw-put one-put two-put r1 r2 dd-two r2dd vgw-get one-get r1 r2 chk-get r1chk
 for r in $(seq "$runs"); do
   v=$("$work/s3load" big "${V[@]}" -bucket big -size "$size" -label vgw -no-get)
   o=$("$work/s3load" big "${ONE[@]}" -size "$size" -label one -no-get)
@@ -104,10 +115,11 @@ for r in $(seq "$runs"); do
   vp=$(val put <<<"$v"); op=$(val put <<<"$o"); tp=$(val put <<<"$t")
   vg=$(val get <<<"$v"); og=$(val get <<<"$o"); tg=$(val get <<<"$t")
   dd2=$(two_copies)
-  printf '%-4s %10.0f %10.0f %10.0f %6s %6s %8s %6s %10.0f %10.0f %6s %6s\n' "$r" "$vp" "$op" "$tp" "$(ratio "$op" "$vp")" "$(ratio "$tp" "$vp")" \
-    "$dd2" "$(ratio "$tp" "$dd2")" "$vg" "$og" "$(ratio "$og" "$vg")" "$(ratio "$tg" "$vg")"
+  drop; chk=$("$work/getpaths" get -url "http://127.0.0.1:$gport/buffered" -size "$size" | awk '{print $1}')
+  printf '%-4s %10.0f %10.0f %10.0f %6s %6s %8s %6s %10.0f %10.0f %6s %6s %8.0f %6s\n' "$r" "$vp" "$op" "$tp" "$(ratio "$op" "$vp")" "$(ratio "$tp" "$vp")" \
+    "$dd2" "$(ratio "$tp" "$dd2")" "$vg" "$og" "$(ratio "$og" "$vg")" "$(ratio "$tg" "$vg")" "$chk" "$(ratio "$og" "$chk")"
 done
-echo "(r1: one-store class / versitygw, target >= 1.0; r2: Mirror over two pv-pools / versitygw, target >= 0.8; dd-two: two parallel direct dd writers of the object, MB/s of the object, and r2dd the Mirror PUT against it; two-get ratio is r2 of the GET column)"
+echo "(r1: one-store class / versitygw, target >= 1.0; r2: Mirror over two pv-pools / versitygw, target >= 0.8; dd-two: two parallel direct dd writers of the object, MB/s of the object, and r2dd the Mirror PUT against it; two-get ratio is r2 of the GET column; chk-get: the same cold GET of a file with each block's CRC-32C checked before it is sent (bench/getpaths, buffered), and r1chk the one-store GET against it)"
 fi
 
 if [[ $only == single ]]; then
