@@ -454,6 +454,24 @@ func TestServeWithTheAWSCLI(t *testing.T) {
 	if tags := aws("s3api", "get-object-tagging", "--bucket", bucket, "--key", "movies/movie.bin"); !strings.Contains(tags, `"Key": "genre"`) || !strings.Contains(tags, `"Value": "drama"`) {
 		t.Errorf("get-object-tagging:\n%s", tags)
 	}
+	// docs/serve.md's bucket policy: public read of one prefix, unsigned.
+	aws("s3api", "put-bucket-policy", "--bucket", bucket, "--policy",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::`+bucket+`/public/*"}]}`)
+	aws("s3", "cp", "--only-show-errors", "-", "s3://"+bucket+"/public/index.html")
+	if st := aws("s3api", "get-bucket-policy-status", "--bucket", bucket); !strings.Contains(st, `"IsPublic": true`) {
+		t.Errorf("get-bucket-policy-status:\n%s", st)
+	}
+	for path, want := range map[string]int{"/public/index.html": 200, "/movies/movie.bin": 403} {
+		resp, err := http.Get(e["AWS_ENDPOINT_URL"] + "/" + bucket + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("unsigned GET %s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	aws("s3api", "delete-bucket-policy", "--bucket", bucket)
 	// A tree: sync up, list, sync again (nothing to do), remove recursively.
 	tree := filepath.Join(dir, "tree")
 	for i, p := range []string{"a.txt", "sub/b.txt", "sub/deeper/c d.txt", "ü/ñ+%.txt"} {
