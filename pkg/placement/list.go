@@ -2,7 +2,6 @@ package placement
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -101,7 +100,7 @@ func (m *Meta) ListPage(bucket, prefix, delimiter, after string, max int) (Listi
 				return nil
 			}
 			var le listEntry
-			if err := json.Unmarshal(v, &le); err != nil {
+			if err := decodeJSON(v, &le); err != nil {
 				return fmt.Errorf("%w: %s/%s: %v", ErrBadManifest, bucket, key, err)
 			}
 			e := Entry{Key: key, Size: le.Size, Modified: le.Created}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"maps"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
 )
 
 // ManifestVersion is the manifest format version nb writes.
@@ -174,7 +176,7 @@ func EncodeManifest(m *Manifest) ([]byte, error) {
 // DecodeManifest parses and validates a manifest.
 func DecodeManifest(b []byte) (*Manifest, error) {
 	m := &Manifest{}
-	if err := json.Unmarshal(b, m); err != nil {
+	if err := decodeJSON(b, m); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadManifest, err)
 	}
 	if err := m.Validate(); err != nil {
@@ -308,3 +310,12 @@ func isHex(s string) bool {
 	_, err := hex.DecodeString(s)
 	return err == nil
 }
+
+// decodeJSON decodes what the hot paths read back (a GET's or a listing's
+// manifest) with encoding/json/v2's decoder (go-json-experiment/json, its
+// mirror, until Go 1.27 ships it): about half the time of encoding/json's
+// for a small manifest, which was a tenth of a 4 KiB GET's CPU. Manifests
+// are still written with encoding/json; what it writes, this reads the
+// same (exact names, valid UTF-8, no duplicate names; unknown names are
+// ignored, so newer fields do not break an older reader).
+func decodeJSON(b []byte, v any) error { return jsonv2.Unmarshal(b, v) }
