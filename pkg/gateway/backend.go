@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -55,6 +56,11 @@ type Backend struct {
 	Logf func(format string, args ...any)
 	// Busy, when set, counts the data-moving requests in flight.
 	Busy *Busy
+
+	// acls holds GetBucketAcl's answer by owner (it depends on nothing
+	// else, and versitygw asks for it on every request it authorizes).
+	aclMu sync.Mutex
+	acls  map[string][]byte
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -195,8 +201,26 @@ func (b *Backend) GetBucketAcl(_ context.Context, in *s3.GetBucketAclInput) ([]b
 	if err != nil {
 		return nil, err
 	}
-	owner := b.owner(rec)
-	return json.Marshal(auth.ACL{Owner: owner, Grantees: []auth.Grantee{{Permission: auth.PermissionFullControl, Access: owner, Type: types.TypeCanonicalUser}}})
+	return b.ownerACL(b.owner(rec))
+}
+
+// ownerACL is the ACL of a bucket only its owner may use. versitygw only
+// reads what it is given (it unmarshals it), so one copy is shared.
+func (b *Backend) ownerACL(owner string) ([]byte, error) {
+	b.aclMu.Lock()
+	defer b.aclMu.Unlock()
+	if v, ok := b.acls[owner]; ok {
+		return v, nil
+	}
+	v, err := json.Marshal(auth.ACL{Owner: owner, Grantees: []auth.Grantee{{Permission: auth.PermissionFullControl, Access: owner, Type: types.TypeCanonicalUser}}})
+	if err != nil {
+		return nil, err
+	}
+	if b.acls == nil || len(b.acls) >= 1024 { // owners are claims' keys and the admin's
+		b.acls = map[string][]byte{}
+	}
+	b.acls[owner] = v
+	return v, nil
 }
 
 // GetObjectLockConfiguration implements backend.Backend: no object lock.
