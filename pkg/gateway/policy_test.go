@@ -110,3 +110,36 @@ func TestBucketPolicy(t *testing.T) {
 		t.Errorf("delete after the policy is gone: %v", err)
 	}
 }
+
+// A bucket the admin made is shared with a claim's key by a policy; the
+// claim still lists only its own bucket.
+func TestAdminBucketSharedByPolicy(t *testing.T) {
+	ctx := context.Background()
+	admin, c1 := client(adminKey, adminSecret), client(c1Key, c1Secret)
+	b := aws.String("team-shared")
+	if _, err := admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: b}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = admin.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: b, Key: aws.String("from-c1")})
+		_, _ = admin.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: b})
+		_, _ = admin.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: b})
+	})
+	if _, err := c1.PutObject(ctx, &s3.PutObjectInput{Bucket: b, Key: aws.String("from-c1"), Body: strings.NewReader("x")}); code(err) != "AccessDenied" {
+		t.Fatalf("a claim wrote to the admin's bucket without a policy: %v", err)
+	}
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["` + c1Key + `"]},"Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::team-shared/*"}]}`
+	if _, err := admin.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(policy)}); err != nil {
+		t.Fatal(err)
+	}
+	put(t, c1, *b, "from-c1", []byte("shared"))
+	if got, _ := get(t, admin, *b, "from-c1"); string(got) != "shared" {
+		t.Errorf("admin reads %q", got)
+	}
+	if _, err := c1.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: b, Key: aws.String("from-c1")}); code(err) != "AccessDenied" {
+		t.Errorf("delete outside the grant: %v", err)
+	}
+	if lb, err := c1.ListBuckets(ctx, &s3.ListBucketsInput{}); err != nil || len(lb.Buckets) != 1 || *lb.Buckets[0].Name != "bucket-one" {
+		t.Errorf("claim lists %v, %v", lb, err)
+	}
+}
