@@ -172,16 +172,12 @@ func (a *Accounts) EvaluatePolicy(access, _ string, actions []auth.Action, resou
 	}
 	allow := make([][]bool, len(resources))
 	for i, res := range resources {
-		bucket, _, _ := strings.Cut(strings.TrimPrefix(res, auth.ResourceArnPrefix), "/")
+		path, isS3 := strings.CutPrefix(res, auth.ResourceArnPrefix)
+		bucket, _, _ := strings.Cut(path, "/")
+		own := isS3 && acc.Bucket != "" && bucket == acc.Bucket
 		allow[i] = make([]bool, len(actions))
 		for j, act := range actions {
-			switch act {
-			case auth.CreateBucketAction:
-			case auth.ListAllMyBucketsAction:
-				allow[i][j] = true
-			default:
-				allow[i][j] = acc.Bucket != "" && bucket == acc.Bucket && strings.HasPrefix(res, auth.ResourceArnPrefix)
-			}
+			allow[i][j] = act == auth.ListAllMyBucketsAction || own && act != auth.CreateBucketAction
 		}
 	}
 	return evaluation(allow)
