@@ -305,6 +305,12 @@ const collectorQueue = 1024
 // collectBatch is how many queued versions the collector takes at once.
 const collectBatch = 256
 
+// collectLinger is how long the collector waits for more replaced
+// versions after the first before it collects them: a batch shares one
+// sync per pack (the kill records) and one metadata transaction, so
+// under sustained overwrites a fuller batch costs less per version.
+const collectLinger = 100 * time.Millisecond
+
 // StartCollector deletes the blocks of replaced versions on a goroutine
 // of its own instead of in the Put that replaced them (a server: an
 // overwrite then costs no more than a new object). Each version is on
@@ -324,18 +330,23 @@ func (e *Engine) StartCollector(ctx context.Context) (stop func()) {
 			case <-quit:
 				return
 			case m := <-q:
-				// Take what else is queued, so that many versions share
-				// their syncs and one metadata transaction.
+				// Take what else comes within collectLinger, so that many
+				// versions share their syncs and one metadata transaction.
 				batch := []*Manifest{m}
+				linger := time.NewTimer(collectLinger)
 			more:
 				for len(batch) < collectBatch {
 					select {
 					case m := <-q:
 						batch = append(batch, m)
-					default:
+					case <-linger.C:
 						break more
+					case <-quit:
+						linger.Stop()
+						return // the batch is on the garbage list
 					}
 				}
+				linger.Stop()
 				e.collectMany(ctx, batch)
 			}
 		}

@@ -132,6 +132,19 @@ func (e *Engine) openRange(ctx context.Context, man *Manifest, off, n int64, unc
 	}
 	r.rs = e.newReadSession()
 	r.rs.uncached = uncached
+	if r.hi-r.lo == 1 {
+		// One chunk (every small object): read it here, without the
+		// read-ahead's goroutines.
+		buf := <-r.bufs
+		data, used, bad, err := e.readChunk(r.ctx, r.rs, man, r.lo, buf)
+		r.stats.BadBlocks += bad
+		r.first = &chunkResult{data, used, bad, err}
+		if err != nil {
+			r.Close()
+			return r, fmt.Errorf("read %s/%s chunk %d: %w", man.Bucket, man.Key, r.lo, err)
+		}
+		return r, nil
+	}
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()

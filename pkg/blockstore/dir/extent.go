@@ -299,6 +299,10 @@ func (s *Store) OpenExtent(ctx context.Context, key string) (blockstore.ExtentRe
 	if err := blockstore.ValidKey(key); err != nil {
 		return nil, blockstore.Errorf(blockstore.ErrPermanent, s.name, "open extent", key, err)
 	}
+	// A stat even when the part is open for reading: it is what finds a
+	// volume folder gone (a PV lost, or moved away by nb verify) while
+	// handles opened before still read (tried: without it, verify's reads
+	// with both of a Mirror's stores failed came back intact).
 	for v := range s.volumes {
 		if _, err := os.Stat(s.partPath(v, key)); err == nil {
 			return &extentReader{s: s, key: key, parts: map[int]*readFile{}}, nil

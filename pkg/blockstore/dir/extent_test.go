@@ -247,3 +247,31 @@ func TestReadHandlesAreSharedAndDropped(t *testing.T) {
 		t.Errorf("read the extent written again under the key: %q %v", got, err)
 	}
 }
+
+// A store whose folder is gone (a PV lost, or moved away by nb verify)
+// fails its reads even for a part it holds open from before: the open
+// handle still reads, so OpenExtent must look at the folder each time.
+func TestOpenHandleDoesNotHideAGoneFolder(t *testing.T) {
+	ctx := context.Background()
+	root := filepath.Join(t.TempDir(), "pv1")
+	s, err := Open("pv1", root, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeExtent(t, s, "packs/1-ab", map[int64][]byte{0: []byte("block")})
+	r, err := s.OpenExtent(ctx, "packs/1-ab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := r.ReadAt(ctx, 0, 5, nil); err != nil || string(got) != "block" {
+		t.Fatalf("read: %q %v", got, err)
+	}
+	r.Close() // the handle stays in the read cache
+	if err := os.Rename(root, root+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.OpenExtent(ctx, "packs/1-ab"); err == nil {
+		r.Close()
+		t.Fatal("an extent of a store whose folder is gone opened")
+	}
+}
