@@ -26,7 +26,7 @@ go build -o "$work/s3load" ./bench/s3load
 vgw=$(./hack/versitygw.sh)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
-val() { python3 -c 'import json,sys; w=sys.argv[1]; print(next(json.loads(l)["value"] for l in sys.stdin if json.loads(l)["what"]==w))' "$1"; }
+val() { python3 -c 'import json,sys; w=sys.argv[1]; print(next(json.loads(l)["value"] for l in sys.stdin if l.strip() and json.loads(l)["what"]==w))' "$1"; }
 ratio() { python3 -c "print(f'{float(\"$1\")/float(\"$2\"):.2f}')"; }
 peak_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 # Both servers' GETs read from the disk: the page cache is dropped before
@@ -181,8 +181,22 @@ if want small; then
 printf '\n== %s objects of 4 KiB, 16 clients (ops/s)\n' "$small_n"
 printf '%-4s %9s %9s %6s %9s %9s %6s %9s %9s %6s\n' run vgw-put nb-put r vgw-get nb-get r vgw-list nb-list r
 for r in $(seq "$runs"); do
-  v=$("$work/s3load" small "${V[@]}" -bucket small -n "$small_n" -c 16 -size 4096 -label vgw)
-  o=$("$work/s3load" small "${ONE[@]}" -n "$small_n" -c 16 -size 4096 -label nb)
+  # Phase by phase, the two servers one after the other, which goes first
+  # alternating from run to run, with the disk synced before each: neither
+  # measures the other's writeback (versitygw syncs nothing, so its PUTs
+  # leave dirty pages the kernel writes out later), and the machine's drift
+  # between the two is one phase, not a whole run.
+  v=; o=
+  for phase in put get list; do
+    for who in $( ((r % 2)) && echo "vgw nb" || echo "nb vgw"); do
+      sync
+      if [[ $who == vgw ]]; then
+        v+=$("$work/s3load" small "${V[@]}" -bucket small -n "$small_n" -c 16 -size 4096 -phases "$phase" -label vgw)$'\n'
+      else
+        o+=$("$work/s3load" small "${ONE[@]}" -n "$small_n" -c 16 -size 4096 -phases "$phase" -label nb)$'\n'
+      fi
+    done
+  done
   printf '%-4s %9.0f %9.0f %6s %9.0f %9.0f %6s %9.0f %9.0f %6s\n' "$r" \
     "$(val 'put 4k' <<<"$v")" "$(val 'put 4k' <<<"$o")" "$(ratio "$(val 'put 4k' <<<"$o")" "$(val 'put 4k' <<<"$v")")" \
     "$(val 'get 4k' <<<"$v")" "$(val 'get 4k' <<<"$o")" "$(ratio "$(val 'get 4k' <<<"$o")" "$(val 'get 4k' <<<"$v")")" \
