@@ -133,18 +133,27 @@ func (e *Engine) openRange(ctx context.Context, man *Manifest, off, n int64, unc
 	r.rs = e.newReadSession()
 	r.rs.uncached = uncached
 	if r.hi-r.lo == 1 {
-		// One chunk (every small object): read it here, without the
-		// read-ahead's goroutines.
-		buf := <-r.bufs
-		data, used, bad, err := e.readChunk(r.ctx, r.rs, man, r.lo, buf)
-		r.stats.BadBlocks += bad
-		r.first = &chunkResult{data, used, bad, err}
+		// One chunk (every small object): read here, without the
+		// read-ahead's goroutines; its slot holds it as theirs would.
+		data, used, bad, err := e.readChunk(r.ctx, r.rs, man, r.lo, <-r.bufs)
+		r.slots[r.lo] <- chunkResult{data, used, bad, err}
+	} else {
+		r.readAhead(man)
+	}
+	if r.lo < r.hi {
+		res, err := r.next(r.lo)
+		r.first = &res
 		if err != nil {
 			r.Close()
-			return r, fmt.Errorf("read %s/%s chunk %d: %w", man.Bucket, man.Key, r.lo, err)
+			return r, err
 		}
-		return r, nil
 	}
+	return r, nil
+}
+
+// readAhead reads chunks [lo, hi) into their slots on goroutines of
+// their own, as many at once as there are buffers.
+func (r *RangeReader) readAhead(man *Manifest) {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
@@ -158,20 +167,11 @@ func (e *Engine) openRange(ctx context.Context, man *Manifest, off, n int64, unc
 			r.wg.Add(1)
 			go func(i int) {
 				defer r.wg.Done()
-				data, used, bad, err := e.readChunk(r.ctx, r.rs, man, i, buf)
+				data, used, bad, err := r.e.readChunk(r.ctx, r.rs, man, i, buf)
 				r.slots[i] <- chunkResult{data, used, bad, err}
 			}(i)
 		}
 	}()
-	if r.lo < r.hi {
-		res, err := r.next(r.lo)
-		r.first = &res
-		if err != nil {
-			r.Close()
-			return r, err
-		}
-	}
-	return r, nil
 }
 
 // next waits for chunk i.
