@@ -5,7 +5,8 @@
 #     one-store class, and on a Mirror over two pv-pool stores; beside
 #     them the disk's own two-copy rate (two direct dd writers) and the
 #     cold GET's bound with every block's CRC-32C checked (bench/getpaths);
-#   - 4 KiB objects, 16 concurrent clients, 10,000 objects: PUT, GET, LIST;
+#   - 4 KiB objects, 16 concurrent clients, 10,000 objects: PUT, GET, LIST
+#     (versitygw as it ships, and with --keep-alive for reference);
 #   - one 1 GiB PutObject and GetObject (ONLY=single; not in the default
 #     run): the single-stream path against its bounds measured in the
 #     same run (one core's MD5, one direct dd writer, a cold dd read);
@@ -178,31 +179,45 @@ exit 0
 fi
 
 if want small; then
+# The anchor as it ships closes each connection after its response (its
+# --keep-alive is off by default); nb serve keeps them open, as S3 does.
+# So versitygw runs twice here: as it ships (vgw, the target's anchor) and
+# with --keep-alive (vka), to show what is nb's and what keep-alive's.
+kport=$(free_port); mkdir -p "$work/vka"
+"$vgw" --port "127.0.0.1:$kport" --access vkey --secret vsecret0123456789 --quiet --keep-alive posix "$work/vka" >/dev/null 2>&1 &
+wait_port "$kport"
+K=(-endpoint "http://127.0.0.1:$kport" -key vkey -secret vsecret0123456789)
+"$work/s3load" mb "${K[@]}" -bucket small
 printf '\n== %s objects of 4 KiB, 16 clients (ops/s)\n' "$small_n"
-printf '%-4s %9s %9s %6s %9s %9s %6s %9s %9s %6s\n' run vgw-put nb-put r vgw-get nb-get r vgw-list nb-list r
+printf '%-4s' run
+for op in put get list; do printf ' %8s %8s %8s %5s %5s' "vgw-$op" "vka-$op" "nb-$op" r r-ka; done
+echo
 for r in $(seq "$runs"); do
-  # Phase by phase, the two servers one after the other, which goes first
-  # alternating from run to run, with the disk synced before each: neither
-  # measures the other's writeback (versitygw syncs nothing, so its PUTs
+  # Phase by phase, the servers one after the other, which goes first
+  # rotating from run to run, with the disk synced before each: none
+  # measures another's writeback (versitygw syncs nothing, so its PUTs
   # leave dirty pages the kernel writes out later), and the machine's drift
-  # between the two is one phase, not a whole run.
-  v=; o=
+  # between them is one phase, not a whole run.
+  declare -A got=()
+  order=(vgw vka nb); order=("${order[@]:r%3}" "${order[@]:0:r%3}")
   for phase in put get list; do
-    for who in $( ((r % 2)) && echo "vgw nb" || echo "nb vgw"); do
+    for who in "${order[@]}"; do
       sync
-      if [[ $who == vgw ]]; then
-        v+=$("$work/s3load" small "${V[@]}" -bucket small -n "$small_n" -c 16 -size 4096 -phases "$phase" -label vgw)$'\n'
-      else
-        o+=$("$work/s3load" small "${ONE[@]}" -n "$small_n" -c 16 -size 4096 -phases "$phase" -label nb)$'\n'
-      fi
+      case $who in
+        vgw) got[$who]+=$("$work/s3load" small "${V[@]}" -bucket small -n "$small_n" -c 16 -size 4096 -phases "$phase" -label vgw)$'\n' ;;
+        vka) got[$who]+=$("$work/s3load" small "${K[@]}" -bucket small -n "$small_n" -c 16 -size 4096 -phases "$phase" -label vka)$'\n' ;;
+        nb) got[$who]+=$("$work/s3load" small "${ONE[@]}" -n "$small_n" -c 16 -size 4096 -phases "$phase" -label nb)$'\n' ;;
+      esac
     done
   done
-  printf '%-4s %9.0f %9.0f %6s %9.0f %9.0f %6s %9.0f %9.0f %6s\n' "$r" \
-    "$(val 'put 4k' <<<"$v")" "$(val 'put 4k' <<<"$o")" "$(ratio "$(val 'put 4k' <<<"$o")" "$(val 'put 4k' <<<"$v")")" \
-    "$(val 'get 4k' <<<"$v")" "$(val 'get 4k' <<<"$o")" "$(ratio "$(val 'get 4k' <<<"$o")" "$(val 'get 4k' <<<"$v")")" \
-    "$(val 'list 100' <<<"$v")" "$(val 'list 100' <<<"$o")" "$(ratio "$(val 'list 100' <<<"$o")" "$(val 'list 100' <<<"$v")")"
+  printf '%-4s' "$r"
+  for what in 'put 4k' 'get 4k' 'list 100'; do
+    a=$(val "$what" <<<"${got[vgw]}"); k=$(val "$what" <<<"${got[vka]}"); n=$(val "$what" <<<"${got[nb]}")
+    printf ' %8.0f %8.0f %8.0f %5s %5s' "$a" "$k" "$n" "$(ratio "$n" "$a")" "$(ratio "$n" "$k")"
+  done
+  echo
 done
-echo "(targets: each ratio >= 1.0)"
+echo "(r: nb / versitygw as it ships, target >= 1.0; r-ka: nb / versitygw --keep-alive, for reference)"
 fi
 
 want startup || exit 0

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"path/filepath"
 	"sort"
@@ -791,4 +792,52 @@ func TestLastModifiedIsNeverBeforeTheUpload(t *testing.T) {
 			t.Fatalf("get %s If-Modified-Since its own Last-Modified: want 304, got %v", key, err)
 		}
 	}
+}
+
+// S3 clients keep their connections: after an upload, a download and a
+// 404 the next request goes over the same connection. An upload refused
+// before its body was read closes its connection (the gateway answers
+// "Connection: close" rather than read the rest), and the next request is
+// answered right on a new one.
+func TestConnectionsAreKeptOpen(t *testing.T) {
+	var newConns, reused int
+	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) {
+		if i.Reused {
+			reused++
+		} else {
+			newConns++
+		}
+	}})
+	c1 := s3.New(s3.Options{
+		BaseEndpoint: aws.String(env.url), UsePathStyle: true, Region: "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider(c1Key, c1Secret, ""),
+		Retryer:     aws.NopRetryer{},
+		HTTPClient:  &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}},
+	})
+	body := rnd(1<<20, 41)
+	readBack := func() {
+		t.Helper()
+		out, err := c1.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bucket-one"), Key: aws.String("kept")})
+		if err != nil {
+			t.Fatalf("get: %v", err)
+		}
+		defer out.Body.Close()
+		if got, err := io.ReadAll(out.Body); err != nil || !bytes.Equal(got, body) {
+			t.Fatalf("read back %d bytes (%v), not the %d put", len(got), err, len(body))
+		}
+	}
+	if _, err := c1.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bucket-one"), Key: aws.String("kept"), Body: bytes.NewReader(body)}); err != nil {
+		t.Fatalf("put: %v", err)
+	}
+	if _, err := c1.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bucket-one"), Key: aws.String("no-such-key")}); code(err) != "NoSuchKey" {
+		t.Fatalf("a missing key: %v", err)
+	}
+	readBack()
+	if newConns != 1 || reused != 2 {
+		t.Errorf("3 requests used %d new connections and reused one %d times; want 1 and 2", newConns, reused)
+	}
+	if _, err := c1.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("bucket-two"), Key: aws.String("kept"), Body: bytes.NewReader(body)}); code(err) != "AccessDenied" {
+		t.Fatalf("a put into another claim's bucket: %v", err)
+	}
+	readBack()
 }

@@ -30,5 +30,9 @@ func Run(ctx context.Context, be *Backend, cfg Config) error {
 		// The gateway's own defaults (versitygw's command line).
 		MaxConnections: 250000, MaxRequests: 100000, MultipartMaxParts: 10000,
 		Quiet: true, DisableACLs: true, IAMService: be.Accounts,
+		// versitygw closes every connection after its response unless told
+		// otherwise; S3 clients (the SDKs, the AWS CLI, rclone) keep theirs
+		// open, as S3 and NooBaa's endpoint let them.
+		KeepAlive: true,
 	})
 }
