@@ -110,9 +110,17 @@ for r in $(seq "$runs"); do
   v=$("$work/s3load" big "${V[@]}" -bucket big -size "$size" -label vgw -no-get)
   o=$("$work/s3load" big "${ONE[@]}" -size "$size" -label one -no-get)
   t=$("$work/s3load" big "${TWO[@]}" -size "$size" -label two -no-get)
-  drop; v+=$'\n'$("$work/s3load" big "${V[@]}" -bucket big -size "$size" -label vgw -get-only)
-  drop; o+=$'\n'$("$work/s3load" big "${ONE[@]}" -size "$size" -label one -get-only)
-  drop; t+=$'\n'$("$work/s3load" big "${TWO[@]}" -size "$size" -label two -get-only)
+  # The GETs in an order rotating from run to run: the first read after
+  # the writes meets what the VM's disk still does with them.
+  gets=(vgw one two); gets=("${gets[@]:r%3}" "${gets[@]:0:r%3}")
+  for who in "${gets[@]}"; do
+    drop
+    case $who in
+      vgw) v+=$'\n'$("$work/s3load" big "${V[@]}" -bucket big -size "$size" -label vgw -get-only) ;;
+      one) o+=$'\n'$("$work/s3load" big "${ONE[@]}" -size "$size" -label one -get-only) ;;
+      two) t+=$'\n'$("$work/s3load" big "${TWO[@]}" -size "$size" -label two -get-only) ;;
+    esac
+  done
   vp=$(val put <<<"$v"); op=$(val put <<<"$o"); tp=$(val put <<<"$t")
   vg=$(val get <<<"$v"); og=$(val get <<<"$o"); tg=$(val get <<<"$t")
   dd2=$(two_copies)
