@@ -976,6 +976,28 @@ func TestServeStopsDuringAnUpload(t *testing.T) {
 	}
 }
 
+// Clients keep their connections open between requests; a stop closes
+// the idle ones at once instead of waiting out the gateway's 10 s grace
+// for them (a hang on Ctrl-C whenever a client is connected).
+func TestServeStopsBesideIdleConnections(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts nb serve")
+	}
+	s := newState(t)
+	s.ok(t, "obc", "create", "c1")
+	addr := freeAddr(t)
+	srv := s.serve(t, addr)
+	c, bucket := claimClient(t, s, "c1", "http://"+addr)
+	if _, err := c.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: &bucket}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	srv.stop(t)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("nb serve took %s to stop beside an idle client connection", d)
+	}
+}
+
 // du is how many bytes the files under dir take on disk.
 func du(t *testing.T, dir string) int64 {
 	var n int64
