@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Ways to send a cold 1 GiB file over HTTP on this machine, without nb
 # (bench/getpaths): sendfile unchecked (versitygw's posix back end), and
-# three that check every 4 MiB block's CRC-32C first: pread + write (nb
+# four that check every 4 MiB block's CRC-32C first: pread + write (nb
 # serve's way), check in small pieces then sendfile from the page cache,
-# and O_DIRECT reads. The client fetches it as the transfer manager does
+# O_DIRECT reads, and splice + tee (the checked pages themselves sent
+# from pipes, one copy for the check). The client fetches it as the transfer manager does
 # (5 concurrent 8 MiB ranged GETs). Each round runs every mode once,
 # after dropping the page cache (root), and prints MB/s with the busy
 # core-seconds of the whole machine (/proc/stat: user, nice, system, irq,
@@ -35,7 +36,10 @@ one() { # one MODE[?QUERY]
   printf '  %-26s %6s MB/s  busy %5.2f core-s  iowait %5.2f s\n' "$1" "$r" \
     "$(awk -v a="$b0" -v b="$b1" 'BEGIN{print (b-a)/100}')" "$(awk -v a="$w0" -v b="$w1" 'BEGIN{print (b-a)/100}')"
 }
+# MODES (space-separated) picks some of them.
+modes=(sendfile buffered check-send 'check-send?piece=4194304' direct splice-tee)
+[[ -n ${MODES:-} ]] && read -r -a modes <<<"$MODES"
 for r in $(seq "$rounds"); do
   echo "round $r (cold)"
-  for m in sendfile buffered check-send 'check-send?piece=4194304' direct; do one "$m"; done
+  for m in "${modes[@]}"; do one "$m"; done
 done

@@ -17,6 +17,9 @@
 //	           from the page cache
 //	direct     each block read by O_DIRECT into an aligned buffer,
 //	           CRC-checked, written
+//	splice-tee each block spliced from the page cache into pipes, a tee
+//	           of them read for the CRC-32C (one copy), then the pipes
+//	           spliced to the socket (Linux; the connection is hijacked)
 //
 // get fetches the file as the aws-sdk-go-v2 transfer manager does: -c
 // concurrent ranged GETs of -part-mib MiB, into one buffer of the file's
@@ -116,6 +119,9 @@ func serve(path, addr string) error {
 		}
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Header().Set("Content-Length", strconv.FormatInt(hi-lo, 10))
+		if r.URL.Path == "/splice-tee" {
+			w.Header().Set("Connection", "close") // it hijacks the connection
+		}
 		if r.Header.Get("Range") != "" {
 			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", lo, hi-1, size))
 			w.WriteHeader(http.StatusPartialContent)
@@ -189,6 +195,8 @@ func send(w http.ResponseWriter, r *http.Request, path string, crcs []uint32, lo
 			}
 		}
 		return nil
+	case "/splice-tee":
+		return spliceTee(w, f, crcs, lo, hi)
 	case "/direct":
 		df, buf, done, err := openDirect(path, block)
 		if err != nil {
