@@ -51,6 +51,8 @@ func spliceTee(w http.ResponseWriter, f *os.File, crcs []uint32, lo, hi int64) (
 			return p, err
 		}
 		if _, err := unix.FcntlInt(uintptr(p[1]), unix.F_SETPIPE_SZ, piece); err != nil {
+			unix.Close(p[0])
+			unix.Close(p[1])
 			return p, fmt.Errorf("F_SETPIPE_SZ: %w", err)
 		}
 		return p, nil
