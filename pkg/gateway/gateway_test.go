@@ -360,6 +360,9 @@ func TestObjectsRoundTrip(t *testing.T) {
 		t.Errorf("a refused conditional write changed the object")
 	}
 	put(t, c, "bucket-one", "fresh", []byte("x"), func(in *s3.PutObjectInput) { in.IfNoneMatch = aws.String("*") })
+	t.Cleanup(func() { // for a rerun in the same process (-count)
+		_, _ = c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String("bucket-one"), Key: aws.String("fresh")})
+	})
 	// Zero bytes, odd keys.
 	odd := []string{"with space", "plus+sign", "per%cent", "ünï/cødé ✓", "a/../b", strings.Repeat("k", 1020), "tab\tand?query&x=y#frag"}
 	for _, k := range odd {
@@ -445,7 +448,9 @@ func TestCopyObject(t *testing.T) {
 func TestListingPagesWithDelimiters(t *testing.T) {
 	ctx := context.Background()
 	admin := client(adminKey, adminSecret)
-	if _, err := admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("many")}); err != nil {
+	// A new bucket each run (-count reruns in one process keep the last).
+	many := fmt.Sprintf("many-%d", time.Now().UnixNano())
+	if _, err := admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(many)}); err != nil {
 		t.Fatal(err)
 	}
 	var want []string
@@ -455,7 +460,7 @@ func TestListingPagesWithDelimiters(t *testing.T) {
 			k = fmt.Sprintf("top%04d", i)
 		}
 		want = append(want, k)
-		if _, err := admin.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("many"), Key: &k, Body: strings.NewReader("x")}); err != nil {
+		if _, err := admin.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(many), Key: &k, Body: strings.NewReader("x")}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -465,7 +470,7 @@ func TestListingPagesWithDelimiters(t *testing.T) {
 		var got []string
 		var token *string
 		for {
-			in := &s3.ListObjectsV2Input{Bucket: aws.String("many"), ContinuationToken: token}
+			in := &s3.ListObjectsV2Input{Bucket: aws.String(many), ContinuationToken: token}
 			if max > 0 {
 				in.MaxKeys = &max
 			}
@@ -489,7 +494,7 @@ func TestListingPagesWithDelimiters(t *testing.T) {
 	var objs, prefixes []string
 	var marker *string
 	for {
-		l, err := admin.ListObjects(ctx, &s3.ListObjectsInput{Bucket: aws.String("many"), Delimiter: aws.String("/"), Marker: marker, MaxKeys: aws.Int32(7)})
+		l, err := admin.ListObjects(ctx, &s3.ListObjectsInput{Bucket: aws.String(many), Delimiter: aws.String("/"), Marker: marker, MaxKeys: aws.Int32(7)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -508,12 +513,12 @@ func TestListingPagesWithDelimiters(t *testing.T) {
 		t.Errorf("v1 with /: %d objects, prefixes %v", len(objs), prefixes)
 	}
 	// A prefix and start-after.
-	l, err := admin.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("many"), Prefix: aws.String("d3/"), StartAfter: aws.String("d3/f1000")})
+	l, err := admin.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(many), Prefix: aws.String("d3/"), StartAfter: aws.String("d3/f1000")})
 	if err != nil || len(l.Contents) == 0 || *l.Contents[0].Key <= "d3/f1000" || *l.KeyCount != int32(len(l.Contents)) {
 		t.Fatalf("start-after: %v", err)
 	}
 	// max-keys=0: an empty page, not truncated (as S3 and s3-tests have it).
-	if l, err := admin.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("many"), MaxKeys: aws.Int32(0)}); err != nil || *l.IsTruncated || len(l.Contents) != 0 || *l.KeyCount != 0 {
+	if l, err := admin.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(many), MaxKeys: aws.Int32(0)}); err != nil || *l.IsTruncated || len(l.Contents) != 0 || *l.KeyCount != 0 {
 		t.Errorf("max-keys 0: %+v %v", l, err)
 	}
 	// Versions of an unversioned bucket: every key once, "null" and
@@ -521,7 +526,7 @@ func TestListingPagesWithDelimiters(t *testing.T) {
 	var versions []string
 	var keyMarker, versionMarker *string
 	for {
-		l, err := admin.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String("many"), KeyMarker: keyMarker, VersionIdMarker: versionMarker, MaxKeys: aws.Int32(333)})
+		l, err := admin.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(many), KeyMarker: keyMarker, VersionIdMarker: versionMarker, MaxKeys: aws.Int32(333)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -543,16 +548,16 @@ func TestListingPagesWithDelimiters(t *testing.T) {
 		t.Fatalf("versions: %d keys, want %d", len(versions), len(want))
 	}
 	for _, in := range []*s3.ListObjectVersionsInput{
-		{Bucket: aws.String("many"), VersionIdMarker: aws.String("null")},                                  // a version marker needs a key marker
-		{Bucket: aws.String("many"), KeyMarker: aws.String("d0/"), VersionIdMarker: aws.String("3HL4kqt")}, // no such version ID here
+		{Bucket: aws.String(many), VersionIdMarker: aws.String("null")},                                  // a version marker needs a key marker
+		{Bucket: aws.String(many), KeyMarker: aws.String("d0/"), VersionIdMarker: aws.String("3HL4kqt")}, // no such version ID here
 	} {
 		if _, err := admin.ListObjectVersions(ctx, in); code(err) != "InvalidArgument" {
 			t.Errorf("versions %+v: %v, want InvalidArgument", in, err)
 		}
 	}
 	// encoding-type=url.
-	put(t, admin, "many", "sp ace+plus", nil)
-	le, err := admin.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("many"), Prefix: aws.String("sp"), EncodingType: types.EncodingTypeUrl})
+	put(t, admin, many, "sp ace+plus", nil)
+	le, err := admin.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(many), Prefix: aws.String("sp"), EncodingType: types.EncodingTypeUrl})
 	if err != nil || len(le.Contents) != 1 || *le.Contents[0].Key != "sp%20ace%2Bplus" || le.EncodingType != types.EncodingTypeUrl {
 		t.Errorf("encoding-type=url: %+v %v", le, err)
 	}
