@@ -28,6 +28,10 @@ vgw=$(./hack/versitygw.sh)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 val() { python3 -c 'import json,sys; w=sys.argv[1]; print(next(json.loads(l)["value"] for l in sys.stdin if l.strip() and json.loads(l)["what"]==w))' "$1"; }
+rotated() { # rotated N A B C... -> the words, shifted left by N mod their count
+  local n=$1; shift; local w=("$@"); n=$((n % ${#w[@]}))
+  echo "${w[@]:n}" "${w[@]:0:n}"
+}
 ratio() { python3 -c "print(f'{float(\"$1\")/float(\"$2\"):.2f}')"; }
 peak_kib() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 # Both servers' GETs read from the disk: the page cache is dropped before
@@ -112,8 +116,7 @@ for r in $(seq "$runs"); do
   t=$("$work/s3load" big "${TWO[@]}" -size "$size" -label two -no-get)
   # The GETs in an order rotating from run to run: the first read after
   # the writes meets what the VM's disk still does with them.
-  gets=(vgw one two); gets=("${gets[@]:r%3}" "${gets[@]:0:r%3}")
-  for who in "${gets[@]}"; do
+  for who in $(rotated "$r" vgw one two); do
     drop
     case $who in
       vgw) v+=$'\n'$("$work/s3load" big "${V[@]}" -bucket big -size "$size" -label vgw -get-only) ;;
@@ -207,9 +210,8 @@ for r in $(seq "$runs"); do
   # leave dirty pages the kernel writes out later), and the machine's drift
   # between them is one phase, not a whole run.
   declare -A got=()
-  order=(vgw vka nb); order=("${order[@]:r%3}" "${order[@]:0:r%3}")
   for phase in put get list; do
-    for who in "${order[@]}"; do
+    for who in $(rotated "$r" vgw vka nb); do
       sync
       case $who in
         vgw) got[$who]+=$("$work/s3load" small "${V[@]}" -bucket small -n "$small_n" -c 16 -size 4096 -phases "$phase" -label vgw)$'\n' ;;

@@ -924,6 +924,18 @@ func (p *patterned) Seek(off int64, whence int) (int64, error) {
 	return p.off, nil
 }
 
+// serveOneClaim is a fresh state with claim c1 on the default class, nb
+// serve on it, and an S3 client of c1's keys.
+func serveOneClaim(t *testing.T) (s *state, addr string, srv *server, c *s3.Client, bucket string) {
+	t.Helper()
+	s = newState(t)
+	s.ok(t, "obc", "create", "c1")
+	addr = freeAddr(t)
+	srv = s.serve(t, addr)
+	c, bucket = claimClient(t, s, "c1", "http://"+addr)
+	return s, addr, srv, c, bucket
+}
+
 // SIGTERM during an upload (1 GiB): the server stops within its grace period,
 // the upload is aborted, and neither it nor anything of it is visible
 // after a restart; the version it would have replaced is intact.
@@ -931,11 +943,7 @@ func TestServeStopsDuringAnUpload(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts nb serve")
 	}
-	s := newState(t)
-	s.ok(t, "obc", "create", "c1")
-	addr := freeAddr(t)
-	srv := s.serve(t, addr)
-	c, bucket := claimClient(t, s, "c1", "http://"+addr)
+	s, addr, srv, c, bucket := serveOneClaim(t)
 	ctx := context.Background()
 	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("k"), Body: strings.NewReader("old")}); err != nil {
 		t.Fatal(err)
@@ -983,11 +991,7 @@ func TestServeStopsBesideIdleConnections(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts nb serve")
 	}
-	s := newState(t)
-	s.ok(t, "obc", "create", "c1")
-	addr := freeAddr(t)
-	srv := s.serve(t, addr)
-	c, bucket := claimClient(t, s, "c1", "http://"+addr)
+	_, _, srv, c, bucket := serveOneClaim(t)
 	if _, err := c.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: &bucket}); err != nil {
 		t.Fatal(err)
 	}
